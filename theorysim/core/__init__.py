@@ -1,0 +1,1 @@
+"""The spine: parameter layout, counter-based RNG, the fused ensemble engine, experiments."""

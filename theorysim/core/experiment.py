@@ -1,0 +1,270 @@
+"""``Experiment``: a model, an optimizer (or several), hyperparameters and seeds -> one ensemble run.
+
+Every hyperparameter, the seed and the optimizer itself may be a scalar (shared by all members)
+or a sequence of length E (one value per member); :func:`grid` builds the cartesian product of
+several axes as such sequences. Members that share a seed see the same random numbers.
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from theorysim.core import engine, rng
+from theorysim.core.result import Result
+from theorysim.models.base import Model
+from theorysim.optim import schedules
+from theorysim.optim.registry import Optimizer, OptimizerSpec, get
+
+
+def grid(**axes) -> dict[str, list]:
+    """Cartesian product of axes as per-member lists: ``grid(lr=[.1, .2], seeds=range(3))``."""
+    if not axes:
+        raise ValueError("grid: expected at least one axis")
+    keys = list(axes)
+    values = []
+    for k in keys:
+        v = axes[k]
+        if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+            raise ValueError(f"grid axis {k}={v!r}: expected a sequence of values")
+        values.append(list(v))
+        if not values[-1]:
+            raise ValueError(f"grid axis {k!r} is empty")
+    combos = list(itertools.product(*values))
+    return {k: [c[i] for c in combos] for i, k in enumerate(keys)}
+
+
+def _is_member_sequence(key: str, value: Any) -> bool:
+    """Whether ``value`` gives one value per member (``betas`` pairs are single values)."""
+    if isinstance(value, (str, bytes, Mapping, Optimizer)):
+        return False
+    if isinstance(value, np.ndarray):
+        return value.ndim >= 1 and not (key == "betas" and value.ndim == 1)
+    if isinstance(value, (list, tuple, range)):
+        if key == "betas":
+            return len(value) > 0 and isinstance(value[0], (list, tuple, np.ndarray))
+        return True
+    return False
+
+
+class Experiment:
+    """One ensemble run of ``model`` trained by ``optimizer`` for ``steps`` updates.
+
+    Parameters
+    ----------
+    model : Model
+    optimizer : name, :class:`~theorysim.optim.Optimizer`, or a sequence of those (per member)
+    steps : number of updates T (iterates 0..T)
+    seeds : int or sequence of ints (per member)
+    record_every : record the model's metrics at iterates 0, k, 2k, ... (k = record_every)
+    schedule : learning-rate schedule (name, ``{"kind": ..., ...}``, array of length T, or a
+        sequence of those per member); the rate of update t is ``lr * schedule[t-1]``
+    divergence_factor : a member whose loss exceeds this times its initial loss (or is not
+        finite) is marked diverged at that iterate and stopped; ``0`` keeps only the finiteness test
+    record_params : also record the full parameter vector at every record step
+    progress : show a progress bar (default: when stderr is a terminal)
+    **hyper : optimizer hyperparameters (``lr``, ``momentum``, ``betas``, ...) and model
+        hyperparameters (see ``model.hyper_spec``), each a scalar or a per-member sequence
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        optimizer: str | Optimizer | Sequence[str | Optimizer] = "sgd",
+        *,
+        steps: int,
+        seeds: int | Sequence[int] = 0,
+        record_every: int = 1,
+        schedule=None,
+        divergence_factor: float = 1e12,
+        record_params: bool = False,
+        progress: bool | None = None,
+        **hyper,
+    ):
+        if not isinstance(model, Model):
+            raise ValueError(f"model={model!r}: expected a theorysim.models.Model instance")
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps={steps!r}: expected a positive integer")
+        if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or not (
+            1 <= record_every <= steps
+        ):
+            raise ValueError(f"record_every={record_every!r}: expected an integer in [1, steps={steps}]")
+        if not isinstance(divergence_factor, (int, float)) or not (divergence_factor == 0 or divergence_factor > 1):
+            raise ValueError(f"divergence_factor={divergence_factor!r}: expected 0 (off) or a number > 1")
+        self.model = model
+        self.steps = int(steps)
+        self.record_every = int(record_every)
+        self.divergence_factor = float(divergence_factor)
+        self.record_params = bool(record_params)
+        self.progress = progress
+
+        per_member = {"seeds": seeds, "optimizer": optimizer, "schedule": schedule, **hyper}
+        lengths = {k: len(v) for k, v in per_member.items() if _is_member_sequence(k, v) and k != "schedule"}
+        if _is_schedule_sequence(schedule, self.steps):
+            lengths["schedule"] = len(schedule)
+        sizes = set(lengths.values())
+        if len(sizes) > 1:
+            detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+            raise ValueError(f"per-member sequences must have one common length; got {detail}")
+        E = sizes.pop() if sizes else 1
+        if E < 1:
+            raise ValueError("the ensemble is empty: a per-member sequence has length 0")
+        self.n_members = E
+
+        def member_value(key, m):
+            v = per_member[key]
+            return v[m] if key in lengths else v
+
+        self.seeds = np.empty(E, dtype=np.int64)
+        self.members: list[dict[str, Any]] = []
+        specs: list[OptimizerSpec] = []
+        rows, mrows, sched_keys = [], [], []
+        model_keys = set(model.hyper_spec)
+        for m in range(E):
+            where = f"member {m}: " if E > 1 else ""
+            seed = member_value("seeds", m)
+            rng.key_from_seed(seed)  # validates: a non-negative integer
+            self.seeds[m] = int(seed)
+            opt = member_value("optimizer", m)
+            if isinstance(opt, Optimizer):
+                spec, base = opt.spec, dict(opt.hyper)
+            else:
+                spec, base = get(opt), {}
+            opt_hyper = {k: member_value(k, m) for k in hyper if k not in model_keys}
+            model_hyper = {k: member_value(k, m) for k in hyper if k in model_keys}
+            unknown = [k for k in opt_hyper if k not in spec.defaults]
+            if unknown:
+                raise ValueError(
+                    f"{where}hyperparameter {unknown[0]!r} is known neither to optimizer {spec.name!r} "
+                    f"(valid: {', '.join(spec.defaults)}) nor to model {model.name!r} "
+                    f"(valid: {', '.join(model.hyper_spec) or 'none'})"
+                )
+            resolved = spec.resolve({**base, **opt_hyper}, where=where)
+            specs.append(spec)
+            rows.append(spec.hyper_row(resolved))
+            mrows.append(model.hyper_row(model_hyper, where=where))
+            sched_keys.append(member_value("schedule", m))
+            self.members.append(
+                {
+                    "member": m,
+                    "seed": int(seed),
+                    "optimizer": spec.name,
+                    **{k: (list(v) if isinstance(v, tuple) else v) for k, v in resolved.items()},
+                    **{k: float(mrows[-1][model.hyper_index(k)]) for k in model.hyper_spec},
+                }
+            )
+        self.specs = specs
+        self.rule_id = np.array([s.rule_id for s in specs], dtype=np.int64)
+        self.hyper = np.stack(rows)
+        self.model_hyper = np.stack(mrows)
+        self.state_rows = max(s.state_rows for s in specs)
+        self.schedule, self.sched_index = _build_schedules(sched_keys, self.steps)
+
+    # ------------------------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The full configuration, JSON-able."""
+        return {
+            "model": self.model.config(),
+            "steps": self.steps,
+            "record_every": self.record_every,
+            "divergence_factor": self.divergence_factor,
+            "record_params": self.record_params,
+            "n_members": self.n_members,
+            "members": self.members,
+            "schedules": self.schedule.tolist() if self.schedule.size <= 64 else f"{self.schedule.shape[0]} arrays",
+        }
+
+    def run(self, theta0: np.ndarray | None = None) -> Result:
+        """Train every member; returns a :class:`~theorysim.core.result.Result`.
+
+        ``theta0`` ([E, P]) overrides the model's initialisation.
+        """
+        model = self.model
+        E, P, T, k = self.n_members, model.layout.size, self.steps, self.record_every
+        if theta0 is None:
+            theta = np.ascontiguousarray(model.init(self.seeds, self.model_hyper), dtype=np.float64)
+        else:
+            theta = np.array(theta0, dtype=np.float64, copy=True, order="C")
+            if theta.shape != (E, P):
+                raise ValueError(f"theta0: expected shape ({E}, {P}), got {theta.shape}")
+        state = np.zeros((E, max(self.state_rows, 1), P))
+        keys = rng.keys_from_seeds(self.seeds)
+        R = T // k + 1
+        M = len(model.metric_names)
+        records = np.full((E, R, M), np.nan)
+        param_records = np.full((E, R if self.record_params else 0, P), np.nan)
+        loss0 = np.zeros(E)
+        status = np.zeros(E, dtype=np.int64)
+        diverged_step = np.full(E, -1, dtype=np.int64)
+        offsets, rows, cols = model.layout.arrays()
+        data = tuple(model.data())
+
+        t_compile = time.perf_counter()
+        kernel = engine.kernel_for(model.kernels)
+        fresh = len(kernel.signatures) == 0
+        n_chunks = min(T, 100)
+        bounds = np.linspace(0, T, n_chunks + 1).round().astype(np.int64)
+        show = self.progress if self.progress is not None else sys.stderr.isatty()
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=T, desc=model.name, unit="step", leave=False, disable=not show)
+        t0 = time.perf_counter()
+        compile_seconds = 0.0
+        for c in range(n_chunks):
+            tc = time.perf_counter()
+            kernel(
+                theta, state, self.rule_id, self.hyper, self.sched_index, self.schedule, self.model_hyper,
+                keys, data, offsets, rows, cols, int(bounds[c]), int(bounds[c + 1]), T, k,
+                self.divergence_factor, loss0, status, diverged_step, records, param_records, model.work_size,
+            )
+            if c == 0 and fresh:
+                compile_seconds = time.perf_counter() - tc + (tc - t_compile)
+            if bar is not None:
+                bar.update(int(bounds[c + 1] - bounds[c]))
+            if np.all(status != engine.RUNNING):
+                break
+        if bar is not None:
+            bar.close()
+        seconds = time.perf_counter() - t0
+        return Result(
+            config=self.config(),
+            layout=model.layout,
+            metric_names=tuple(model.metric_names),
+            steps=np.arange(R, dtype=np.int64) * k,
+            records=records,
+            param_records=param_records if self.record_params else None,
+            theta=theta,
+            diverged=status == engine.DIVERGED,
+            diverged_step=diverged_step,
+            members=self.members,
+            seconds=seconds,
+            compile_seconds=compile_seconds,
+        )
+
+
+def _is_schedule_sequence(schedule, steps: int) -> bool:
+    if isinstance(schedule, (list, tuple)) and schedule and not isinstance(schedule[0], (int, float)):
+        return True
+    if isinstance(schedule, np.ndarray) and schedule.ndim == 2:
+        return True
+    return False
+
+
+def _build_schedules(per_member: list, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct schedule arrays ``[Q, T]`` and each member's row index."""
+    arrays: list[np.ndarray] = []
+    index = np.empty(len(per_member), dtype=np.int64)
+    seen: dict[bytes, int] = {}
+    for m, spec in enumerate(per_member):
+        arr = schedules.build(spec, steps)
+        key = arr.tobytes()
+        if key not in seen:
+            seen[key] = len(arrays)
+            arrays.append(arr)
+        index[m] = seen[key]
+    return np.ascontiguousarray(np.stack(arrays)), index

@@ -1,0 +1,5 @@
+"""Reusable models with hand-written gradients (Numba kernels plus a numpy oracle each)."""
+from theorysim.models.base import Model
+from theorysim.models.linear import LeastSquares, Quadratic
+
+__all__ = ["LeastSquares", "Model", "Quadratic"]

@@ -1,0 +1,73 @@
+"""The model contract the engine trains.
+
+A model is a Python object holding its data and naming two Numba kernels in an importable
+module (the engine generates and caches one training loop per kernel pair):
+
+``loss_grad(theta[P], data, mh[Hm], k0, k1, t, grad_out[P], work[W]) -> loss``
+    loss at the iterate ``theta`` and its gradient (or a stochastic estimate) written to
+    ``grad_out``; ``t`` is the update index (1..T) and ``(k0, k1)`` the member's Philox key, so
+    a stochastic model draws its batch or noise with counter ``(block, t, stream, sub)``.
+    ``work`` is a scratch buffer of ``work_size`` floats allocated once per member.
+``metrics(theta[P], data, mh[Hm], out[M])``
+    the recorded quantities (``metric_names``), deterministic.
+
+``data`` is a tuple of arrays shared by all members; ``mh`` is the member's row of model
+hyperparameters (``hyper_spec``: noise level, init scale, ...), which are data like the
+optimizer's, so a sweep over them does not recompile.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from theorysim.core.layout import Layout
+from theorysim.optim.registry import Bound
+
+
+class Model:
+    """Base class: subclasses set the attributes below and implement :meth:`init` and the oracle."""
+
+    name: str = "model"
+    layout: Layout
+    metric_names: tuple[str, ...] = ("loss",)
+    #: name -> (default, Bound) of per-member model hyperparameters, in kernel order
+    hyper_spec: Mapping[str, tuple[float, Bound]] = {}
+    #: (module, loss_grad function name, metrics function name)
+    kernels: tuple[str, str, str]
+    work_size: int = 1
+
+    def data(self) -> tuple:
+        raise NotImplementedError
+
+    def init(self, seeds: np.ndarray, mh: np.ndarray) -> np.ndarray:
+        """Initial parameters ``[E, P]`` for member seeds ``[E]`` and model hyper rows ``[E, Hm]``."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """A JSON-able description (shapes and scalars; not the data itself)."""
+        return {"name": self.name, "layout": {b.name: list(b.shape) for b in self.layout.blocks}}
+
+    # ---- per-member hyperparameters -------------------------------------------------------
+    def hyper_row(self, values: Mapping[str, Any], where: str = "") -> np.ndarray:
+        unknown = [k for k in values if k not in self.hyper_spec]
+        if unknown:
+            raise ValueError(
+                f"{where}model {self.name!r} has no hyperparameter {unknown[0]!r}; "
+                f"valid: {', '.join(self.hyper_spec) or '(none)'}"
+            )
+        row = np.zeros(max(1, len(self.hyper_spec)), dtype=np.float64)
+        for i, (key, (default, bound)) in enumerate(self.hyper_spec.items()):
+            row[i] = bound.check(f"{where}{key}", values.get(key, default))
+        return row
+
+    def hyper_index(self, key: str) -> int:
+        return list(self.hyper_spec).index(key)
+
+    # ---- numpy oracle ----------------------------------------------------------------------
+    def loss_grad_numpy(self, theta: np.ndarray, mh: np.ndarray, key: np.ndarray, t: int):
+        """Plain-numpy ``(loss, grad)`` matching the kernel (the test oracle)."""
+        raise NotImplementedError
+
+    def metrics_numpy(self, theta: np.ndarray, mh: np.ndarray) -> np.ndarray:
+        raise NotImplementedError

@@ -1,0 +1,230 @@
+"""Quadratics and least squares: the setups with exact closed forms.
+
+* :class:`Quadratic`: f(x) = 1/2 (x - x*)^T A (x - x*), A symmetric positive semi-definite,
+  with optional additive gradient noise g = A (x - x*) + sigma xi, xi ~ N(0, I) drawn from the
+  counter RNG (stream NOISE, counter (block, t, NOISE, 0)).
+* :class:`LeastSquares`: f(w) = 1/(2n) ||X w - y||^2, full batch or a minibatch of
+  ``batch_size`` rows drawn uniformly with replacement each step (stream BATCH).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theorysim.config import jit
+from theorysim.core import rng
+from theorysim.core.layout import Layout
+from theorysim.models.base import Model
+from theorysim.optim.registry import NONNEG
+
+
+# --------------------------------------------------------------------------------------------
+# Quadratic kernels. data = (A[P, P], x_star[P]); mh = (noise_std, init_scale); work = 2P.
+@jit
+def quadratic_loss_grad(theta, data, mh, k0, k1, t, grad, work):
+    A = data[0]
+    x_star = data[1]
+    P = theta.shape[0]
+    e = work[:P]
+    for i in range(P):
+        e[i] = theta[i] - x_star[i]
+    loss = 0.0
+    for i in range(P):
+        acc = 0.0
+        for j in range(P):
+            acc += A[i, j] * e[j]
+        grad[i] = acc
+        loss += e[i] * acc
+    sigma = mh[0]
+    if sigma != 0.0:
+        xi = work[P : 2 * P]
+        rng.fill_normal(k0, k1, t, rng.STREAM_NOISE, 0, xi)
+        for i in range(P):
+            grad[i] += sigma * xi[i]
+    return 0.5 * loss
+
+
+@jit
+def quadratic_metrics(theta, data, mh, out):
+    """out = (loss 1/2 e^T A e, error norm ||x - x*||_2)."""
+    A = data[0]
+    x_star = data[1]
+    P = theta.shape[0]
+    loss = 0.0
+    sq = 0.0
+    for i in range(P):
+        acc = 0.0
+        for j in range(P):
+            acc += A[i, j] * (theta[j] - x_star[j])
+        ei = theta[i] - x_star[i]
+        loss += ei * acc
+        sq += ei * ei
+    out[0] = 0.5 * loss
+    out[1] = math.sqrt(sq)
+
+
+class Quadratic(Model):
+    """f(x) = 1/2 (x - x*)^T A (x - x*); gradient A (x - x*) (+ sigma xi if ``noise_std`` > 0).
+
+    Per-member hyperparameters: ``noise_std`` (sigma, default 0) and ``init_scale`` (default 1):
+    x_0 = x* + init_scale * z with z ~ N(0, I) from the member's seed (stream INIT), unless a
+    fixed ``x0`` is given, in which case every member starts at ``x0``.
+    """
+
+    name = "quadratic"
+    metric_names = ("loss", "error_norm")
+    hyper_spec = {"noise_std": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
+    kernels = ("theorysim.models.linear", "quadratic_loss_grad", "quadratic_metrics")
+
+    def __init__(self, A, x_star=None, x0=None):
+        A = np.asarray(A, dtype=np.float64)
+        if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
+            raise ValueError(f"A: expected a square matrix, got shape {A.shape}")
+        if not np.all(np.isfinite(A)) or not np.allclose(A, A.T, rtol=1e-12, atol=0.0):
+            raise ValueError("A: expected a finite symmetric matrix")
+        P = A.shape[0]
+        x_star = np.zeros(P) if x_star is None else np.asarray(x_star, dtype=np.float64)
+        if x_star.shape != (P,) or not np.all(np.isfinite(x_star)):
+            raise ValueError(f"x_star: expected a finite vector of shape ({P},), got shape {x_star.shape}")
+        if x0 is not None:
+            x0 = np.asarray(x0, dtype=np.float64)
+            if x0.shape != (P,) or not np.all(np.isfinite(x0)):
+                raise ValueError(f"x0: expected a finite vector of shape ({P},), got shape {x0.shape}")
+        self.A = np.ascontiguousarray(A)
+        self.x_star = x_star
+        self.x0 = x0
+        self.layout = Layout.of({"x": (P,)})
+        self.work_size = 2 * P
+
+    def data(self) -> tuple:
+        return (self.A, self.x_star)
+
+    def init(self, seeds, mh):
+        P = self.layout.size
+        out = np.empty((len(seeds), P))
+        for m, seed in enumerate(seeds):
+            if self.x0 is not None:
+                out[m] = self.x0
+            else:
+                out[m] = self.x_star + mh[m, 1] * rng.normal(int(seed), (P,), stream=rng.STREAM_INIT)
+        return out
+
+    def config(self):
+        eig = np.linalg.eigvalsh(self.A)
+        return {**super().config(), "eigenvalues_min_max": [float(eig[0]), float(eig[-1])]}
+
+    def loss_grad_numpy(self, theta, mh, key, t):
+        e = theta - self.x_star
+        grad = self.A @ e
+        loss = 0.5 * float(e @ grad)
+        if mh[0] != 0.0:
+            xi = np.empty(len(theta))
+            rng.fill_normal(key[0], key[1], np.uint64(t), np.uint64(rng.STREAM_NOISE), np.uint64(0), xi)
+            grad = grad + mh[0] * xi
+        return loss, grad
+
+    def metrics_numpy(self, theta, mh):
+        e = theta - self.x_star
+        return np.array([0.5 * float(e @ self.A @ e), float(np.linalg.norm(e))])
+
+
+# --------------------------------------------------------------------------------------------
+# Least-squares kernels. data = (X[n, P], y[n]); mh = (batch_size, init_scale); work = n + P.
+@jit
+def least_squares_loss_grad(theta, data, mh, k0, k1, t, grad, work):
+    X = data[0]
+    y = data[1]
+    n, P = X.shape
+    batch = int(mh[0])
+    for j in range(P):
+        grad[j] = 0.0
+    loss = 0.0
+    count = n
+    u = work[:n]
+    if 0 < batch < n:
+        count = batch
+        u = work[:batch]
+        rng.fill_uniform(k0, k1, t, rng.STREAM_BATCH, 0, u)
+    for b in range(count):
+        i = b if count == n else min(int(u[b] * n), n - 1)
+        r = -y[i]
+        for j in range(P):
+            r += X[i, j] * theta[j]
+        loss += r * r
+        for j in range(P):
+            grad[j] += r * X[i, j]
+    inv = 1.0 / count
+    for j in range(P):
+        grad[j] *= inv
+    return 0.5 * loss * inv
+
+
+@jit
+def least_squares_metrics(theta, data, mh, out):
+    """out = (full-batch loss 1/(2n) ||X w - y||^2,)."""
+    X = data[0]
+    y = data[1]
+    n, P = X.shape
+    loss = 0.0
+    for i in range(n):
+        r = -y[i]
+        for j in range(P):
+            r += X[i, j] * theta[j]
+        loss += r * r
+    out[0] = 0.5 * loss / n
+
+
+class LeastSquares(Model):
+    """f(w) = 1/(2n) ||X w - y||^2, gradient X^T (X w - y) / n.
+
+    Per-member hyperparameters: ``batch_size`` (0 = full batch; else rows drawn uniformly with
+    replacement each step) and ``init_scale`` (w_0 = init_scale * z, z ~ N(0, I)). As a quadratic,
+    A = X^T X / n and x* = the least-squares solution (:meth:`as_quadratic`).
+    """
+
+    name = "least_squares"
+    metric_names = ("loss",)
+    hyper_spec = {"batch_size": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
+    kernels = ("theorysim.models.linear", "least_squares_loss_grad", "least_squares_metrics")
+
+    def __init__(self, X, y):
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"X: expected a 2-d array (n, P), got shape {X.shape}")
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y: expected shape ({X.shape[0]},), got {y.shape}")
+        if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+            raise ValueError("X, y: expected finite values")
+        self.X, self.y = X, y
+        self.layout = Layout.of({"w": (X.shape[1],)})
+        self.work_size = X.shape[0] + X.shape[1]
+
+    def data(self) -> tuple:
+        return (self.X, self.y)
+
+    def init(self, seeds, mh):
+        P = self.layout.size
+        return np.stack([mh[m, 1] * rng.normal(int(s), (P,), stream=rng.STREAM_INIT) for m, s in enumerate(seeds)])
+
+    def as_quadratic(self) -> Quadratic:
+        n = self.X.shape[0]
+        w_star = np.linalg.lstsq(self.X, self.y, rcond=None)[0]
+        return Quadratic(self.X.T @ self.X / n, w_star)
+
+    def loss_grad_numpy(self, theta, mh, key, t):
+        n = self.X.shape[0]
+        batch = int(mh[0])
+        if 0 < batch < n:
+            u = np.empty(batch)
+            rng.fill_uniform(key[0], key[1], np.uint64(t), np.uint64(rng.STREAM_BATCH), np.uint64(0), u)
+            idx = np.minimum((u * n).astype(np.int64), n - 1)
+        else:
+            idx = np.arange(n)
+        r = self.X[idx] @ theta - self.y[idx]
+        return 0.5 * float(r @ r) / len(idx), self.X[idx].T @ r / len(idx)
+
+    def metrics_numpy(self, theta, mh):
+        r = self.X @ theta - self.y
+        return np.array([0.5 * float(r @ r) / len(r)])
