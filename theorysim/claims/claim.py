@@ -1,0 +1,214 @@
+"""The claim record and its verdict (DESIGN section 4).
+
+A claim is data: an id ``"<paper-key>/<short-name>"``, the paper, the reference inside it
+(theorem / equation / figure), a one-sentence statement, a quick and a full configuration, and
+four functions::
+
+    simulate(cfg)            -> results (anything; usually theorysim Results)
+    predict(cfg)             -> value, or {check name: value}
+    measure(cfg, results)    -> Measurement, or {check name: Measurement}
+    plot(cfg, results, verdict) -> matplotlib Figure (optional)
+
+with ``tolerance`` a :class:`~theorysim.claims.tolerance.Tolerance` or ``{check name: ...}``.
+A claim with several checks passes when all pass; the first is the headline in tables.
+``expect="fail"`` records a statement that the evidence (in ``note``) shows not to hold as
+tested: its FAIL shows as XFAIL, an unexpected PASS as XPASS.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from theorysim.claims.tolerance import Tolerance
+
+MODES = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class Paper:
+    key: str
+    title: str
+    authors: str = ""
+    year: int | None = None
+    arxiv: str | None = None
+    venue: str = ""
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "title": self.title, "authors": self.authors, "year": self.year,
+                "arxiv": self.arxiv, "venue": self.venue}
+
+    def cite(self) -> str:
+        where = f"arXiv:{self.arxiv}" if self.arxiv else self.venue
+        return f"{self.authors} ({self.year}). {self.title}. {where}".strip()
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: float
+    ci: tuple[float, float] | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    predicted: Any
+    measured: Measurement
+    tolerance: Tolerance
+    passed: bool
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "predicted": _jsonable(self.predicted),
+            "measured": _jsonable(self.measured.value),
+            "ci": None if self.measured.ci is None else [_jsonable(c) for c in self.measured.ci],
+            "tolerance": self.tolerance.describe(),
+            "passed": bool(self.passed),
+            "details": _jsonable(dict(self.measured.details)),
+        }
+
+
+@dataclass
+class Verdict:
+    claim: "Claim"
+    mode: str
+    checks: list[Check]
+    seconds: float
+    error: str | None = None
+    figure: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def expected(self) -> str:
+        return self.claim.expect
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "ERROR"
+        if self.expected == "pass":
+            return "PASS" if self.passed else "FAIL"
+        return "XPASS" if self.passed else "XFAIL"
+
+    @property
+    def unexpected(self) -> bool:
+        """Counts against the exit code: a FAIL, an XPASS or an error."""
+        return self.status in ("FAIL", "XPASS", "ERROR")
+
+    @property
+    def headline(self) -> Check | None:
+        return self.checks[0] if self.checks else None
+
+    def to_json(self) -> dict:
+        head = self.headline
+        c = self.claim
+        return {
+            "id": c.id,
+            "paper": c.paper.to_json(),
+            "reference": c.reference,
+            "statement": c.statement,
+            "predicted": None if head is None else _jsonable(head.predicted),
+            "measured": None if head is None else _jsonable(head.measured.value),
+            "ci": None if head is None or head.measured.ci is None else [_jsonable(x) for x in head.measured.ci],
+            "tolerance": None if head is None else head.tolerance.describe(),
+            "passed": bool(self.passed),
+            "expected": c.expect,
+            "seconds": round(self.seconds, 3),
+            "mode": self.mode,
+            "status": self.status,
+            "checks": [ch.to_json() for ch in self.checks],
+            "note": c.note,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Claim:
+    id: str
+    paper: Paper
+    reference: str
+    statement: str
+    quick: Mapping[str, Any]
+    full: Mapping[str, Any]
+    simulate: Callable[[Mapping[str, Any]], Any]
+    predict: Callable[[Mapping[str, Any]], Any]
+    measure: Callable[[Mapping[str, Any], Any], Any]
+    tolerance: Tolerance | Mapping[str, Tolerance]
+    plot: Callable[..., Any] | None = None
+    expect: str = "pass"
+    note: str = ""
+
+    def __post_init__(self):
+        key, _, short = self.id.partition("/")
+        if not key or not short or key != self.paper.key:
+            raise ValueError(f"claim id {self.id!r}: expected '<paper-key>/<short-name>' with paper key {self.paper.key!r}")
+        if self.expect not in ("pass", "fail"):
+            raise ValueError(f"claim {self.id}: expect={self.expect!r}: expected 'pass' or 'fail'")
+        if self.expect == "fail" and not self.note:
+            raise ValueError(f"claim {self.id}: expect='fail' needs the evidence in note")
+
+    @property
+    def paper_key(self) -> str:
+        return self.paper.key
+
+    def config(self, mode: str) -> Mapping[str, Any]:
+        if mode not in MODES:
+            raise ValueError(f"mode={mode!r}: expected one of {', '.join(MODES)}")
+        return self.quick if mode == "quick" else self.full
+
+    def evaluate(self, cfg: Mapping[str, Any], results: Any) -> list[Check]:
+        predicted = self.predict(cfg)
+        measured = self.measure(cfg, results)
+        if isinstance(measured, Measurement):
+            measured = {"": measured}
+            predicted = {"": predicted}
+        if not isinstance(self.tolerance, Tolerance):
+            tolerances = self.tolerance
+        else:
+            tolerances = {name: self.tolerance for name in measured}
+        missing = [n for n in measured if n not in predicted or n not in tolerances]
+        if missing:
+            raise ValueError(f"claim {self.id}: check {missing[0]!r} lacks a prediction or a tolerance")
+        checks = []
+        for name, m in measured.items():
+            tol = tolerances[name]
+            checks.append(Check(name, predicted[name], m, tol, bool(tol.passed(predicted[name], m.value))))
+        return checks
+
+    def check(self, mode: str = "quick", figure_dir=None) -> Verdict:
+        """Run the claim; with ``figure_dir``, also save its figure as ``<id>.png`` there."""
+        cfg = self.config(mode)
+        t0 = time.perf_counter()
+        results = self.simulate(cfg)
+        checks = self.evaluate(cfg, results)
+        verdict = Verdict(self, mode, checks, time.perf_counter() - t0)
+        if figure_dir is not None and self.plot is not None:
+            from theorysim.claims.report import save_figure
+
+            verdict.figure = save_figure(self, cfg, results, verdict, figure_dir)
+        return verdict
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return v if math.isfinite(v) else None
+    return x

@@ -1,0 +1,117 @@
+"""``theorysim`` command line: check claims, list what exists.
+
+Exit codes (DESIGN section 1): 0 when every selected claim has its expected outcome, 1 when any
+claim fails unexpectedly (FAIL, XPASS or an error inside a claim), 2 on bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="theorysim", description="Check ML-theory papers by simulation.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="run claims and print the verdict table")
+    c.add_argument("--paper", metavar="KEY", help="only this paper's claims (see `theorysim list --papers`)")
+    c.add_argument("--claim", metavar="ID", help="only this claim (see `theorysim list --claims`)")
+    mode = c.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick", help="small configurations (default)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full", help="paper-sized configurations")
+    c.add_argument("--json", metavar="FILE", help="write the verdicts as a JSON list (DESIGN section 4 schema)")
+    c.add_argument("--report", metavar="DIR", help="write DIR/report.md with one PNG figure per claim")
+    c.add_argument("--threads", type=int, metavar="N", help="Numba threads (results do not depend on it)")
+    c.set_defaults(mode="quick")
+
+    ls = sub.add_parser("list", help="list papers, claims, optimizers or setups")
+    what = ls.add_mutually_exclusive_group()
+    for name in ("papers", "claims", "optimizers", "setups"):
+        what.add_argument(f"--{name}", dest="what", action="store_const", const=name)
+    ls.set_defaults(what="claims")
+    return p
+
+
+def _cmd_list(args) -> int:
+    from theorysim import optim
+    from theorysim.claims import registry
+
+    if args.what == "papers":
+        for key, paper in sorted(registry.papers().items()):
+            print(f"{key:24s} {paper.cite()}")
+    elif args.what == "claims":
+        for c in registry.all_claims():
+            print(f"{c.id:44s} {c.statement}")
+    elif args.what == "optimizers":
+        for name, spec in sorted(optim.specs().items()):
+            defaults = ", ".join(f"{k}={v}" for k, v in spec.defaults.items())
+            print(f"{name:14s} {defaults}\n{'':14s} reference: {spec.reference}")
+    else:
+        for name in registry.setups():
+            print(name)
+    return EXIT_OK
+
+
+def _cmd_check(args) -> int:
+    from theorysim import config
+    from theorysim.claims import registry
+    from theorysim.claims.claim import Verdict
+    from theorysim.claims.report import table, write_report
+
+    try:
+        claims = registry.select(paper=args.paper, claim=args.claim)
+        if args.threads is not None:
+            config.set_threads(args.threads)
+        else:
+            config.set_threads()
+    except ValueError as err:
+        print(f"theorysim check: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if not claims:
+        print("theorysim check: error: no claims selected", file=sys.stderr)
+        return EXIT_USAGE
+
+    from tqdm.auto import tqdm
+
+    figure_dir = Path(args.report) if args.report else None
+    verdicts = []
+    t0 = time.perf_counter()
+    bar = tqdm(claims, desc=f"check --{args.mode}", unit="claim", file=sys.stderr, disable=not sys.stderr.isatty())
+    for claim in bar:
+        bar.set_postfix_str(claim.id)
+        t = time.perf_counter()
+        try:
+            verdict = claim.check(args.mode, figure_dir=figure_dir)
+        except Exception:  # a crashing claim is reported, not fatal for the others
+            verdict = Verdict(claim, args.mode, [], time.perf_counter() - t, error=traceback.format_exc())
+        verdicts.append(verdict)
+        tqdm.write(f"{verdict.status:5s} {claim.id} ({verdict.seconds:.1f} s)", file=sys.stderr)
+    print(table(verdicts))
+    print(f"total {time.perf_counter() - t0:.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps([v.to_json() for v in verdicts], indent=2) + "\n")
+    if figure_dir is not None:
+        path = write_report(verdicts, figure_dir, title=f"theorysim check --{args.mode}")
+        print(f"report: {path}")
+    return EXIT_FAIL if any(v.unexpected for v in verdicts) else EXIT_OK
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    if args.command == "list":
+        return _cmd_list(args)
+    return _cmd_check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""GD and heavy-ball on quadratics and least squares: the setup with exact closed forms."""
