@@ -1,0 +1,25 @@
+import numpy as np
+import pytest
+
+import theorysim as ts
+
+
+@pytest.fixture
+def diag_quadratic():
+    """A diagonal quadratic: A @ e adds exact zeros, so engine and oracle agree to the bit."""
+    return ts.models.Quadratic(np.diag([0.1, 0.5, 1.0, 2.0, 4.0]), x_star=np.array([1.0, -2.0, 0.5, 0.0, 3.0]))
+
+
+@pytest.fixture
+def dense_quadratic():
+    r = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(r.standard_normal((6, 6)))
+    A = (Q * np.geomspace(0.05, 1.0, 6)) @ Q.T
+    return ts.models.Quadratic(0.5 * (A + A.T), x_star=r.standard_normal(6))
+
+
+@pytest.fixture
+def least_squares():
+    r = np.random.default_rng(1)
+    X = r.standard_normal((40, 5))
+    return ts.models.LeastSquares(X, X @ r.standard_normal(5) + 0.1 * r.standard_normal(40))

@@ -1,0 +1,100 @@
+"""Claims: tolerance rules, verdict states, the JSON schema, the report, and every quick claim."""
+import json
+import math
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from theorysim.claims import Claim, Measurement, Paper, all_claims, papers, select, tol
+from theorysim.claims.report import table, write_report
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "theorysim" / "claims" / "verdict.schema.json").read_text())
+TOY = Paper(key="toy", title="A toy paper", authors="N. N.", year=2026, arxiv="0000.00000")
+
+
+def toy_claim(measured, expect="pass", note="", short="c", plot=None):
+    return Claim(id=f"toy/{short}", paper=TOY, reference="Eq. 1", statement="x equals 1.", quick={"v": measured},
+                 full={"v": measured}, simulate=lambda cfg: cfg["v"], predict=lambda cfg: 1.0,
+                 measure=lambda cfg, r: Measurement(r, (r - 0.1, r + 0.1)), tolerance=tol.relative(0.05),
+                 expect=expect, note=note, plot=plot)
+
+
+@pytest.mark.parametrize("rule,pred,meas,ok", [
+    (tol.relative(0.01), 2.0, 2.019, True), (tol.relative(0.01), 2.0, 2.021, False),
+    (tol.relative(0.01), -2.0, -2.019, True),
+    (tol.absolute(1e-3), 0.0, -9e-4, True), (tol.absolute(1e-3), 0.0, 2e-3, False),
+    (tol.interval(-1.1, -0.9), -1.0, -0.95, True), (tol.interval(-1.1, -0.9), -1.0, -0.85, False),
+    (tol.at_most(1e-10), 0.0, 1e-11, True), (tol.at_most(1e-10), 0.0, 1e-9, False),
+    (tol.at_least(10.0), 10.0, 12.0, True), (tol.at_least(10.0), 10.0, 9.0, False),
+    (tol.relative(0.5), 1.0, math.nan, False), (tol.at_most(1.0), 0.0, math.inf, False),
+    (tol.equal(), 0.0, 0.0, True), (tol.equal(), 0.0, 1.0, False),
+])
+def test_tolerance_rules(rule, pred, meas, ok):
+    assert rule.passed(pred, meas) is ok
+
+
+def test_verdict_states():
+    assert toy_claim(1.01).check().status == "PASS"
+    fail = toy_claim(1.2).check()
+    assert fail.status == "FAIL" and fail.unexpected and not fail.passed
+    xfail = toy_claim(1.2, expect="fail", note="evidence").check()
+    assert xfail.status == "XFAIL" and not xfail.unexpected
+    xpass = toy_claim(1.0, expect="fail", note="evidence").check()
+    assert xpass.status == "XPASS" and xpass.unexpected
+
+
+def test_claim_validation():
+    with pytest.raises(ValueError, match="needs the evidence"):
+        toy_claim(1.0, expect="fail")
+    with pytest.raises(ValueError, match="paper key"):
+        Claim(id="other/c", paper=TOY, reference="", statement="", quick={}, full={}, simulate=None,
+              predict=None, measure=None, tolerance=tol.equal())
+    with pytest.raises(ValueError, match="mode"):
+        toy_claim(1.0).config("medium")
+
+
+def test_json_matches_schema_and_report_is_written(tmp_path):
+    import matplotlib.pyplot as plt
+
+    def plot(cfg, r, verdict):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [r, r])
+        return fig
+
+    verdicts = [toy_claim(1.01, plot=plot).check(figure_dir=tmp_path), toy_claim(1.3, short="d").check()]
+    payload = [v.to_json() for v in verdicts]
+    jsonschema.validate(payload, SCHEMA)
+    assert payload[0]["passed"] is True and payload[1]["passed"] is False
+    assert payload[0]["ci"] == pytest.approx([0.91, 1.11])
+    json.dumps(payload)  # plain JSON types only
+    path = write_report(verdicts, tmp_path)
+    text = path.read_text()
+    assert "toy/c" in text and "toy/d: FAIL" in text and "](toy__c.png)" in text
+    assert (tmp_path / "toy__c.png").stat().st_size > 1000
+    assert "1 PASS, 1 FAIL" in table(verdicts)
+
+
+def test_registry_selection():
+    assert "quadratic" in papers()
+    assert {c.id for c in select(paper="quadratic")} >= {"quadratic/gd-rate", "quadratic/heavy-ball-rate"}
+    with pytest.raises(ValueError, match="valid: .*quadratic"):
+        select(paper="nosuch")
+    with pytest.raises(ValueError, match="valid: .*quadratic/gd-rate"):
+        select(claim="quadratic/nosuch")
+
+
+@pytest.mark.parametrize("claim", all_claims(), ids=lambda c: c.id)
+def test_quick_claim_has_its_expected_outcome(claim):
+    verdict = claim.check("quick")
+    assert verdict.status in ("PASS", "XFAIL"), verdict.to_json()
+    for check in verdict.checks:  # the numbers behind a verdict are real numbers, not placeholders
+        assert np.isfinite(check.measured.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim", all_claims(), ids=lambda c: c.id)
+def test_full_claim_has_its_expected_outcome(claim):
+    verdict = claim.check("full")
+    assert verdict.status in ("PASS", "XFAIL"), verdict.to_json()

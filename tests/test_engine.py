@@ -1,0 +1,199 @@
+"""Engine parity with the naive oracle, determinism, divergence, permutation, bad input."""
+import numpy as np
+import numba
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import theorysim as ts
+from theorysim.core import engine, naive
+
+
+def _compare(res, ref, rtol):
+    np.testing.assert_array_equal(res.diverged_step, ref["diverged_step"])
+    np.testing.assert_allclose(res.records, ref["records"], rtol=rtol, atol=0, equal_nan=True)
+    np.testing.assert_allclose(res.theta, ref["theta"], rtol=rtol, atol=0)
+
+
+def test_bitwise_parity_with_oracle_when_operation_order_is_equal(diag_quadratic):
+    exp = ts.Experiment(diag_quadratic, "sgd", steps=300, seeds=[0, 1, 2, 3], record_every=7,
+                        lr=[0.1, 0.3, 0.45, 0.2], momentum=[0.0, 0.9, 0.5, 0.8], nesterov=[False, False, True, True],
+                        dampening=[0.0, 0.1, 0.0, 0.0], weight_decay=[0.0, 0.01, 0.0, 0.001], noise_std=[0.0, 0.2, 0.0, 1.0],
+                        record_params=True)
+    res, ref = exp.run(), naive.run(exp)
+    # iterates: bitwise; metrics: numpy's norm and matmul sum in another order, so to rounding
+    np.testing.assert_array_equal(res.param_records, ref["param_records"])
+    np.testing.assert_array_equal(res.theta, ref["theta"])
+    np.testing.assert_allclose(res.records, ref["records"], rtol=1e-14, atol=0)
+
+
+def test_parity_dense_quadratic_with_schedule(dense_quadratic):
+    exp = ts.Experiment(dense_quadratic, "sgd", steps=500, seeds=range(4), record_every=10,
+                        lr=[0.5, 1.0, 1.5, 1.9], momentum=0.3, noise_std=[0.0, 0.01, 0.1, 0.0],
+                        schedule=["constant", "cosine", {"kind": "warmup_linear", "warmup": 50}, "linear"])
+    _compare(exp.run(), naive.run(exp), rtol=1e-13)
+
+
+def test_parity_least_squares_minibatch(least_squares):
+    exp = ts.Experiment(least_squares, "sgd", steps=400, seeds=[5, 6, 7], record_every=4,
+                        lr=0.05, momentum=0.9, batch_size=[0, 8, 1])
+    _compare(exp.run(), naive.run(exp), rtol=1e-13)
+
+
+def test_same_result_whatever_the_thread_count(dense_quadratic):
+    exp = ts.Experiment(dense_quadratic, "sgd", steps=2000, seeds=range(7), lr=np.linspace(0.3, 1.8, 7),
+                        momentum=0.5, noise_std=0.3, record_every=50)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = exp.run()
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = exp.run()
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one.records, many.records)
+    np.testing.assert_array_equal(one.theta, many.theta)
+
+
+def test_thread_count_in_fresh_processes(tmp_path):
+    """NUMBA_NUM_THREADS=1 and =2 in separate interpreters give identical bytes."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, theorysim as ts, sys\n"
+        "m = ts.models.Quadratic(np.diag([0.2, 1.0, 3.0]))\n"
+        "r = ts.Experiment(m, 'sgd', steps=500, seeds=range(5), lr=[0.1, 0.2, 0.3, 0.4, 0.6], noise_std=0.5,"
+        " momentum=0.5).run()\n"
+        "np.save(sys.argv[1], np.concatenate([r.records.ravel(), r.theta.ravel()]))\n"
+    )
+    outs = []
+    for n in (1, 2):
+        path = tmp_path / f"t{n}.npy"
+        env = {**__import__("os").environ, "NUMBA_NUM_THREADS": str(n)}
+        subprocess.run([sys.executable, "-c", script, str(path)], check=True, env=env)
+        outs.append(np.load(path))
+    assert np.array_equal(outs[0], outs[1])
+
+
+def test_divergence_step_is_exact_and_others_finish():
+    lam = np.array([0.5, 1.0])
+    model = ts.models.Quadratic(np.diag(lam), x0=np.array([1.0, 1.0]))
+    lrs = np.array([0.5, 1.5, 2.2, 2.6, 50.0])
+    res = ts.Experiment(model, "sgd", lr=lrs, steps=400, record_every=10).run()
+    # closed form: loss_t = 1/2 sum lam (1 - eta lam)^(2t) e0^2; divergence at the first t with loss_t > 1e12 loss_0
+    for m, eta in enumerate(lrs):
+        t = np.arange(401)
+        with np.errstate(over="ignore"):
+            loss = 0.5 * np.sum(lam[None] * (1 - eta * lam[None]) ** (2 * t[:, None]), axis=1)
+        over = np.nonzero(loss > 1e12 * loss[0])[0]
+        expected = int(over[0]) if over.size else -1
+        assert res.diverged_step[m] == expected
+        assert res.diverged[m] == (expected >= 0)
+    assert not res.diverged[:2].any() and res.diverged[2:].all()
+    assert np.all(np.isfinite(res.records[:2]))
+    d = res.diverged_step[2]
+    assert np.all(np.isnan(res.records[2, d // 10 + 1:]))  # nothing recorded after the stop
+
+
+def test_nonfinite_divergence_without_bound():
+    model = ts.models.Quadratic(np.diag([1.0]), x0=np.array([1.0]))
+    res = ts.Experiment(model, "sgd", lr=[1e200, 0.5], steps=50, divergence_factor=0).run()
+    # x_1 = 1 - 1e200: its loss 0.5 * 1e400 overflows to inf, so the member stops at iterate 1
+    assert res.diverged.tolist() == [True, False]
+    assert res.diverged_step[0] == 1
+    assert res.diverged_step[1] == -1
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.permutations(list(range(6))))
+def test_permuting_members_permutes_outputs(perm):
+    model = ts.models.Quadratic(np.diag([0.3, 1.0, 2.0]))
+    lrs = np.array([0.1, 0.3, 0.5, 0.7, 0.9, 1.1])
+    seeds = np.array([0, 1, 2, 0, 1, 2])
+    a = ts.Experiment(model, "sgd", lr=lrs, seeds=seeds, noise_std=0.1, momentum=0.2, steps=100).run()
+    p = np.array(perm)
+    b = ts.Experiment(model, "sgd", lr=lrs[p], seeds=seeds[p], noise_std=0.1, momentum=0.2, steps=100).run()
+    np.testing.assert_array_equal(a.records[p], b.records)
+    np.testing.assert_array_equal(a.theta[p], b.theta)
+
+
+def test_equal_seeds_share_noise(diag_quadratic):
+    res = ts.Experiment(diag_quadratic, "sgd", lr=0.1, seeds=[3, 3, 4], noise_std=0.5, steps=50).run()
+    np.testing.assert_array_equal(res.theta[0], res.theta[1])
+    assert not np.array_equal(res.theta[0], res.theta[2])
+
+
+def test_one_compiled_loop_for_a_hyperparameter_sweep(dense_quadratic):
+    kernel = engine.kernel_for(dense_quadratic.kernels)
+    ts.Experiment(dense_quadratic, "sgd", lr=0.1, steps=10).run()
+    n = len(kernel.signatures)
+    ts.Experiment(dense_quadratic, "sgd", lr=[0.1, 0.2], momentum=[0.0, 0.9], nesterov=[False, True], steps=10,
+                  noise_std=[0.0, 1.0], schedule="cosine", seeds=[4, 5]).run()
+    assert len(kernel.signatures) == n == 1
+
+
+def test_generated_engine_module_is_cached_on_disk(dense_quadratic):
+    kernel = engine.kernel_for(dense_quadratic.kernels)
+    path = kernel.py_func.__code__.co_filename
+    assert path.endswith(".py") and "engines" in path
+    assert "quadratic_loss_grad" in open(path).read()
+
+
+def test_result_accessors_and_frame(diag_quadratic):
+    res = ts.Experiment(diag_quadratic, "sgd", lr=[0.1, 0.2], steps=20, record_every=5, seeds=[1, 2]).run()
+    assert res.steps.tolist() == [0, 5, 10, 15, 20]
+    assert res.curve("loss").shape == (2, 5)
+    assert res.params()["x"].shape == (2, 5)
+    assert res.member_values("lr").tolist() == [0.1, 0.2]
+    frame = pytest.importorskip("pandas") and res.to_frame()
+    assert len(frame) == 2 * 5 * 2
+    assert set(frame.columns) >= {"member", "step", "metric", "value", "seed", "lr", "diverged"}
+    assert frame.query("member == 1 and step == 20 and metric == 'loss'")["value"].item() == res.curve("loss")[1, -1]
+    with pytest.raises(ValueError, match="metric 'nope'"):
+        res.curve("nope")
+
+
+def test_theta0_override(diag_quadratic):
+    theta0 = np.tile(diag_quadratic.x_star, (2, 1))
+    res = ts.Experiment(diag_quadratic, "sgd", lr=0.1, steps=5, seeds=[0, 1]).run(theta0=theta0)
+    np.testing.assert_array_equal(res.theta, theta0)  # started at the minimum: gradient exactly zero
+    with pytest.raises(ValueError, match="theta0"):
+        ts.Experiment(diag_quadratic, "sgd", lr=0.1, steps=5).run(theta0=np.zeros((3, 5)))
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"lr": -1}, r"lr=-1"),
+        ({"lr": float("nan")}, r"lr=nan"),
+        ({"lr": [0.1, -0.2]}, r"member 1: lr=-0.2"),
+        ({"momentum": 1.0}, r"momentum=1.0"),
+        ({"nesterov": True}, r"nesterov"),
+        ({"betas": (0.9, 0.99)}, r"'betas'"),
+        ({"nosuch": 1}, r"'nosuch'.*valid"),
+        ({"lr": [0.1, 0.2], "seeds": [1, 2, 3]}, r"common length"),
+        ({"steps": 0}, r"steps=0"),
+        ({"record_every": 0}, r"record_every=0"),
+        ({"seeds": -3}, r"seed=-3"),
+        ({"noise_std": -1.0}, r"noise_std=-1.0"),
+        ({"divergence_factor": 0.5}, r"divergence_factor"),
+        ({"schedule": "nosuch"}, r"schedule kind='nosuch'"),
+        ({"schedule": np.ones(3)}, r"schedule"),
+    ],
+)
+def test_bad_input_names_the_field(diag_quadratic, kwargs, match):
+    args = {"steps": 10, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        ts.Experiment(diag_quadratic, "sgd", **args)
+
+
+def test_unknown_optimizer_lists_valid_names(diag_quadratic):
+    with pytest.raises(ValueError, match=r"optimizer='nosuch'.*sgd"):
+        ts.Experiment(diag_quadratic, "nosuch", steps=10)
+
+
+def test_grid_is_a_cartesian_product():
+    g = ts.grid(lr=[0.1, 0.2], seeds=range(3))
+    assert g["lr"] == [0.1, 0.1, 0.1, 0.2, 0.2, 0.2] and g["seeds"] == [0, 1, 2, 0, 1, 2]
+    with pytest.raises(ValueError, match="axis lr"):
+        ts.grid(lr=0.1)
