@@ -124,19 +124,24 @@ def test_equal_seeds_share_noise(diag_quadratic):
 
 
 def test_one_compiled_loop_for_a_hyperparameter_sweep(dense_quadratic):
-    kernel = engine.kernel_for(dense_quadratic.kernels)
+    kernel = engine.kernel()
     ts.Experiment(dense_quadratic, "sgd", lr=0.1, steps=10).run()
     n = len(kernel.signatures)
     ts.Experiment(dense_quadratic, "sgd", lr=[0.1, 0.2], momentum=[0.0, 0.9], nesterov=[False, True], steps=10,
                   noise_std=[0.0, 1.0], schedule="cosine", seeds=[4, 5]).run()
-    assert len(kernel.signatures) == n == 1
+    opts = [ts.optim.make(name) for name in ts.optim.names()]  # every rule in one ensemble
+    ts.Experiment(dense_quadratic, opts, steps=10, seeds=range(len(opts))).run()
+    ts.Experiment(dense_quadratic, "adamw", lr=[1e-3, 1e-2], betas=[(0.9, 0.99), (0.8, 0.9)], weight_decay=[0.0, 0.1],
+                  steps=10, seeds=[0, 1]).run()
+    ts.Experiment(ts.models.LeastSquares(np.eye(3), np.ones(3)), "lion", lr=[0.1, 0.2], steps=10, seeds=[0, 1]).run()
+    assert len(kernel.signatures) == n == 1  # one loop for every model, rule and hyperparameter
 
 
-def test_generated_engine_module_is_cached_on_disk(dense_quadratic):
-    kernel = engine.kernel_for(dense_quadratic.kernels)
-    path = kernel.py_func.__code__.co_filename
-    assert path.endswith(".py") and "engines" in path
-    assert "quadratic_loss_grad" in open(path).read()
+def test_model_kernels_compile_once_for_their_signature(dense_quadratic):
+    ts.Experiment(dense_quadratic, "sgd", lr=0.1, steps=3).run()
+    ts.Experiment(dense_quadratic, "adam", lr=0.1, steps=3).run()
+    for fn in dense_quadratic.kernels:
+        assert len(fn.signatures) == 1
 
 
 def test_result_accessors_and_frame(diag_quadratic):

@@ -5,9 +5,7 @@ fastmath, caching and threading are chosen here and nowhere else. Environment ov
 
 ``THEORYSIM_FASTMATH``  ``1`` turns on LLVM fastmath (default off: results must be reproducible
                         to the bit and IEEE semantics are part of the contract).
-``THEORYSIM_CACHE``     ``0`` turns off Numba's on-disk cache of the generated engine kernels.
-``THEORYSIM_CACHE_DIR`` where generated engine sources and their compiled cache live
-                        (default ``$XDG_CACHE_HOME/theorysim`` or ``~/.cache/theorysim``).
+``THEORYSIM_CACHE``     ``0`` turns off Numba's on-disk cache of compiled kernels.
 ``THEORYSIM_THREADS``   Numba threads used by the engine (default: Numba's own default).
 """
 from __future__ import annotations
@@ -36,25 +34,48 @@ FASTMATH: bool = _env_flag("THEORYSIM_FASTMATH", False)
 CACHE: bool = _env_flag("THEORYSIM_CACHE", True)
 
 
-def cache_dir() -> Path:
-    """Directory for generated engine modules and Numba's cache of them."""
-    raw = os.environ.get("THEORYSIM_CACHE_DIR")
-    if raw:
-        return Path(raw)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "theorysim"
+def _invalidate_stale_caches() -> None:
+    """Drop theorysim's Numba cache files when any of its sources changed.
+
+    Numba keys a cached function on its own file's timestamp only, so an edit to a function it
+    calls in another file (a rule, the RNG) would leave a stale compiled caller. We keep one
+    stamp, the hash of every ``.py`` file of the package, and delete the package's ``.nbi`` /
+    ``.nbc`` files when it changes. Only writable in-tree caches (an editable install) can be
+    stale this way; an installed package's sources do not change.
+    """
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    digest = h.hexdigest()
+    stamp = root / "__pycache__" / "theorysim-sources.sha256"
+    try:
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        for pattern in ("*.nbi", "*.nbc"):
+            for f in root.rglob(pattern):
+                f.unlink(missing_ok=True)
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # read-only install: nothing can be stale
+        pass
+
+
+if CACHE:
+    _invalidate_stale_caches()
 
 
 def jit(fn=None, **options):
-    """``numba.njit`` with the project's policy (fastmath per config, no per-function cache).
+    """``numba.njit`` with the project's policy: fastmath per config, on-disk cache on.
 
-    Helper kernels are not cached on their own (except leaf modules such as rng.py, whose
-    functions call nothing outside their file, and so pass ``cache=CACHE``): Numba's cache does not notice edits in *other*
-    files a function calls, so only the generated engine kernels are cached, under a name that
-    hashes the source of everything they call (see :mod:`theorysim.core.engine`).
+    Caching is safe across files because :func:`_invalidate_stale_caches` drops every cached
+    kernel of the package when any of its sources changes.
     """
     options.setdefault("fastmath", FASTMATH)
-    options.setdefault("cache", False)
+    options.setdefault("cache", CACHE)
     if fn is None:
         return lambda f: numba.njit(f, **options)
     return numba.njit(fn, **options)

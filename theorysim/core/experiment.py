@@ -15,9 +15,9 @@ import numpy as np
 
 from theorysim.core import engine, rng
 from theorysim.core.result import Result
-from theorysim.models.base import Model
-from theorysim.optim import schedules
-from theorysim.optim.registry import Optimizer, OptimizerSpec, get
+from theorysim.models.base import Model, no_hessian
+from theorysim.optim import rules, schedules
+from theorysim.optim.registry import PAIRS, Optimizer, OptimizerSpec, get
 
 
 def grid(**axes) -> dict[str, list]:
@@ -42,9 +42,9 @@ def _is_member_sequence(key: str, value: Any) -> bool:
     if isinstance(value, (str, bytes, Mapping, Optimizer)):
         return False
     if isinstance(value, np.ndarray):
-        return value.ndim >= 1 and not (key == "betas" and value.ndim == 1)
+        return value.ndim >= 1 and not (key in PAIRS and value.ndim == 1)
     if isinstance(value, (list, tuple, range)):
-        if key == "betas":
+        if key in PAIRS:
             return len(value) > 0 and isinstance(value[0], (list, tuple, np.ndarray))
         return True
     return False
@@ -161,6 +161,13 @@ class Experiment:
         self.hyper = np.stack(rows)
         self.model_hyper = np.stack(mrows)
         self.state_rows = max(s.state_rows for s in specs)
+        _, lrows, lcols = model.layout.arrays()
+        P = model.layout.size
+        self.rule_work_size = rules.work_size(P, lrows, lcols)
+        newton = [s.name for s in specs if s.needs_hessian]
+        if newton and not model.has_hessian:
+            raise ValueError(f"optimizer={newton[0]!r} needs the model's Hessian; model {model.name!r} has no hessian kernel")
+        self.hess_size = P if newton else 0
         self.schedule, self.sched_index = _build_schedules(sched_keys, self.steps)
 
     # ------------------------------------------------------------------------------------------
@@ -200,11 +207,15 @@ class Experiment:
         status = np.zeros(E, dtype=np.int64)
         diverged_step = np.full(E, -1, dtype=np.int64)
         offsets, rows, cols = model.layout.arrays()
-        data = tuple(model.data())
+        fdata, idata = model.data()
 
         t_compile = time.perf_counter()
-        kernel = engine.kernel_for(model.kernels)
-        fresh = len(kernel.signatures) == 0
+        kernel = engine.kernel()
+        loss_grad = engine.compiled(model.kernels[0], engine.LOSS_GRAD)
+        metrics = engine.compiled(model.kernels[1], engine.METRICS)
+        hessian = model.kernels[2] if model.has_hessian else no_hessian
+        hessian = engine.compiled(hessian, engine.HESSIAN)
+        compile_seconds = time.perf_counter() - t_compile
         n_chunks = min(T, 100)
         bounds = np.linspace(0, T, n_chunks + 1).round().astype(np.int64)
         show = self.progress if self.progress is not None else sys.stderr.isatty()
@@ -214,16 +225,14 @@ class Experiment:
 
             bar = tqdm(total=T, desc=model.name, unit="step", leave=False, disable=not show)
         t0 = time.perf_counter()
-        compile_seconds = 0.0
         for c in range(n_chunks):
-            tc = time.perf_counter()
             kernel(
+                loss_grad, metrics, hessian,
                 theta, state, self.rule_id, self.hyper, self.sched_index, self.schedule, self.model_hyper,
-                keys, data, offsets, rows, cols, int(bounds[c]), int(bounds[c + 1]), T, k,
+                keys, fdata, idata, offsets, rows, cols, int(bounds[c]), int(bounds[c + 1]), T, k,
                 self.divergence_factor, loss0, status, diverged_step, records, param_records, model.work_size,
+                self.rule_work_size, self.hess_size,
             )
-            if c == 0 and fresh:
-                compile_seconds = time.perf_counter() - tc + (tc - t_compile)
             if bar is not None:
                 bar.update(int(bounds[c + 1] - bounds[c]))
             if np.all(status != engine.RUNNING):

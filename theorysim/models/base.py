@@ -1,28 +1,43 @@
 """The model contract the engine trains.
 
-A model is a Python object holding its data and naming two Numba kernels in an importable
-module (the engine generates and caches one training loop per kernel pair):
+A model is a Python object holding its data and two or three Numba kernels with the fixed
+signatures of :mod:`theorysim.core.engine` (the engine calls them through pointers, so one
+compiled training loop serves every model):
 
-``loss_grad(theta[P], data, mh[Hm], k0, k1, t, grad_out[P], work[W]) -> loss``
+``loss_grad(theta[P], fdata, idata, mh[Hm], k0, k1, t, grad_out[P], work[W]) -> loss``
     loss at the iterate ``theta`` and its gradient (or a stochastic estimate) written to
     ``grad_out``; ``t`` is the update index (1..T) and ``(k0, k1)`` the member's Philox key, so
     a stochastic model draws its batch or noise with counter ``(block, t, stream, sub)``.
     ``work`` is a scratch buffer of ``work_size`` floats allocated once per member.
-``metrics(theta[P], data, mh[Hm], out[M])``
+``metrics(theta[P], fdata, idata, mh[Hm], out[M]) -> 0.0``
     the recorded quantities (``metric_names``), deterministic.
+``hessian(theta[P], fdata, idata, mh[Hm], out[P, P]) -> 0.0`` (optional)
+    the Hessian of the loss, for Newton's method.
 
-``data`` is a tuple of arrays shared by all members; ``mh`` is the member's row of model
+``(fdata, idata)`` is the model's data packed by :func:`theorysim.core.data.pack` and shared by
+all members (kernels unpack views with ``farray1/farray2/iarray1``); ``mh`` is the member's row of model
 hyperparameters (``hyper_spec``: noise level, init scale, ...), which are data like the
 optimizer's, so a sweep over them does not recompile.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import numpy as np
 
+from theorysim.config import jit
 from theorysim.core.layout import Layout
 from theorysim.optim.registry import Bound
+
+
+@jit
+def no_hessian(theta, fdata, idata, mh, out):
+    """Stand-in Hessian kernel for models without one (never called: Experiment refuses Newton)."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = math.nan
+    return 0.0
 
 
 class Model:
@@ -33,12 +48,17 @@ class Model:
     metric_names: tuple[str, ...] = ("loss",)
     #: name -> (default, Bound) of per-member model hyperparameters, in kernel order
     hyper_spec: Mapping[str, tuple[float, Bound]] = {}
-    #: (module, loss_grad function name, metrics function name)
-    kernels: tuple[str, str, str]
+    #: (loss_grad, metrics, hessian or None): Numba functions with the engine's signatures
+    kernels: tuple
     work_size: int = 1
 
-    def data(self) -> tuple:
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(fdata, idata)`` from :func:`theorysim.core.data.pack`."""
         raise NotImplementedError
+
+    @property
+    def has_hessian(self) -> bool:
+        return len(self.kernels) > 2 and self.kernels[2] is not None
 
     def init(self, seeds: np.ndarray, mh: np.ndarray) -> np.ndarray:
         """Initial parameters ``[E, P]`` for member seeds ``[E]`` and model hyper rows ``[E, Hm]``."""

@@ -14,6 +14,7 @@ import numpy as np
 
 from theorysim.config import jit
 from theorysim.core import rng
+from theorysim.core.data import farray1, farray2, pack
 from theorysim.core.layout import Layout
 from theorysim.models.base import Model
 from theorysim.optim.registry import NONNEG
@@ -22,9 +23,9 @@ from theorysim.optim.registry import NONNEG
 # --------------------------------------------------------------------------------------------
 # Quadratic kernels. data = (A[P, P], x_star[P]); mh = (noise_std, init_scale); work = 2P.
 @jit
-def quadratic_loss_grad(theta, data, mh, k0, k1, t, grad, work):
-    A = data[0]
-    x_star = data[1]
+def quadratic_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    A = farray2(fdata, idata, 0)
+    x_star = farray1(fdata, idata, 1)
     P = theta.shape[0]
     e = work[:P]
     for i in range(P):
@@ -46,10 +47,10 @@ def quadratic_loss_grad(theta, data, mh, k0, k1, t, grad, work):
 
 
 @jit
-def quadratic_metrics(theta, data, mh, out):
+def quadratic_metrics(theta, fdata, idata, mh, out):
     """out = (loss 1/2 e^T A e, error norm ||x - x*||_2)."""
-    A = data[0]
-    x_star = data[1]
+    A = farray2(fdata, idata, 0)
+    x_star = farray1(fdata, idata, 1)
     P = theta.shape[0]
     loss = 0.0
     sq = 0.0
@@ -62,6 +63,16 @@ def quadratic_metrics(theta, data, mh, out):
         sq += ei * ei
     out[0] = 0.5 * loss
     out[1] = math.sqrt(sq)
+    return 0.0
+
+
+@jit
+def quadratic_hessian(theta, fdata, idata, mh, out):
+    A = farray2(fdata, idata, 0)
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            out[i, j] = A[i, j]
+    return 0.0
 
 
 class Quadratic(Model):
@@ -75,7 +86,7 @@ class Quadratic(Model):
     name = "quadratic"
     metric_names = ("loss", "error_norm")
     hyper_spec = {"noise_std": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
-    kernels = ("theorysim.models.linear", "quadratic_loss_grad", "quadratic_metrics")
+    kernels = (quadratic_loss_grad, quadratic_metrics, quadratic_hessian)
 
     def __init__(self, A, x_star=None, x0=None):
         A = np.asarray(A, dtype=np.float64)
@@ -97,8 +108,8 @@ class Quadratic(Model):
         self.layout = Layout.of({"x": (P,)})
         self.work_size = 2 * P
 
-    def data(self) -> tuple:
-        return (self.A, self.x_star)
+    def data(self):
+        return pack(self.A, self.x_star)
 
     def init(self, seeds, mh):
         P = self.layout.size
@@ -124,6 +135,9 @@ class Quadratic(Model):
             grad = grad + mh[0] * xi
         return loss, grad
 
+    def hessian_numpy(self, theta, mh):
+        return self.A.copy()
+
     def metrics_numpy(self, theta, mh):
         e = theta - self.x_star
         return np.array([0.5 * float(e @ self.A @ e), float(np.linalg.norm(e))])
@@ -132,9 +146,9 @@ class Quadratic(Model):
 # --------------------------------------------------------------------------------------------
 # Least-squares kernels. data = (X[n, P], y[n]); mh = (batch_size, init_scale); work = n + P.
 @jit
-def least_squares_loss_grad(theta, data, mh, k0, k1, t, grad, work):
-    X = data[0]
-    y = data[1]
+def least_squares_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    X = farray2(fdata, idata, 0)
+    y = farray1(fdata, idata, 1)
     n, P = X.shape
     batch = int(mh[0])
     for j in range(P):
@@ -161,10 +175,10 @@ def least_squares_loss_grad(theta, data, mh, k0, k1, t, grad, work):
 
 
 @jit
-def least_squares_metrics(theta, data, mh, out):
+def least_squares_metrics(theta, fdata, idata, mh, out):
     """out = (full-batch loss 1/(2n) ||X w - y||^2,)."""
-    X = data[0]
-    y = data[1]
+    X = farray2(fdata, idata, 0)
+    y = farray1(fdata, idata, 1)
     n, P = X.shape
     loss = 0.0
     for i in range(n):
@@ -173,6 +187,21 @@ def least_squares_metrics(theta, data, mh, out):
             r += X[i, j] * theta[j]
         loss += r * r
     out[0] = 0.5 * loss / n
+    return 0.0
+
+
+@jit
+def least_squares_hessian(theta, fdata, idata, mh, out):
+    """Full-batch Hessian X^T X / n (also used by minibatch members: Newton is full-batch here)."""
+    X = farray2(fdata, idata, 0)
+    n, P = X.shape
+    for i in range(P):
+        for j in range(P):
+            s = 0.0
+            for k in range(n):
+                s += X[k, i] * X[k, j]
+            out[i, j] = s / n
+    return 0.0
 
 
 class LeastSquares(Model):
@@ -186,7 +215,7 @@ class LeastSquares(Model):
     name = "least_squares"
     metric_names = ("loss",)
     hyper_spec = {"batch_size": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
-    kernels = ("theorysim.models.linear", "least_squares_loss_grad", "least_squares_metrics")
+    kernels = (least_squares_loss_grad, least_squares_metrics, least_squares_hessian)
 
     def __init__(self, X, y):
         X = np.ascontiguousarray(X, dtype=np.float64)
@@ -201,8 +230,8 @@ class LeastSquares(Model):
         self.layout = Layout.of({"w": (X.shape[1],)})
         self.work_size = X.shape[0] + X.shape[1]
 
-    def data(self) -> tuple:
-        return (self.X, self.y)
+    def data(self):
+        return pack(self.X, self.y)
 
     def init(self, seeds, mh):
         P = self.layout.size
@@ -224,6 +253,9 @@ class LeastSquares(Model):
             idx = np.arange(n)
         r = self.X[idx] @ theta - self.y[idx]
         return 0.5 * float(r @ r) / len(idx), self.X[idx].T @ r / len(idx)
+
+    def hessian_numpy(self, theta, mh):
+        return self.X.T @ self.X / self.X.shape[0]
 
     def metrics_numpy(self, theta, mh):
         r = self.X @ theta - self.y

@@ -18,24 +18,38 @@ from theorysim.optim import rules, slots
 
 @dataclass(frozen=True)
 class Bound:
-    """A real interval for one hyperparameter (``integer`` / ``boolean`` restrict it further)."""
+    """Valid values of one hyperparameter: a real interval, an integer range, a boolean, or a
+    set of named choices (stored in the kernel row as the mapped number)."""
 
     lo: float = -math.inf
     hi: float = math.inf
     lo_open: bool = False
     hi_open: bool = False
     boolean: bool = False
+    integer: bool = False
+    choices: tuple = ()  # ((value, code), ...)
 
     def describe(self) -> str:
         if self.boolean:
             return "True or False"
+        if self.choices:
+            return "one of " + ", ".join(repr(v) for v, _ in self.choices)
         left = "(" if self.lo_open else "["
         right = ")" if self.hi_open else "]"
-        return f"a finite number in {left}{self.lo:g}, {self.hi:g}{right}"
+        kind = "an integer" if self.integer else "a finite number"
+        return f"{kind} in {left}{self.lo:g}, {self.hi:g}{right}"
 
     def check(self, field_name: str, value) -> float:
+        if self.choices:
+            for v, code in self.choices:
+                if type(v) is type(value) and v == value:
+                    return float(code)
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and isinstance(
+                    value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)) and v == value:
+                    return float(code)
+            raise ValueError(f"{field_name}={value!r}: expected {self.describe()}")
         if self.boolean:
-            if isinstance(value, (bool, np.bool_)) or value in (0, 1):
+            if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
                 return float(bool(value))
             raise ValueError(f"{field_name}={value!r}: expected {self.describe()}")
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -44,6 +58,7 @@ class Bound:
         ok = math.isfinite(v)
         ok = ok and (v > self.lo if self.lo_open else v >= self.lo)
         ok = ok and (v < self.hi if self.hi_open else v <= self.hi)
+        ok = ok and (not self.integer or v == int(v))
         if not ok:
             raise ValueError(f"{field_name}={value!r}: expected {self.describe()}")
         return v
@@ -54,6 +69,28 @@ UNIT = Bound(0.0, 1.0)
 UNIT_OPEN_HI = Bound(0.0, 1.0, hi_open=True)
 POSITIVE = Bound(0.0, lo_open=True)
 BOOL = Bound(boolean=True)
+BETA = Bound(0.0, 1.0, hi_open=True)
+STEPS = Bound(0.0, 100.0, integer=True)
+FRACTION = Bound(0.0, 1.0, hi_open=True)
+AMSGRAD = Bound(choices=((False, 0), (True, 1), ("torch", 1), ("optax", 2)))
+CONVENTION = Bound(choices=(("optax", 0), ("kozistr", 1)))
+GSNR = Bound(choices=(("v1.0.4", 0), ("v1.1.0", 1)))
+BITS = Bound(choices=((64, 64), (8, 8)))
+
+#: bounds by keyword, shared by every rule (a rule may override one)
+BOUNDS: dict[str, Bound] = {
+    "lr": NONNEG, "momentum": BETA, "dampening": UNIT, "nesterov": BOOL, "weight_decay": NONNEG,
+    "betas": BETA, "eps": NONNEG, "lr_decay": NONNEG, "initial_accumulator_value": NONNEG,
+    "alpha": UNIT, "centered": BOOL, "amsgrad": AMSGRAD, "momentum_decay": NONNEG,
+    "weight_decouple": BOOL, "fixed_decay": BOOL, "rectify": BOOL, "degenerated_to_sgd": BOOL,
+    "delta": NONNEG, "wd_ratio": NONNEG, "trust_coefficient": NONNEG, "convention": CONVENTION,
+    "ns_steps": STEPS, "adam_lr": NONNEG, "adam_betas": BETA, "adam_eps": NONNEG,
+    "adam_weight_decay": NONNEG, "gamma": NONNEG, "eta": NONNEG, "gsnr_version": GSNR,
+    "clip_fraction": FRACTION, "clip_value": NONNEG, "state_bits": BITS, "damped": BOOL, "ridge": NONNEG,
+}
+#: every rule accepts these (coordinate-wise clipping of the update; off by default)
+COMMON = {"clip_fraction": 0.0, "clip_value": 0.0}
+PAIRS = ("betas", "adam_betas")
 
 
 @dataclass(frozen=True)
@@ -64,10 +101,13 @@ class OptimizerSpec:
     rule_id: int
     state_rows: int
     defaults: Mapping[str, Any]
-    bounds: Mapping[str, Bound]
     reference: str
     doc: str = ""
+    bounds: Mapping[str, Bound] = field(default_factory=dict)  # overrides of BOUNDS
+    fixed: Mapping[int, float] = field(default_factory=dict)  # slots set by the name (AdamW's decoupling)
     check: Callable[[dict], None] | None = field(default=None, compare=False)
+    needs_hessian: bool = False
+    conventions: str = ""  # one line for the README table
 
     def resolve(self, hyper: Mapping[str, Any], where: str = "") -> dict[str, Any]:
         """Defaults overlaid with ``hyper``, every field validated (scalars only)."""
@@ -80,12 +120,15 @@ class OptimizerSpec:
         out = dict(self.defaults)
         out.update(hyper)
         for key, value in out.items():
-            if key == "betas":
+            bound = self.bounds.get(key, BOUNDS[key])
+            if key in PAIRS:
                 if not isinstance(value, (tuple, list)) or len(value) != 2:
-                    raise ValueError(f"{where}betas={value!r}: expected a pair (beta1, beta2)")
-                out[key] = tuple(self.bounds[key].check(f"{where}betas", b) for b in value)
+                    raise ValueError(f"{where}{key}={value!r}: expected a pair (beta1, beta2)")
+                for b in value:
+                    bound.check(f"{where}{key}", b)
+                out[key] = tuple(float(b) for b in value)
             else:
-                out[key] = self.bounds[key].check(f"{where}{key}", value)
+                bound.check(f"{where}{key}", value)
         if self.check is not None:
             self.check(out)
         return out
@@ -93,20 +136,16 @@ class OptimizerSpec:
     def hyper_row(self, resolved: Mapping[str, Any]) -> np.ndarray:
         """The ``hyper[H]`` row the kernels read (see :mod:`theorysim.optim.slots`)."""
         row = np.zeros(slots.N_SLOTS, dtype=np.float64)
+        row[slots.STATE_BITS] = 64.0
+        for slot, value in self.fixed.items():
+            row[slot] = value
         for key, value in resolved.items():
             cols = slots.KEYWORD_SLOTS[key]
             values = value if isinstance(value, tuple) else (value,)
+            bound = self.bounds.get(key, BOUNDS[key])
             for c, v in zip(cols, values):
-                row[c] = float(v)
+                row[c] = bound.check(key, v) if bound.choices or bound.boolean else float(v)
         return row
-
-
-def _check_sgd(h: dict) -> None:
-    if h["nesterov"] and (h["momentum"] <= 0.0 or h["dampening"] != 0.0):
-        raise ValueError(
-            f"nesterov=True with momentum={h['momentum']!r}, dampening={h['dampening']!r}: "
-            "Nesterov momentum requires momentum > 0 and dampening = 0 (as torch.optim.SGD)"
-        )
 
 
 _SPECS: dict[str, OptimizerSpec] = {}
@@ -119,18 +158,9 @@ def register(spec: OptimizerSpec) -> OptimizerSpec:
     return spec
 
 
-register(
-    OptimizerSpec(
-        name="sgd",
-        rule_id=rules.SGD,
-        state_rows=1,
-        defaults={"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
-        bounds={"lr": NONNEG, "momentum": UNIT_OPEN_HI, "dampening": UNIT, "nesterov": BOOL, "weight_decay": NONNEG},
-        reference="torch.optim.SGD (heavy ball: Polyak 1964; Nesterov: Sutskever et al. 2013)",
-        doc=rules.sgd.__doc__ or "",
-        check=_check_sgd,
-    )
-)
+from theorysim.optim.family import register_family  # noqa: E402
+
+register_family(register)
 
 
 def names() -> list[str]:
@@ -166,22 +196,36 @@ class Optimizer:
 
     def init(self, params: Mapping[str, np.ndarray]) -> dict:
         layout = _layout_of(params)
-        return {"t": 0, "buffers": np.zeros((self.spec.state_rows, layout.size), dtype=np.float64)}
+        return {"t": 0, "buffers": np.zeros((max(self.spec.state_rows, 1), layout.size), dtype=np.float64)}
 
-    def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], state: dict):
-        """One update; returns ``(new_params, new_state)`` without touching the inputs."""
+    def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], state: dict, *,
+             lr_factor: float = 1.0, key=None, hessian=None):
+        """One update; returns ``(new_params, new_state)`` without touching the inputs.
+
+        ``lr_factor`` is the schedule's factor for this step; ``key`` the Philox key (2 uint64)
+        for noisy SGD; ``hessian`` the (P, P) Hessian of the flat parameters for Newton.
+        """
         layout = _layout_of(params)
         theta = layout.pack(params)
         grad = layout.pack(grads)
         buffers = np.array(state["buffers"], dtype=np.float64, copy=True)
-        if buffers.shape != (self.spec.state_rows, layout.size):
+        if buffers.shape != (max(self.spec.state_rows, 1), layout.size):
             raise ValueError(
-                f"state['buffers'] has shape {buffers.shape}, expected {(self.spec.state_rows, layout.size)}"
+                f"state['buffers'] has shape {buffers.shape}, expected {(max(self.spec.state_rows, 1), layout.size)}"
             )
         t = int(state["t"]) + 1
         offsets, rows, cols = layout.arrays()
+        if self.spec.needs_hessian:
+            if hessian is None:
+                raise ValueError(f"optimizer {self.name!r} needs hessian=... (a dict of the flat (P, P) Hessian under 'H')")
+            hess = np.array(hessian, dtype=np.float64, copy=True).reshape(layout.size, layout.size)
+        else:
+            hess = np.zeros((0, 0))
+        work = np.zeros(rules.work_size(layout.size, rows, cols))
+        key = np.zeros(2, dtype=np.uint64) if key is None else np.asarray(key, dtype=np.uint64)
         rules.apply_rule(
-            self.spec.rule_id, theta, grad, buffers, self._row, self._row[slots.LR], t, offsets, rows, cols
+            self.spec.rule_id, theta, grad, buffers, self._row, self._row[slots.LR] * lr_factor, t,
+            offsets, rows, cols, key[0], key[1], work, hess,
         )
         new_params = {k: v.copy() for k, v in layout.unpack(theta).items()}
         return new_params, {"t": t, "buffers": buffers}

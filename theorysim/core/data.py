@@ -1,0 +1,72 @@
+"""Model data as two flat buffers, so that every model's kernels share one signature.
+
+``pack(a0, a1, ...)`` puts float arrays (1-d or 2-d) into one float64 buffer and integer arrays
+into one int64 buffer whose header says where each entry lives::
+
+    idata[0] = number of entries K
+    idata[1 + 5k : 6 + 5k] = (kind, offset, ndim, d0, d1)   kind 0: float64 in fdata, 1: int64 in idata
+
+Kernels get views back with :func:`farray1`, :func:`farray2`, :func:`iarray1` (no copies).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from theorysim.config import CACHE, jit
+
+
+def pack(*arrays) -> tuple[np.ndarray, np.ndarray]:
+    """``(fdata, idata)`` holding the given arrays, in order (entry k is the k-th argument)."""
+    K = len(arrays)
+    header = np.zeros(1 + 5 * K, dtype=np.int64)
+    header[0] = K
+    floats, ints = [], []
+    f_off, i_off = 0, len(header)
+    for k, a in enumerate(arrays):
+        a = np.asarray(a)
+        if a.ndim not in (1, 2):
+            raise ValueError(f"data entry {k}: expected a 1-d or 2-d array, got shape {a.shape}")
+        d0, d1 = (a.shape[0], 0) if a.ndim == 1 else a.shape
+        if np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
+            header[1 + 5 * k : 6 + 5 * k] = (1, i_off, a.ndim, d0, d1)
+            ints.append(a.astype(np.int64).ravel())
+            i_off += a.size
+        else:
+            header[1 + 5 * k : 6 + 5 * k] = (0, f_off, a.ndim, d0, d1)
+            floats.append(np.ascontiguousarray(a, dtype=np.float64).ravel())
+            f_off += a.size
+    fdata = np.concatenate(floats) if floats else np.zeros(1)
+    idata = np.concatenate([header] + ints)
+    return np.ascontiguousarray(fdata), np.ascontiguousarray(idata)
+
+
+@jit(cache=CACHE)
+def farray1(fdata, idata, k):
+    o = idata[2 + 5 * k]
+    return fdata[o : o + idata[4 + 5 * k]]
+
+
+@jit(cache=CACHE)
+def farray2(fdata, idata, k):
+    o = idata[2 + 5 * k]
+    d0 = idata[4 + 5 * k]
+    d1 = idata[5 + 5 * k]
+    return fdata[o : o + d0 * d1].reshape((d0, d1))
+
+
+@jit(cache=CACHE)
+def iarray1(idata, k):
+    o = idata[2 + 5 * k]
+    return idata[o : o + idata[4 + 5 * k]]
+
+
+def unpack(fdata: np.ndarray, idata: np.ndarray) -> list[np.ndarray]:
+    """The arrays back, in Python (for oracles and tests)."""
+    out = []
+    for k in range(int(idata[0])):
+        kind, o, ndim, d0, d1 = (int(x) for x in idata[1 + 5 * k : 6 + 5 * k])
+        n = d0 * (d1 if ndim == 2 else 1)
+        src = fdata if kind == 0 else idata
+        a = src[o : o + n]
+        out.append(a.reshape((d0, d1)) if ndim == 2 else a)
+    return out
