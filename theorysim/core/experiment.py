@@ -121,6 +121,7 @@ class Experiment:
         self.seeds = np.empty(E, dtype=np.int64)
         self.members: list[dict[str, Any]] = []
         specs: list[OptimizerSpec] = []
+        self.resolved: list[dict[str, Any]] = []
         rows, mrows, sched_keys = [], [], []
         model_keys = set(model.hyper_spec)
         for m in range(E):
@@ -143,6 +144,7 @@ class Experiment:
                     f"(valid: {', '.join(model.hyper_spec) or 'none'})"
                 )
             resolved = spec.resolve({**base, **opt_hyper}, where=where)
+            self.resolved.append(resolved)
             specs.append(spec)
             rows.append(spec.hyper_row(resolved))
             mrows.append(model.hyper_row(model_hyper, where=where))

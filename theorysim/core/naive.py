@@ -15,13 +15,6 @@ from theorysim.core import rng
 from theorysim.optim import reference, slots
 
 
-def _hyper_kwargs(name: str, row: np.ndarray) -> dict:
-    if name == "sgd":
-        return {"momentum": row[slots.MOMENTUM], "dampening": row[slots.DAMPENING],
-                "nesterov": bool(row[slots.NESTEROV]), "weight_decay": row[slots.WEIGHT_DECAY]}
-    raise ValueError(f"naive engine: no reference for optimizer {name!r}")
-
-
 def run(experiment, theta0: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Run an :class:`~theorysim.core.experiment.Experiment` the slow way; returns the same arrays."""
     model = experiment.model
@@ -34,31 +27,33 @@ def run(experiment, theta0: np.ndarray | None = None) -> dict[str, np.ndarray]:
     final = np.empty((E, P))
     for m in range(E):
         spec = experiment.specs[m]
-        rule = reference.RULES[spec.name]
         row = experiment.hyper[m]
-        kwargs = _hyper_kwargs(spec.name, row)
+        hyper = experiment.resolved[m]
         mh = experiment.model_hyper[m]
         key = rng.key_from_seed(int(experiment.seeds[m]))
         sched = experiment.schedule[experiment.sched_index[m]]
-        params = {"theta": theta_all[m].copy()}
-        state = {"theta": np.zeros(P)}
-        records[m, 0] = model.metrics_numpy(params["theta"], mh)
-        param_records[m, 0] = params["theta"]
+        theta = theta_all[m].copy()
+        state: dict = {}
+        records[m, 0] = model.metrics_numpy(theta, mh)
+        param_records[m, 0] = theta
         loss0 = None
         for t in range(1, T + 1):
-            loss, grad = model.loss_grad_numpy(params["theta"], mh, key, t)
+            loss, grad = model.loss_grad_numpy(theta, mh, key, t)
             loss0 = loss if loss0 is None else loss0
             bound = experiment.divergence_factor * loss0
             if not math.isfinite(loss) or (experiment.divergence_factor > 0 and loss0 > 0 and loss > bound):
                 diverged_step[m] = t - 1
                 break
             lr = row[slots.LR] * sched[t - 1]
-            params, state = rule(params, {"theta": grad}, state, t, lr, **kwargs)
+            hess = model.hessian_numpy(theta, mh) if spec.needs_hessian else None
+            params, state = reference.step(spec.name, model.layout.unpack(theta), model.layout.unpack(grad), state, t,
+                                           lr, hyper, key=key, hessian=hess, lr_factor=sched[t - 1])
+            theta = model.layout.pack(params)
             if t % k == 0:
-                records[m, t // k] = model.metrics_numpy(params["theta"], mh)
-                param_records[m, t // k] = params["theta"]
+                records[m, t // k] = model.metrics_numpy(theta, mh)
+                param_records[m, t // k] = theta
         else:
-            if not np.all(np.isfinite(params["theta"])):
+            if not np.all(np.isfinite(theta)):
                 diverged_step[m] = T
-        final[m] = params["theta"]
+        final[m] = theta
     return {"records": records, "param_records": param_records, "theta": final, "diverged_step": diverged_step, "diverged": diverged_step >= 0}

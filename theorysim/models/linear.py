@@ -80,7 +80,8 @@ class Quadratic(Model):
 
     Per-member hyperparameters: ``noise_std`` (sigma, default 0) and ``init_scale`` (default 1):
     x_0 = x* + init_scale * z with z ~ N(0, I) from the member's seed (stream INIT), unless a
-    fixed ``x0`` is given, in which case every member starts at ``x0``.
+    fixed ``x0`` is given, in which case every member starts at ``x0``. ``layout`` (default one
+    vector block ``x``) names blocks over x, e.g. ``{"W": (3, 4), "b": 5}``, for matrix-aware rules.
     """
 
     name = "quadratic"
@@ -88,7 +89,7 @@ class Quadratic(Model):
     hyper_spec = {"noise_std": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
     kernels = (quadratic_loss_grad, quadratic_metrics, quadratic_hessian)
 
-    def __init__(self, A, x_star=None, x0=None):
+    def __init__(self, A, x_star=None, x0=None, layout=None):
         A = np.asarray(A, dtype=np.float64)
         if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
             raise ValueError(f"A: expected a square matrix, got shape {A.shape}")
@@ -105,7 +106,9 @@ class Quadratic(Model):
         self.A = np.ascontiguousarray(A)
         self.x_star = x_star
         self.x0 = x0
-        self.layout = Layout.of({"x": (P,)})
+        self.layout = Layout.of({"x": (P,)}) if layout is None else Layout.of(layout)
+        if self.layout.size != P:
+            raise ValueError(f"layout: blocks hold {self.layout.size} parameters, A is {P} x {P}")
         self.work_size = 2 * P
 
     def data(self):

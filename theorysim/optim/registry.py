@@ -125,7 +125,11 @@ class OptimizerSpec:
                 if not isinstance(value, (tuple, list)) or len(value) != 2:
                     raise ValueError(f"{where}{key}={value!r}: expected a pair (beta1, beta2)")
                 for b in value:
-                    bound.check(f"{where}{key}", b)
+                    try:
+                        bound.check(key, b)
+                    except ValueError:
+                        raise ValueError(f"{where}{key}={tuple(value)!r}: expected a pair of values, "
+                                         f"each {bound.describe()}") from None
                 out[key] = tuple(float(b) for b in value)
             else:
                 bound.check(f"{where}{key}", value)
