@@ -202,3 +202,40 @@ def test_grid_is_a_cartesian_product():
     assert g["lr"] == [0.1, 0.1, 0.1, 0.2, 0.2, 0.2] and g["seeds"] == [0, 1, 2, 0, 1, 2]
     with pytest.raises(ValueError, match="axis lr"):
         ts.grid(lr=0.1)
+
+
+def _finite_difference_check(model, theta, h=1e-6):
+    mh = model.hyper_row({})
+    key = np.zeros(2, dtype=np.uint64)
+    _, g = model.loss_grad_numpy(theta, mh, key, 1)
+    fd = np.empty_like(theta)
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = h
+        fd[i] = (model.loss_grad_numpy(theta + e, mh, key, 1)[0] - model.loss_grad_numpy(theta - e, mh, key, 1)[0]) / (2 * h)
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ts.models.Quadratic(np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([1.0, -1.0])),
+    lambda: ts.models.LeastSquares(np.arange(12.0).reshape(4, 3) / 5, np.array([1.0, 0.0, -1.0, 2.0])),
+    lambda: ts.models.ScaleInvariant(3, 4),
+])
+def test_model_gradients_by_finite_differences_and_kernel_parity(make):
+    model = make()
+    theta = np.linspace(-1.0, 1.5, model.layout.size)
+    _finite_difference_check(model, theta)
+    exp = ts.Experiment(model, "sgd", lr=0.01, steps=20, seeds=[0, 1])
+    res, ref = exp.run(), naive.run(exp)
+    np.testing.assert_allclose(res.records, ref["records"], rtol=1e-13)
+    np.testing.assert_allclose(res.theta, ref["theta"], rtol=1e-13)
+
+
+def test_scale_invariant_gradient_is_orthogonal_to_the_weights():
+    model = ts.models.ScaleInvariant(5, 3)
+    theta = np.random.default_rng(0).standard_normal(15)
+    _, g = model.loss_grad_numpy(theta, model.hyper_row({}), None, 1)
+    assert abs(g @ theta) < 1e-14 * np.linalg.norm(g) * np.linalg.norm(theta)
+    l1, _ = model.loss_grad_numpy(theta, model.hyper_row({}), None, 1)
+    l2, _ = model.loss_grad_numpy(3.7 * theta, model.hyper_row({}), None, 1)
+    assert l1 == pytest.approx(l2, rel=1e-14)

@@ -208,9 +208,6 @@ def test_nesterov_forms_agree():
 
 
 def test_eight_bit_state_lies_on_the_code_grid():
-    model = ts.models.Quadratic(np.eye(5000) * 0.5, np.ones(5000), layout={"W": (50, 100)})
-    exp = ts.Experiment(model, "adam", lr=0.01, state_bits=8, steps=3)
-    exp.run()
     opt = optim.make("adam", lr=0.01, state_bits=8)
     params = {"W": np.random.default_rng(0).standard_normal((50, 100))}
     state = opt.init(params)
