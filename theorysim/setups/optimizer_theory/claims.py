@@ -5,6 +5,7 @@ import numpy as np
 from scipy import stats
 
 from theorysim import fit
+from theorysim.plotting import finish, pyplot, seed_curves
 from theorysim.claims import Claim, Measurement, Paper, register, tol
 from theorysim.core import rng
 from theorysim.core.experiment import Experiment, grid
@@ -23,15 +24,6 @@ MUON = Paper(key="muon2024", title="Muon: An optimizer for hidden layers in neur
 NOISE = Paper(key="neelakantan2015", title="Adding Gradient Noise Improves Learning for Very Deep Networks",
               authors="A. Neelakantan, L. Vilnis, Q. V. Le, I. Sutskever, L. Kaiser, K. Kurach, J. Martens",
               year=2015, arxiv="1511.06807")
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _diag_quadratic(cfg):
@@ -75,7 +67,7 @@ def _measure_box(cfg, out):
 
 
 def _plot_box(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     inf = out["inf"]
     box = 1.0 / cfg["wd"]
     t = np.arange(inf.shape[1])
@@ -84,11 +76,8 @@ def _plot_box(cfg, out, verdict):
         ax.semilogy(t, np.abs(row - box) + 1e-17, lw=0.6, alpha=0.6, color="C0" if inside else "C1")
     ex0 = (inf[~out["inside"], 0] - box).max()
     ax.semilogy(t, (1 - cfg["lr"] * cfg["wd"]) ** t * ex0, "k--", lw=1, label="(1 - eta lambda)^t excess_0")
-    ax.set(xlabel="step t", ylabel="| ||x_t||_inf - 1/lambda |",
+    return finish(fig, ax, xlabel="step t", ylabel="| ||x_t||_inf - 1/lambda |",
            title="Lion + decoupled wd: started inside (blue) / outside (orange)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 register(Claim(
@@ -152,7 +141,7 @@ def _measure_limit(cfg, out):
 
 
 def _plot_limit(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     dist = _limit_distances(cfg, out)
     lrs = np.array(sorted(dist))
     fig, ax = plt.subplots(figsize=(5.5, 4))
@@ -160,10 +149,7 @@ def _plot_limit(cfg, out, verdict):
         ax.loglog(lrs, [dist[lr][s] for lr in lrs], "o-", ms=3, lw=0.5, alpha=0.4, color="C0")
     ax.loglog(lrs, [dist[lr].mean() for lr in lrs], "o-", color="C0", lw=2, label="mean over seeds")
     ax.loglog(lrs, lrs * dist[lrs[0]].mean() / lrs[0], "k--", label="slope 1 (O(eta))")
-    ax.set(xlabel="eta", ylabel="||x - clip(x*, +-1/lambda)||_inf (late average)", title="Lion + weight decay")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, xlabel="eta", ylabel="||x - clip(x*, +-1/lambda)||_inf (late average)", title="Lion + weight decay")
 
 
 register(Claim(
@@ -246,7 +232,7 @@ def _growth(res):
 
 
 def _plot_norm(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
     for name, res in out.items():
         if "eps" in name:
@@ -354,17 +340,14 @@ def _measure_polar(cfg, out):
 
 
 def _plot_polar(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.8))
     sv = np.concatenate([o["sv"] for o in out])
     ax.hist(sv, bins=60, color="C0")
     for x in (0.5, 1.5):
         ax.axvline(x, color="k", ls="--", lw=1)
     ax.axvline(1.0, color="r", lw=1, label="polar factor U V^T (all 1)")
-    ax.set(xlabel="singular value of NS5(G)", ylabel="count", title="Muon's Newton-Schulz vs the polar factor")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, xlabel="singular value of NS5(G)", ylabel="count", title="Muon's Newton-Schulz vs the polar factor")
 
 
 register(Claim(
@@ -440,16 +423,13 @@ def _measure_noise(cfg, out):
 
 
 def _plot_noise(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     inc = out["inc"]
     t = np.arange(1, inc.shape[1] + 1)
     fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.loglog(t, (inc**2).mean(axis=(0, 2)), lw=0.8, label="empirical variance of the injected noise")
     ax.loglog(t, theory.noise_variance(cfg["eta"], cfg["gamma"], t), "k--", label="eta / t^gamma")
-    ax.set(xlabel="update t", ylabel="variance", title="annealed gradient noise")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, xlabel="update t", ylabel="variance", title="annealed gradient noise")
 
 
 register(Claim(

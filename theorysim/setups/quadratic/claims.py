@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from theorysim import fit
+from theorysim.plotting import finish, pyplot, seed_curves
 from theorysim.claims import Claim, Measurement, Paper, register, tol
 from theorysim.core.experiment import Experiment, grid
 from theorysim.setups.quadratic import task, theory
@@ -16,15 +17,6 @@ PAPER = Paper(
     year=1964,
     venue="USSR Computational Mathematics and Mathematical Physics 4(5), 1-17",
 )
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 # ---------------------------------------------------------------------------------------------
@@ -50,7 +42,7 @@ def _measure_trajectory(cfg, out):
 
 
 def _plot_trajectory(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     res = out["result"]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
     t = np.arange(cfg["steps"] + 1)
@@ -115,23 +107,17 @@ def _measure_rate(cfg, out):
 
 
 def _plot_rate(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     res = out["result"]
     err = res.curve("error_norm")
     lrs = res.member_values("lr")
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for eta, f in _rate_fits(cfg, out).items():
+    for eta in cfg["etas"]:
         rows = err[lrs == eta]
-        line, = ax.semilogy(res.steps, rows[0], lw=1.2, label=f"eta={eta:g}")
-        for row in rows[1:]:
-            ax.semilogy(res.steps, row, lw=0.5, alpha=0.4, color=line.get_color())
         rho = theory.gd_rate(out["eig"], eta)
-        ax.semilogy(res.steps, rows[:, 0].mean() * rho ** res.steps.astype(float), "--", color=line.get_color(), lw=1)
+        seed_curves(ax, res.steps, rows, f"eta={eta:g}", rows[:, 0].mean() * rho ** res.steps.astype(float))
     ax.axvspan(*(cfg["steps"] // 2, cfg["steps"]), color="0.9", zorder=-1, label="fit window")
-    ax.set(xlabel="step t", ylabel="||x_t - x*||", title="GD error: seeds (lines) vs max|1 - eta lambda|^t (dashed)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, xlabel="step t", ylabel="||x_t - x*||", title="GD error: seeds (lines) vs max|1 - eta lambda|^t (dashed)")
 
 
 register(Claim(
@@ -188,17 +174,14 @@ def _measure_threshold(cfg, out):
 
 
 def _plot_threshold(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for i, r in enumerate(out["rounds"]):
         step = np.where(r["diverged"], r["diverged_step"], cfg["steps"])
         ax.semilogy(r["etas"], step, "o-", ms=3, lw=0.8, label=f"round {i + 1}")
     ax.axvline(theory.gd_stability_threshold(out["eig"]), color="k", ls="--", lw=1, label="2 / lambda_max")
-    ax.set(xlabel="eta", ylabel="iterate of divergence (T if none)",
+    return finish(fig, ax, xlabel="eta", ylabel="iterate of divergence (T if none)",
            title="bisection over ensembles of step sizes")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 register(Claim(
@@ -252,20 +235,14 @@ def _measure_heavy_ball(cfg, out):
 
 
 def _plot_heavy_ball(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for kappa, o in out.items():
         res = o["result"]
         err = res.curve("error_norm")
-        line, = ax.semilogy(res.steps, err[0], lw=1.2, label=f"kappa={kappa:g}")
-        for row in err[1:]:
-            ax.semilogy(res.steps, row, lw=0.5, alpha=0.4, color=line.get_color())
-        ax.semilogy(res.steps, err[:, 0].mean() * o["rho"] ** res.steps.astype(float), "--", color=line.get_color())
-    ax.set(xlabel="step t", ylabel="||x_t - x*||",
+        seed_curves(ax, res.steps, err, f"kappa={kappa:g}", err[:, 0].mean() * o["rho"] ** res.steps.astype(float))
+    return finish(fig, ax, xlabel="step t", ylabel="||x_t - x*||",
            title="heavy ball (Polyak's eta, beta): seeds vs ((sqrt k - 1)/(sqrt k + 1))^t (dashed)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 register(Claim(
@@ -328,7 +305,7 @@ def _measure_noise(cfg, out):
 
 
 def _plot_noise(cfg, out, verdict):
-    plt = _plt()
+    plt = pyplot()
     res = out["result"]
     loss = res.curve("loss")
     lrs = res.member_values("lr")
@@ -341,10 +318,7 @@ def _plot_noise(cfg, out, verdict):
         ax.fill_between(res.steps, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
         ax.axhline(theory.sgd_noise_floor(out["eig"], eta, cfg["sigma"]), color=line.get_color(), ls="--", lw=1.2)
     ax.axvline(cfg["burn_in"], color="k", lw=0.8, ls=":", label="burn-in")
-    ax.set(xlabel="step t", ylabel="1/2 e^T A e", title="noisy GD: loss vs 1/2 sum eta sigma^2/(2 - eta lambda) (dashed)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, xlabel="step t", ylabel="1/2 e^T A e", title="noisy GD: loss vs 1/2 sum eta sigma^2/(2 - eta lambda) (dashed)")
 
 
 register(Claim(
