@@ -108,9 +108,15 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
-    if args.command == "list":
-        return _cmd_list(args)
-    return _cmd_check(args)
+    try:
+        if args.command == "list":
+            return _cmd_list(args)
+        return _cmd_check(args)
+    except BrokenPipeError:  # e.g. `theorysim list | head`: the reader left, which is fine
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":
