@@ -59,21 +59,20 @@ def _normal_kernel(counters, key, out):
         out[i, 3] = z3
 
 
-def philox_blocks(counters: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Philox words for each counter row ``[N, 4]`` (uint64), computed on the device."""
+def _launch(kernel, counters, key, dtype) -> np.ndarray:
     counters = np.ascontiguousarray(counters, dtype=np.uint64)
-    out = np.zeros((counters.shape[0], 4), dtype=np.uint64)
+    out = np.zeros((counters.shape[0], 4), dtype=dtype)
     threads = 128
     blocks = (counters.shape[0] + threads - 1) // threads
-    _philox_kernel[blocks, threads](counters, np.asarray(key, dtype=np.uint64), out)
+    kernel[blocks, threads](counters, np.asarray(key, dtype=np.uint64), out)
     return out
+
+
+def philox_blocks(counters: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Philox words for each counter row ``[N, 4]`` (uint64), computed on the device."""
+    return _launch(_philox_kernel, counters, key, np.uint64)
 
 
 def normal_blocks(counters: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Four normals per counter row, computed on the device (Box-Muller as on the CPU)."""
-    counters = np.ascontiguousarray(counters, dtype=np.uint64)
-    out = np.zeros((counters.shape[0], 4), dtype=np.float64)
-    threads = 128
-    blocks = (counters.shape[0] + threads - 1) // threads
-    _normal_kernel[blocks, threads](counters, np.asarray(key, dtype=np.uint64), out)
-    return out
+    return _launch(_normal_kernel, counters, key, np.float64)
