@@ -30,6 +30,20 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--threads", type=int, metavar="N", help="Numba threads (results do not depend on it)")
     c.set_defaults(mode="quick")
 
+    sw = sub.add_parser("sweep", help="run a TOML sweep spec into a resumable SQLite store")
+    sw.add_argument("spec", help="experiments/NAME.toml")
+    sw.add_argument("--executor", choices=("serial", "local", "dask"), default="local")
+    sw.add_argument("--scheduler", metavar="ADDR", help="a running Dask scheduler (default: start a LocalCluster)")
+    sw.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core)")
+    sw.add_argument("--store", metavar="FILE", help="SQLite store (default: the spec's name with .sqlite)")
+    sw.add_argument("--group-size", type=int, default=64, metavar="N",
+                    help="points run together as one ensemble (default 64); a kill loses the groups in flight")
+
+    rs = sub.add_parser("results", help="export a sweep store as a tidy table")
+    rs.add_argument("store")
+    rs.add_argument("--csv", metavar="FILE")
+    rs.add_argument("--parquet", metavar="FILE")
+
     ls = sub.add_parser("list", help="list papers, claims, optimizers or setups")
     what = ls.add_mutually_exclusive_group()
     for name in ("papers", "claims", "optimizers", "setups"):
@@ -102,6 +116,48 @@ def _cmd_check(args) -> int:
     return EXIT_FAIL if any(v.unexpected for v in verdicts) else EXIT_OK
 
 
+def _cmd_sweep(args) -> int:
+    from theorysim import sweep
+
+    try:
+        spec = sweep.load_spec(args.spec)
+        store = args.store or str(Path(args.spec).with_suffix(".sqlite").name)
+        t0 = time.perf_counter()
+        counts = sweep.run_sweep(spec, store, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                                 group_size=args.group_size)
+    except ValueError as err:
+        print(f"theorysim sweep: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    n = counts["done"] + counts["diverged"] + counts["failed"]
+    seconds = time.perf_counter() - t0
+    print(f"{store}: {counts['done']} done, {counts['diverged']} diverged, {counts['failed']} failed, "
+          f"{counts['skipped']} already finished; {seconds:.1f} s ({n / seconds if seconds > 0 else 0:.1f} points/s)")
+    return EXIT_FAIL if counts["failed"] else EXIT_OK
+
+
+def _cmd_results(args) -> int:
+    from theorysim import sweep
+
+    try:
+        frame = sweep.load(args.store)
+    except ValueError as err:
+        print(f"theorysim results: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.csv:
+        frame.to_csv(args.csv, index=False)
+    if args.parquet:
+        try:
+            frame.to_parquet(args.parquet, index=False)
+        except ImportError:
+            print("theorysim results: error: --parquet needs pyarrow (pip install pyarrow)", file=sys.stderr)
+            return EXIT_USAGE
+    if not (args.csv or args.parquet):
+        print(frame.to_string(max_rows=40))
+    return EXIT_OK
+
+
 def main(argv=None) -> int:
     parser = _parser()
     try:
@@ -111,6 +167,10 @@ def main(argv=None) -> int:
     try:
         if args.command == "list":
             return _cmd_list(args)
+        if args.command == "sweep":
+            return _cmd_sweep(args)
+        if args.command == "results":
+            return _cmd_results(args)
         return _cmd_check(args)
     except BrokenPipeError:  # e.g. `theorysim list | head`: the reader left, which is fine
         import os

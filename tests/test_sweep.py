@@ -1,0 +1,201 @@
+"""Sweeps: specs, grouping, the store, resume after SIGKILL, failures, executors agree."""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from theorysim import sweep
+from theorysim.cli import main
+
+SPEC = """
+seeds = {seeds}
+
+[experiment]
+setup = "quadratic"
+dim = 8
+kappa = 10.0
+optimizer = "sgd"
+steps = {steps}
+record_every = 50
+noise_std = 0.1
+
+[grid]
+lr = [0.5, 1.0, 2.5]
+
+[zip]
+momentum = [0.0, 0.5]
+dampening = [0.0, 0.1]
+"""
+
+
+def write_spec(tmp_path, seeds=3, steps=200, body=SPEC, name="s.toml"):
+    path = tmp_path / name
+    path.write_text(body.format(seeds=seeds, steps=steps))
+    return path
+
+
+def table(store):
+    frame = sweep.load(store).drop(columns=["seconds"]).sort_values("key").reset_index(drop=True)
+    arrays = {}
+    st = sweep.Store(store)
+    for row in st.rows():
+        arrays[row["key"]] = sweep.unpack_arrays(row["arrays"])
+    st.close()
+    return frame, arrays
+
+
+def assert_same(a, b):
+    fa, xa = a
+    fb, xb = b
+    assert fa.equals(fb)
+    assert xa.keys() == xb.keys()
+    for k in xa:
+        for name in xa[k]:
+            np.testing.assert_array_equal(xa[k][name], xb[k][name])
+
+
+def test_points_keys_and_groups(tmp_path):
+    spec = sweep.load_spec(write_spec(tmp_path))
+    points = spec.points()
+    assert len(points) == 3 * 2 * 3
+    keys = {sweep.point_key(p) for p in points}
+    assert len(keys) == len(points)
+    assert sweep.point_key(dict(reversed(list(points[0].items())))) == sweep.point_key(points[0])  # canonical
+    groups = sweep.groups_of(points)
+    assert len(groups) == 1 and len(groups[0]) == 18  # one model: every point is a member of one ensemble
+
+
+def test_serial_store_and_statuses(tmp_path):
+    spec = sweep.load_spec(write_spec(tmp_path))
+    counts = sweep.run_sweep(spec, tmp_path / "a.sqlite", executor="serial", progress=False)
+    # GD diverges for lr * lambda_max > 2; heavy ball only above 2 (1 + beta) = 3 (lambda_max = 1)
+    assert counts == {"done": 15, "diverged": 3, "failed": 0, "skipped": 0}
+    frame = sweep.load(tmp_path / "a.sqlite")
+    assert set(frame.columns) >= {"key", "status", "lr", "momentum", "seed", "loss", "error_norm", "version"}
+    assert (frame.loc[(frame.lr == 2.5) & (frame.momentum == 0.0), "status"] == "diverged").all()
+    assert (frame.loc[(frame.lr < 2) | (frame.momentum == 0.5), "status"] == "done").all()
+    db = sqlite3.connect(tmp_path / "a.sqlite")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again = sweep.run_sweep(spec, tmp_path / "a.sqlite", executor="serial", progress=False)
+    assert again["skipped"] == 18 and again["done"] == 0
+
+
+def test_a_failing_point_is_stored_with_its_traceback(tmp_path, monkeypatch):
+    from theorysim.sweep import execute
+
+    real = execute._ensemble
+
+    def flaky(configs):
+        if any(c["lr"] == 1.0 and c["seed"] == 1 and c["momentum"] == 0.5 for c in configs):
+            raise RuntimeError("boom at lr=1.0 seed=1")
+        return real(configs)
+
+    monkeypatch.setattr(execute, "_ensemble", flaky)
+    spec = sweep.load_spec(write_spec(tmp_path))
+    counts = sweep.run_sweep(spec, tmp_path / "f.sqlite", executor="serial", progress=False)
+    assert counts["failed"] == 1 and counts["done"] + counts["diverged"] == 17  # the others complete
+    frame = sweep.load(tmp_path / "f.sqlite")
+    failed = frame[frame.status == "failed"]
+    assert len(failed) == 1 and "RuntimeError: boom" in failed.error.item()
+
+
+def test_executors_give_identical_tables(tmp_path):
+    spec = sweep.load_spec(write_spec(tmp_path))
+    sweep.run_sweep(spec, tmp_path / "serial.sqlite", executor="serial", progress=False)
+    sweep.run_sweep(spec, tmp_path / "local.sqlite", executor="local", workers=2, progress=False)
+    assert_same(table(tmp_path / "serial.sqlite"), table(tmp_path / "local.sqlite"))
+
+
+def test_dask_local_cluster_and_cli_scheduler(tmp_path):
+    pytest.importorskip("dask.distributed")
+    spec = sweep.load_spec(write_spec(tmp_path))
+    sweep.run_sweep(spec, tmp_path / "serial.sqlite", executor="serial", progress=False)
+    sweep.run_sweep(spec, tmp_path / "dask.sqlite", executor="dask", workers=2, progress=False)
+    assert_same(table(tmp_path / "serial.sqlite"), table(tmp_path / "dask.sqlite"))
+    # a scheduler and a worker started with the dask command line, on loopback
+    bindir = Path(sys.executable).parent
+    port = 18700 + os.getpid() % 1000
+    sched = subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                              "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([str(bindir / "dask"), "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
+                               "--no-dashboard", "--host", "127.0.0.1"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)
+        sweep.run_sweep(spec, tmp_path / "cli.sqlite", executor="dask", scheduler=f"tcp://127.0.0.1:{port}",
+                        progress=False)
+    finally:
+        worker.terminate()
+        sched.terminate()
+        worker.wait(30)
+        sched.wait(30)
+    assert_same(table(tmp_path / "serial.sqlite"), table(tmp_path / "cli.sqlite"))
+
+
+def test_resume_after_sigkill_loses_and_duplicates_nothing(tmp_path):
+    path = write_spec(tmp_path, seeds=24, steps=40000)
+    store = tmp_path / "k.sqlite"
+    cmd = [sys.executable, "-m", "theorysim.cli", "sweep", str(path), "--executor", "local", "--workers", "2",
+           "--store", str(store), "--group-size", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    n = 0
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        if store.exists():
+            try:
+                n = sqlite3.connect(store, timeout=1).execute("SELECT COUNT(*) FROM points").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            if n > 0:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    spec = sweep.load_spec(path)
+    total = len(spec.points())
+    partial = sqlite3.connect(store).execute("SELECT COUNT(*) FROM points").fetchone()[0]
+    assert 0 < partial < total, f"the kill should land mid-way ({partial} of {total} stored)"
+    counts = sweep.run_sweep(spec, store, executor="serial", progress=False)
+    assert counts["skipped"] == partial and counts["done"] + counts["diverged"] == total - partial
+    keys = [k for (k,) in sqlite3.connect(store).execute("SELECT key FROM points")]
+    assert len(keys) == len(set(keys)) == total
+    sweep.run_sweep(spec, tmp_path / "clean.sqlite", executor="serial", progress=False)
+    assert_same(table(store), table(tmp_path / "clean.sqlite"))
+
+
+@pytest.mark.parametrize("body,match", [
+    ("[experiment]\nsetup='quadratic'\n", r"experiment.steps=None"),
+    ("[experiment]\nsetup='nosuch'\nsteps=10\n", r"experiment.setup='nosuch'"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\noptimizer='adamx'\n", r"experiment.optimizer='adamx'"),
+    ("[experiment]\nsetup='quadratic'\nsteps='ten'\n", r"experiment.steps='ten'"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\nfoo=1\n", r"foo: unknown key"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\n[grid]\nlr=[0.1, -1.0]\n", r"grid.lr=-1.0: lr=-1.0"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\n[zip]\nlr=[0.1]\nmomentum=[0.1, 0.2]\n", r"zip: axes must have equal"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\n[grid]\nlr=0.1\n", r"grid.lr: expected a non-empty list"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\n[other]\nx=1\n", r"other: unknown top-level key"),
+    ("seeds=-2\n[experiment]\nsetup='quadratic'\nsteps=10\n", r"seeds: expected"),
+    ("[experiment\n", r"not valid TOML"),
+])
+def test_bad_specs_name_file_and_key(tmp_path, body, match):
+    path = tmp_path / "bad.toml"
+    path.write_text(body)
+    with pytest.raises(sweep.SpecError, match=match) as info:
+        sweep.load_spec(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value).strip()
+
+
+def test_cli_sweep_and_results(tmp_path, capsys):
+    path = write_spec(tmp_path, seeds=2)
+    store = tmp_path / "c.sqlite"
+    assert main(["sweep", str(path), "--executor", "serial", "--store", str(store)]) == 0
+    assert "12 total" not in capsys.readouterr().out
+    assert main(["results", str(store), "--csv", str(tmp_path / "c.csv")]) == 0
+    assert (tmp_path / "c.csv").read_text().count("\n") == 12 + 1
+    assert main(["sweep", str(tmp_path / "nosuch.toml")]) == 2
+    assert main(["results", str(tmp_path / "nosuch.sqlite")]) == 2

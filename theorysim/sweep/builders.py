@@ -1,0 +1,79 @@
+"""Setups a sweep can run: ``setup`` name -> the model it builds and the keys it takes.
+
+A point config has three kinds of keys: engine keys (``ENGINE_KEYS``), the setup's own keys
+(``Builder.keys``, which define the model) and hyperparameters (the optimizer's and the model's,
+per member). Points that differ only in ``seed`` and hyperparameters share one model and are run
+as members of one ensemble.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from theorysim.models.base import Model
+from theorysim.optim import registry
+
+ENGINE_KEYS = {"setup": None, "optimizer": "sgd", "steps": None, "record_every": 1, "schedule": None,
+               "divergence_factor": 1e12, "seed": 0}
+
+
+@dataclass(frozen=True)
+class Builder:
+    name: str
+    keys: dict[str, Any]  # setup key -> default
+    build: Callable[[dict], Model]
+    hyper_names: tuple[str, ...]  # the model's per-member hyperparameters
+
+
+def _quadratic(cfg):
+    from theorysim.setups.quadratic.task import make_quadratic
+
+    return make_quadratic(int(cfg["dim"]), float(cfg["kappa"]), float(cfg["lambda_max"]), int(cfg["problem_seed"]),
+                          float(cfg["x_star_scale"]))[0]
+
+
+def _scale_invariant(cfg):
+    from theorysim.models.scale_invariant import ScaleInvariant
+
+    return ScaleInvariant(int(cfg["rows"]), int(cfg["cols"]), int(cfg["problem_seed"]))
+
+
+BUILDERS = {
+    "quadratic": Builder("quadratic", {"dim": 20, "kappa": 10.0, "lambda_max": 1.0, "problem_seed": 0,
+                                       "x_star_scale": 0.0}, _quadratic, ("noise_std", "init_scale")),
+    "scale_invariant": Builder("scale_invariant", {"rows": 8, "cols": 6, "problem_seed": 0}, _scale_invariant,
+                               ("init_scale",)),
+}
+
+
+def builder(cfg: dict) -> Builder:
+    name = cfg.get("setup")
+    if name not in BUILDERS:
+        raise ValueError(f"experiment.setup={name!r}: expected one of {', '.join(sorted(BUILDERS))}")
+    return BUILDERS[name]
+
+
+def split(cfg: dict) -> tuple[dict, dict, dict]:
+    """(engine keys, setup keys, hyperparameters) of one point config."""
+    b = builder(cfg)
+    engine = {k: cfg.get(k, d) for k, d in ENGINE_KEYS.items()}
+    setup = {k: cfg.get(k, d) for k, d in b.keys.items()}
+    hyper = {k: v for k, v in cfg.items() if k not in ENGINE_KEYS and k not in b.keys}
+    return engine, setup, hyper
+
+
+def validate(cfg: dict) -> None:
+    """Raise ValueError naming the key for anything a point cannot run with."""
+    b = builder(cfg)
+    engine, setup, hyper = split(cfg)
+    if not isinstance(engine["steps"], int) or isinstance(engine["steps"], bool) or engine["steps"] < 1:
+        raise ValueError(f"experiment.steps={engine['steps']!r}: expected a positive integer")
+    if engine["optimizer"] not in registry.names():
+        raise ValueError(f"experiment.optimizer={engine['optimizer']!r}: expected one of {', '.join(registry.names())}")
+    spec = registry.get(engine["optimizer"])
+    opt_hyper = {k: v for k, v in hyper.items() if k not in b.hyper_names}
+    unknown = [k for k in opt_hyper if k not in spec.defaults]
+    if unknown:
+        valid = sorted(set(ENGINE_KEYS) | set(b.keys) | set(spec.defaults) | set(b.hyper_names))
+        raise ValueError(f"{unknown[0]}: unknown key for setup {b.name!r} with optimizer {spec.name!r}; valid: {', '.join(valid)}")
+    spec.resolve({k: tuple(v) if isinstance(v, list) else v for k, v in opt_hyper.items()})

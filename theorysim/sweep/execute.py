@@ -1,0 +1,60 @@
+"""Run one group of points (same model, different seeds and hyperparameters) as one ensemble.
+
+This is what every executor ships to a worker: plain data in, plain data out, so it pickles
+for process pools and Dask alike.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+
+import numpy as np
+
+from theorysim.sweep import builders
+
+
+def run_group(configs: list[dict]) -> list[dict]:
+    """Results for each config, in order: ``{"status", "seconds", "metrics", "arrays", "error"}``."""
+    t0 = time.perf_counter()
+    try:
+        results = _ensemble(configs)
+    except Exception:
+        if len(configs) == 1:
+            return [{"status": "failed", "seconds": time.perf_counter() - t0, "metrics": None, "arrays": None,
+                     "error": traceback.format_exc()}]
+        return [r for cfg in configs for r in run_group([cfg])]  # isolate the point that fails
+    seconds = (time.perf_counter() - t0) / len(configs)
+    for r in results:
+        r["seconds"] = seconds
+    return results
+
+
+def _ensemble(configs: list[dict]) -> list[dict]:
+    from theorysim.core.experiment import Experiment
+
+    engine, setup, _ = builders.split(configs[0])
+    model = builders.builder(configs[0]).build(setup)
+    hyper_keys = sorted({k for cfg in configs for k in builders.split(cfg)[2]})
+    hyper = {}
+    for k in hyper_keys:
+        values = [builders.split(cfg)[2].get(k) for cfg in configs]
+        if any(v is None for v in values):
+            raise ValueError(f"hyperparameter {k!r} is set for some points of a group and not others")
+        hyper[k] = [tuple(v) if isinstance(v, list) else v for v in values]
+    exp = Experiment(model, engine["optimizer"], steps=engine["steps"], record_every=engine["record_every"],
+                     schedule=engine["schedule"], divergence_factor=engine["divergence_factor"],
+                     seeds=[cfg["seed"] for cfg in configs], progress=False, **hyper)
+    res = exp.run()
+    out = []
+    for m in range(len(configs)):
+        metrics = {name: _num(res.records[m, -1, j]) for j, name in enumerate(res.metric_names)}
+        metrics["diverged_step"] = int(res.diverged_step[m])
+        arrays = {"steps": res.steps, "records": res.records[m], "theta": res.theta[m]}
+        out.append({"status": "diverged" if res.diverged[m] else "done", "metrics": metrics, "arrays": arrays,
+                    "error": None})
+    return out
+
+
+def _num(x) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
