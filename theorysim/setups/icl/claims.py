@@ -1,0 +1,366 @@
+"""In-context learning claims that need no pretraining: the LSA-GD construction, the Bayes
+predictor, Iterative Newton vs GD, and the optimal GD++ / multi-step GD parameters.
+(Claims on trained LSA models come with the LSA training kernel.)"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, stats
+
+from theorysim import fit
+from theorysim.claims import Claim, Measurement, Paper, register, tol
+from theorysim.models import lsa
+from theorysim.plotting import finish, pyplot
+from theorysim.setups.icl import algorithms as alg
+from theorysim.setups.icl import task
+
+VONOSWALD = Paper(key="vonoswald2023", title="Transformers learn in-context by gradient descent",
+                  authors="J. von Oswald, E. Niklasson, E. Randazzo, J. Sacramento, A. Mordvintsev, A. Zhmoginov, M. Vladymyrov",
+                  year=2023, arxiv="2212.07677", venue="ICML 2023")
+AHN = Paper(key="ahn2023", title="Transformers learn to implement preconditioned gradient descent for in-context learning",
+            authors="K. Ahn, X. Cheng, H. Daneshmand, S. Sra", year=2023, arxiv="2306.00297", venue="NeurIPS 2023")
+FU = Paper(key="fu2023", title="Transformers Learn Higher-Order Optimization Methods for In-Context Learning: "
+           "A Study with Linear Models", authors="D. Fu, T.-Q. Chen, R. Jia, V. Sharan", year=2023, arxiv="2310.17086")
+AKYUREK = Paper(key="akyurek2022", title="What learning algorithm is in-context learning? Investigations with linear models",
+                authors="E. Akyurek, D. Schuurmans, J. Andreas, T. Ma, D. Zhou", year=2022, arxiv="2211.15661",
+                venue="ICLR 2023")
+
+
+# ---------------------------------------------------------------------------------------------
+# vonoswald2023/construction-is-gd
+def _sim_construction(cfg):
+    d, N = cfg["d"], cfg["n_context"]
+    p = task.sample(cfg["seed"], cfg["prompts"], d, N, x_dist="uniform")
+    r = np.random.default_rng(cfg["seed"])
+    out = {}
+    for K in cfg["layers"]:
+        etas = list(0.5 + r.random(K))
+        Ps, Qs = lsa.preconditioned_gd_weights(etas, d)
+        out[f"GD, {K} layer(s)"] = (lsa.predict(p.X, p.y, p.xq, Ps, Qs), alg.predict(p, alg.preconditioned_gd(p, etas)))
+        gammas = [r.standard_normal((d, d)) / np.sqrt(d) for _ in range(K)]
+        Ps, Qs = lsa.preconditioned_gd_weights(gammas, d)
+        out[f"preconditioned GD, {K} layer(s)"] = (lsa.predict(p.X, p.y, p.xq, Ps, Qs),
+                                                   alg.predict(p, alg.preconditioned_gd(p, gammas)))
+        gg = list(0.01 * r.random(K))
+        Ps, Qs = lsa.gdpp_weights(etas, gg, d, N)
+        out[f"GD++, {K} layer(s)"] = (lsa.predict(p.X, p.y, p.xq, Ps, Qs), alg.gdpp_predict(p, etas, gg))
+    return out
+
+
+def _measure_construction(cfg, out):
+    worst = 0.0
+    for a, b in out.values():
+        worst = max(worst, float(np.max(np.abs(a - b)) / np.max(np.abs(b))))
+    return Measurement(worst, details={"cases": len(out), "prompts": cfg["prompts"]})
+
+
+register(Claim(
+    id="vonoswald2023/construction-is-gd",
+    paper=VONOSWALD,
+    reference="Proposition 1, A.1 eq. 8 (and Ahn et al. 2023 eq. 8 for preconditioned GD; A.10 eq. 23 for GD++)",
+    statement="LSA layers with the explicit weights compute K steps of GD, of preconditioned GD for arbitrary "
+              "Gamma_k, and of GD++ on every prompt, to 1e-12 (relative to the largest prediction).",
+    quick={"d": 10, "n_context": 10, "prompts": 512, "layers": [1, 2, 4], "seed": 0},
+    full={"d": 10, "n_context": 25, "prompts": 8192, "layers": [1, 2, 3, 4, 8], "seed": 0},
+    simulate=_sim_construction,
+    predict=lambda cfg: 0.0,
+    measure=_measure_construction,
+    tolerance=tol.at_most(1e-12),
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# akyurek2022/bayes-is-ridge
+def _sim_bayes(cfg):
+    d, sig2 = cfg["d"], cfg["noise_var"]
+    out = {}
+    for N in cfg["n_contexts"]:
+        tune = task.sample(cfg["seed"] + 1, cfg["prompts"] // 4, d, N, noise_std=np.sqrt(sig2))
+        p = task.sample(cfg["seed"], cfg["prompts"], d, N, noise_std=np.sqrt(sig2))
+        sq = {"Bayes: ridge lam = sigma^2/tau^2": (alg.predict(p, alg.bayes_posterior_mean(p, sig2)) - p.yq) ** 2,
+              "OLS / min-norm": (alg.predict(p, alg.ols(p)) - p.yq) ** 2}
+        for lam in cfg["lams"]:
+            sq[f"ridge lam={lam:g}"] = (alg.predict(p, alg.ridge(p, lam)) - p.yq) ** 2
+        for k in cfg["gd_steps"]:
+            res = optimize.minimize_scalar(lambda eta: alg.icl_loss(tune, alg.predict(tune, alg.gd(tune, eta, k))),
+                                           bounds=(1e-3, 3.0), method="bounded")
+            sq[f"GD {k} step(s), tuned eta={res.x:.3f}"] = (alg.predict(p, alg.gd(p, res.x, k)) - p.yq) ** 2
+        out[N] = sq
+    return out
+
+
+def _measure_bayes(cfg, out):
+    worst, detail = np.inf, {}
+    for N, sq in out.items():
+        bayes = sq["Bayes: ridge lam = sigma^2/tau^2"]
+        for name, s in sq.items():
+            if name.startswith("Bayes"):
+                continue
+            excess = (s - bayes) / bayes.mean()  # paired, per prompt
+            mean = float(excess.mean())
+            if mean < worst:
+                worst = mean
+                lo, hi = stats.t.interval(0.95, len(excess) - 1, loc=mean, scale=excess.std(ddof=1) / np.sqrt(len(excess)))
+                detail = {"N": N, "closest competitor": name, "ci": (float(lo), float(hi))}
+    return Measurement(worst, detail.pop("ci"), detail)
+
+
+def _plot_bayes(cfg, out, verdict):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for N, sq in out.items():
+        names = list(sq)
+        ax.plot(range(len(names)), [0.5 * sq[n].mean() for n in names], "o-", label=f"N={N}")
+    ax.set_xticks(range(len(names)), [n.split(",")[0] for n in names], rotation=60, ha="right", fontsize=7)
+    return finish(fig, ax, ylabel="in-context loss 0.5 E(y_hat - y)^2", title="Bayes predictor vs alternatives")
+
+
+register(Claim(
+    id="akyurek2022/bayes-is-ridge",
+    paper=AKYUREK,
+    reference="sec. 4.3: the Bayes predictor E[y|x, D] is ridge with lam = sigma^2 / tau^2",
+    statement="With label noise sigma^2 and w ~ N(0, tau^2 I), ridge with lam = sigma^2/tau^2 has a lower expected "
+              "in-context loss than OLS, ridge on a lam grid and tuned k-step GD (paired excess >= 0).",
+    quick={"d": 8, "n_contexts": [4, 8, 16], "noise_var": 0.25, "lams": [0.01, 0.05, 1.0, 4.0], "gd_steps": [1, 3],
+           "prompts": 20000, "seed": 0},
+    full={"d": 8, "n_contexts": [2, 4, 8, 12, 16, 32], "noise_var": 0.25, "lams": [0.01, 0.05, 0.1, 0.5, 1.0, 4.0],
+          "gd_steps": [1, 2, 3, 5], "prompts": 200000, "seed": 0},
+    simulate=_sim_bayes,
+    predict=lambda cfg: 0.0,
+    measure=_measure_bayes,
+    tolerance=tol.at_least(0.0),
+    plot=_plot_bayes,
+    note="Measured: the smallest mean paired excess loss of any competitor over the Bayes predictor, relative to the "
+         "Bayes loss, over all context sizes (the CI is a t interval over prompts).",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# fu2023: Iterative Newton vs GD
+def _ill_conditioned_prompts(seed, prompts, d, n, kappa):
+    """Per-prompt covariance U diag(kappa (d/2 times), 1 (d/2 times)) U^T with a random basis per
+    prompt (Fu et al. sec. 4.3); kappa = 1 is Sigma = I. Noiseless, w ~ N(0, I)."""
+    from theorysim.setups.quadratic.task import random_orthogonal
+
+    p = task.sample(seed, prompts, d, n)
+    if kappa == 1:
+        return p
+    D = np.sqrt(np.r_[np.full(d // 2, float(kappa)), np.ones(d - d // 2)])
+    X, xq = p.X.copy(), p.xq.copy()
+    for b in range(prompts):
+        T = random_orthogonal(d, 10_000 + b) * D  # x = U D^{1/2} z
+        X[b] = p.X[b] @ T.T
+        xq[b] = T @ p.xq[b]
+    y = np.einsum("bnd,bd->bn", X, p.w)
+    return task.Prompts(X, y, xq, np.einsum("bd,bd->b", xq, p.w), p.w)
+
+
+def _iteration_counts(p, eps, max_newton, max_gd):
+    w_ols = alg.ols(p)
+    nrm = np.linalg.norm(w_ols, axis=1)
+    W = alg.iterative_newton(p, max_newton, return_all=True)
+    newton_err = np.linalg.norm(W - w_ols[None], axis=2) / nrm[None]
+    S = np.einsum("bni,bnj->bij", p.X, p.X) / p.n_context
+    lam = np.linalg.eigvalsh(S)
+    eta = 2.0 / (lam[:, -1] + lam[:, 0])  # per prompt, the optimal constant step
+    h = np.einsum("bn,bni->bi", p.y, p.X) / p.n_context
+    w = np.zeros_like(w_ols)
+    gd_iter = np.full(len(nrm), max_gd)
+    for k in range(1, max_gd + 1):
+        w = w - eta[:, None] * (np.einsum("bij,bj->bi", S, w) - h)
+        done = (np.linalg.norm(w - w_ols, axis=1) / nrm <= eps) & (gd_iter == max_gd)
+        gd_iter[done] = k
+        if np.all(gd_iter < max_gd):
+            break
+    return alg.iterations_to(newton_err, eps), gd_iter, lam[:, -1] / lam[:, 0]
+
+
+def _sim_iterations(cfg):
+    out = {}
+    for kappa in cfg["kappas"]:
+        p = _ill_conditioned_prompts(cfg["seed"], cfg["prompts"], cfg["d"], cfg["n"], kappa)
+        out[kappa] = _iteration_counts(p, cfg["eps"], cfg["max_newton"], cfg["max_gd"])
+    return out
+
+
+def _measure_table(cfg, out):
+    m = {}
+    for kappa, (newton, gd, kS) in out.items():
+        m[f"Newton iterations, kappa(Sigma)={kappa:g}"] = Measurement(float(np.median(newton)),
+                                                                     details={"median kappa(S)": float(np.median(kS))})
+        m[f"GD iterations, kappa(Sigma)={kappa:g}"] = Measurement(float(np.median(gd)))
+    return m
+
+
+register(Claim(
+    id="fu2023/iteration-table",
+    paper=FU,
+    reference="sec. 3.1 and 4.3 (d = 20, n = 40); table of iteration counts derived in the spec (sec. 6)",
+    statement="To reach relative error 1e-3 on the OLS weights (median of 200 prompts, d = 20, n = 40), Iterative "
+              "Newton needs 11-12 iterations vs about 62 GD steps at Sigma = I, and 22-23 vs about 2950 at kappa(Sigma) = 100.",
+    quick={"d": 20, "n": 40, "kappas": [1, 100], "prompts": 200, "eps": 1e-3, "max_newton": 40, "max_gd": 20000, "seed": 0},
+    full={"d": 20, "n": 40, "kappas": [1, 100], "prompts": 1000, "eps": 1e-3, "max_newton": 40, "max_gd": 20000, "seed": 1},
+    simulate=_sim_iterations,
+    predict=lambda cfg: {"Newton iterations, kappa(Sigma)=1": 11.5, "GD iterations, kappa(Sigma)=1": 62.0,
+                         "Newton iterations, kappa(Sigma)=100": 22.5, "GD iterations, kappa(Sigma)=100": 2950.0},
+    measure=_measure_table,
+    tolerance={"Newton iterations, kappa(Sigma)=1": tol.interval(11, 12),
+               "GD iterations, kappa(Sigma)=1": tol.relative(0.05),
+               "Newton iterations, kappa(Sigma)=100": tol.interval(22, 23),
+               "GD iterations, kappa(Sigma)=100": tol.relative(0.05)},
+    note="GD uses the optimal constant step 2/(lambda_max + lambda_min) of S/n per prompt; Newton starts at "
+         "M_0 = S / ||S S^T||_F (the authors' code). The table's values are the spec's derivation, not the paper's "
+         "text (which reports ~21 Newton iterations for the trained model's last layers and ~2000 GD steps).",
+))
+
+
+def _measure_laws(cfg, out):
+    kappas = np.array(sorted(out))
+    kS = np.array([np.median(out[k][2]) for k in kappas])
+    newton = np.array([np.median(out[k][0]) for k in kappas], dtype=float)
+    gd = np.array([np.median(out[k][1]) for k in kappas], dtype=float)
+    gd_fit = stats.linregress(np.log(kS), np.log(gd))
+    nw_fit = stats.linregress(np.log2(kS), newton)
+    return {
+        "GD: exponent of iterations vs kappa(S)": Measurement(float(gd_fit.slope), None, {"r2": gd_fit.rvalue**2}),
+        "Newton: iterations per doubling of kappa(S)": Measurement(float(nw_fit.slope), None,
+                                                                    {"r2": nw_fit.rvalue**2, "medians": newton.tolist()}),
+        "Newton: R^2 of the linear-in-log(kappa) law": Measurement(float(nw_fit.rvalue**2)),
+    }
+
+
+def _plot_laws(cfg, out, verdict):
+    plt = pyplot()
+    kappas = sorted(out)
+    kS = [np.median(out[k][2]) for k in kappas]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(kS, [np.median(out[k][1]) for k in kappas], "o-", label="GD (optimal constant step)")
+    ax.loglog(kS, [np.median(out[k][0]) for k in kappas], "s-", label="Iterative Newton")
+    return finish(fig, ax, xlabel="median kappa(S)", ylabel=f"iterations to {cfg['eps']:g} relative error",
+                  title="Newton O(log kappa) vs GD O(kappa)")
+
+
+register(Claim(
+    id="fu2023/newton-vs-gd-iterations",
+    paper=FU,
+    reference="sec. 3.1: GD needs O(kappa log 1/eps) iterations, Iterative Newton O(log kappa + log log 1/eps)",
+    statement="Across kappa(Sigma) from 10 to 1000, GD's iteration count grows like kappa(S)^1 while Newton's grows "
+              "linearly in log kappa(S), by about 2 iterations per doubling (E_0 = I - alpha S^2 squares each step).",
+    quick={"d": 10, "n": 20, "kappas": [10, 30, 100, 300, 1000], "prompts": 64, "eps": 1e-3, "max_newton": 60,
+           "max_gd": 200000, "seed": 0},
+    full={"d": 20, "n": 40, "kappas": [10, 30, 100, 300, 1000, 3000], "prompts": 200, "eps": 1e-3, "max_newton": 60,
+          "max_gd": 1000000, "seed": 0},
+    simulate=_sim_iterations,
+    predict=lambda cfg: {"GD: exponent of iterations vs kappa(S)": 1.0, "Newton: iterations per doubling of kappa(S)": 2.0,
+                         "Newton: R^2 of the linear-in-log(kappa) law": 1.0},
+    measure=_measure_laws,
+    tolerance={"GD: exponent of iterations vs kappa(S)": tol.interval(0.9, 1.1),
+               "Newton: iterations per doubling of kappa(S)": tol.interval(1.6, 2.4),
+               "Newton: R^2 of the linear-in-log(kappa) law": tol.at_least(0.95)},
+    plot=_plot_laws,
+    note="Derivation of the Newton slope: E_k = E_0^(2^k) with E_0 = I - alpha S^2, whose slowest eigenvalue is about "
+         "1 - 1/kappa^2, so k ~ 2 log2 kappa + log2 ln(1/eps).",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# vonoswald2023/gdpp-gamma and ahn2023/three-layer-steps: optimal parameters by Monte Carlo.
+# The losses are polynomials in the parameters with per-prompt coefficients (algorithms.py), so
+# each optimum is found on many prompts at once; its statistical error comes from re-optimising
+# on `chunks` independent prompt sets (t interval of their mean).
+def _chunked_optimum(cfg, loss_of, start):
+    ests = []
+    for c in range(cfg["chunks"]):
+        res = optimize.minimize(lambda v: loss_of(c, v), start, method="Nelder-Mead",
+                                options={"xatol": 1e-7, "fatol": 1e-14, "maxiter": 4000})
+        ests.append(res.x)
+    ests = np.array(ests)
+    mean = ests.mean(axis=0)
+    half = stats.t.ppf(0.975, len(ests) - 1) * ests.std(axis=0, ddof=1) / np.sqrt(len(ests))
+    return mean, half
+
+
+def _sim_gdpp(cfg):
+    out = {}
+    for N, start in zip(cfg["n_contexts"], cfg["starts"]):
+        coef, yq = [], []
+        for c in range(cfg["chunks"]):
+            p = task.sample(cfg["seed"] + c, cfg["prompts"], cfg["d"], N, x_dist="uniform")
+            coef.append(alg.gdpp2_moments(p))
+            yq.append(p.yq)
+        loss = lambda c, v: 0.5 * np.mean((alg.gdpp2_recurrent_predict(coef[c], v[0], v[1], N) - yq[c]) ** 2)
+        mean, half = _chunked_optimum(cfg, loss, start)
+        out[N] = {"eta": float(mean[0]), "gamma": float(mean[1]), "gamma_half": float(half[1])}
+    return out
+
+
+PAPER_GAMMA = {10: 0.179, 25: 0.099, 50: 0.056, 100: 0.029}
+
+
+def _measure_gdpp(cfg, out):
+    m = {f"gamma, N={N}": Measurement(o["gamma"], (o["gamma"] - o["gamma_half"], o["gamma"] + o["gamma_half"]),
+                                      {"eta": o["eta"]}) for N, o in out.items()}
+    m["statistical error of gamma (worst N, relative)"] = Measurement(max(o["gamma_half"] / o["gamma"] for o in out.values()))
+    return m
+
+
+register(Claim(
+    id="vonoswald2023/gdpp-gamma",
+    paper=VONOSWALD,
+    reference="sec. 3 and A.10: gamma of trained recurrent 2-layer models, 0.179 / 0.099 / 0.056 / 0.029 for N = 10 / 25 / 50 / 100",
+    statement="The loss-optimal (eta, gamma) of 2-step recurrent GD++ on U(-0.5, 0.5)^10 has gamma within 5% of the "
+              "paper's trained values for N = 10, 25, 50, 100 (statistical error under 1%).",
+    quick={"d": 10, "n_contexts": [10, 25, 50, 100], "starts": [[13.0, 0.17], [18.0, 0.1], [20.0, 0.055], [20.0, 0.03]],
+           "prompts": 40000, "chunks": 5, "seed": 0},
+    full={"d": 10, "n_contexts": [10, 25, 50, 100], "starts": [[13.0, 0.17], [18.0, 0.1], [20.0, 0.055], [20.0, 0.03]],
+          "prompts": 200000, "chunks": 5, "seed": 0},
+    simulate=_sim_gdpp,
+    predict=lambda cfg: {**{f"gamma, N={N}": PAPER_GAMMA[N] for N in cfg["n_contexts"]},
+                         "statistical error of gamma (worst N, relative)": 0.0},
+    measure=_measure_gdpp,
+    tolerance={**{f"gamma, N={N}": tol.relative(0.05) for N in PAPER_GAMMA},
+               "statistical error of gamma (worst N, relative)": tol.at_most(0.01)},
+    note="A first version optimised on one set of 4000 prompts and read gamma = 0.170 at N = 10 (5.0% off, FAIL) "
+         "without an error bar; the loss is flat in gamma there, so the estimate now comes with its statistical error.",
+))
+
+
+def _sim_three(cfg):
+    coef, yq = [], []
+    for c in range(cfg["chunks"]):
+        p = task.sample(cfg["seed"] + c, cfg["prompts"], cfg["d"], cfg["n"])
+        coef.append(alg.gd_poly_moments(p, 3))
+        yq.append(p.yq)
+    loss = lambda c, a: 0.5 * np.mean((alg.gd_poly_predict(coef[c], a) - yq[c]) ** 2)
+    best = None
+    for start in cfg["starts"]:  # the steps commute: sort each chunk's optimum before averaging
+        ests = []
+        for c in range(cfg["chunks"]):
+            res = optimize.minimize(lambda a: loss(c, a), start, method="Nelder-Mead",
+                                    options={"xatol": 1e-8, "fatol": 1e-14, "maxiter": 4000})
+            ests.append(np.sort(res.x))
+        ests = np.array(ests)
+        total = np.mean([loss(c, ests[c]) for c in range(cfg["chunks"])])
+        if best is None or total < best[0]:
+            best = (total, ests)
+    ests = best[1]
+    half = stats.t.ppf(0.975, len(ests) - 1) * ests.std(axis=0, ddof=1) / np.sqrt(len(ests))
+    return {"steps": ests.mean(axis=0), "half": half, "loss": float(best[0])}
+
+
+STEP_NAMES = ("smallest step", "middle step", "largest step")
+
+register(Claim(
+    id="ahn2023/three-layer-steps",
+    paper=AHN,
+    reference="Thm 3 experiment, Figure 2: learned Sigma^(1/2) A_i Sigma^(1/2) ~ -0.69 I, -0.43 I, -1.71 I (d = 5, n = 20)",
+    statement="The loss-optimal step sizes of 3-step (whitened) preconditioned GD at d = 5, n = 20 are the paper's "
+              "learned 0.43, 0.69, 1.71 within 5%, in any order.",
+    quick={"d": 5, "n": 20, "prompts": 40000, "chunks": 5, "starts": [[0.5, 0.7, 1.5], [1.5, 0.4, 0.7]], "seed": 0},
+    full={"d": 5, "n": 20, "prompts": 400000, "chunks": 5, "starts": [[0.5, 0.7, 1.5], [1.5, 0.4, 0.7], [0.9, 0.9, 0.9]],
+          "seed": 0},
+    simulate=_sim_three,
+    predict=lambda cfg: {"smallest step": 0.43, "middle step": 0.69, "largest step": 1.71},
+    measure=lambda cfg, out: {name: Measurement(float(v), (float(v - h), float(v + h)), {"0.5 MSE": out["loss"]})
+                              for name, v, h in zip(STEP_NAMES, out["steps"], out["half"])},
+    tolerance={name: tol.relative(0.05) for name in STEP_NAMES},
+))
