@@ -146,6 +146,37 @@ def fill_normal(k0, k1, step, stream, sub, out):
             out[i + 3] = z3
 
 
+@jit(cache=CACHE)
+def fill_normal_at(k0, k1, step, stream, sub, start, out):
+    """``out[j]`` = the (start + j)-th normal of the stream (block, step, stream, sub): the slice
+    of a longer :func:`fill_normal` draw that begins at flat index ``start``."""
+    n = out.shape[0]
+    b_prev = -1
+    z0 = z1 = z2 = z3 = 0.0
+    for j in range(n):
+        idx = start + j
+        b = idx // 4
+        if b != b_prev:
+            w0, w1, w2, w3 = philox4x64(b, step, stream, sub, k0, k1)
+            z0, z1 = box_muller(w0, w1)
+            z2, z3 = box_muller(w2, w3)
+            b_prev = b
+        r = idx - 4 * b
+        out[j] = z0 if r == 0 else (z1 if r == 1 else (z2 if r == 2 else z3))
+
+
+@jit(cache=CACHE)
+def fill_uniform_at(k0, k1, step, stream, sub, start, out):
+    """Uniform counterpart of :func:`fill_normal_at`."""
+    n = out.shape[0]
+    for j in range(n):
+        idx = start + j
+        b = idx // 4
+        w0, w1, w2, w3 = philox4x64(b, step, stream, sub, k0, k1)
+        r = idx - 4 * b
+        out[j] = word_to_uniform(w0 if r == 0 else (w1 if r == 1 else (w2 if r == 2 else w3)))
+
+
 def key_from_seed(seed: int) -> np.ndarray:
     """The Philox key (2 uint64 words) of one integer seed, via ``numpy.random.SeedSequence``."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

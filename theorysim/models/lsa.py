@@ -69,3 +69,296 @@ def gdpp_weights(etas, gammas, d: int, n_context: int):
         Ps.append(P)
         Qs.append(Q)
     return Ps, Qs
+
+
+# =============================================================================================
+# The trainable model: Numba kernels with hand-written gradients, prompts drawn in the kernel.
+import math  # noqa: E402
+
+from theorysim.config import jit  # noqa: E402
+from theorysim.core import rng  # noqa: E402
+from theorysim.core.data import farray1, farray2, iarray1, pack  # noqa: E402
+from theorysim.core.layout import Layout  # noqa: E402
+from theorysim.models.base import Model  # noqa: E402
+from theorysim.optim.registry import NONNEG  # noqa: E402
+
+# data entries: 0 sqrt(Sigma), 1 sqrt(Sigma_w), 2 ints (d, N, L, batch, x_dist 0 gaussian / 1 uniform,
+# response 0 linear / 1 tanh / 2 relu, eval prompts), 3 eval X [Be, (N+1) d], 4 eval y [Be, N+1],
+# 5 scalars (uniform_a, noise_std)
+STREAM_X, STREAM_W, STREAM_NOISE = rng.STREAM_USER + 20, rng.STREAM_USER + 21, rng.STREAM_USER + 22
+
+
+@jit
+def _layer_forward(Z, P, Q, A, R, out, N):
+    """out = Z + (1/N) P A R with A = Z M Z^T, R = Q Z (A and R are kept for the backward pass)."""
+    D, T = Z.shape
+    for i in range(D):
+        for j in range(D):
+            s = 0.0
+            for n in range(N):
+                s += Z[i, n] * Z[j, n]
+            A[i, j] = s
+    for i in range(D):
+        for t in range(T):
+            s = 0.0
+            for k in range(D):
+                s += Q[i, k] * Z[k, t]
+            R[i, t] = s
+    # PA = P @ A reuses out as scratch only after; compute row by row
+    for i in range(D):
+        for t in range(T):
+            s = 0.0
+            for k in range(D):
+                pa = 0.0
+                for l in range(D):
+                    pa += P[i, l] * A[l, k]
+                s += pa * R[k, t]
+            out[i, t] = Z[i, t] + s / N
+
+
+@jit
+def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N):
+    """Adjoints of out = Z + (1/N) P A R, A = Z M Z^T, R = Q Z, given Gbar = d loss / d out:
+    dP += (1/N) Gbar R^T A;  dQ += (1/N) A U Z^T with U = P^T Gbar;
+    Zbar = Gbar + (1/N) [(U R^T + R U^T) Z M + Q^T A U]."""
+    D, T = Z.shape
+    for i in range(D):
+        for t in range(T):
+            s = 0.0
+            for k in range(D):
+                s += P[k, i] * Gbar[k, t]
+            U[i, t] = s
+    for i in range(D):  # V = U R^T + R U^T
+        for j in range(D):
+            s = 0.0
+            for t in range(T):
+                s += U[i, t] * R[j, t] + R[i, t] * U[j, t]
+            V[i, j] = s
+    for i in range(D):  # dP += (1/N) (Gbar R^T) A
+        for j in range(D):
+            s = 0.0
+            for k in range(D):
+                gr = 0.0
+                for t in range(T):
+                    gr += Gbar[i, t] * R[k, t]
+                s += gr * A[k, j]
+            dP[i, j] += s / N
+    for i in range(D):  # dQ += (1/N) A (U Z^T)
+        for j in range(D):
+            s = 0.0
+            for k in range(D):
+                uz = 0.0
+                for t in range(T):
+                    uz += U[k, t] * Z[j, t]
+                s += A[i, k] * uz
+            dQ[i, j] += s / N
+    for i in range(D):
+        for t in range(T):
+            s = 0.0
+            if t < N:
+                for k in range(D):
+                    s += V[i, k] * Z[k, t]
+            for k in range(D):
+                qa = 0.0
+                for l in range(D):
+                    qa += Q[l, i] * A[l, k]
+                s += qa * U[k, t]
+            Zbar[i, t] = Gbar[i, t] + s / N
+
+
+@jit
+def _draw_prompt(Z, fdata, idata, k0, k1, step, b, buf):
+    """Prompt b of training step ``step`` into Z (columns: tokens; query y-entry 0); returns y_q.
+    Same numbers as theorysim.setups.icl.task.sample(seed, batch, ..., step=step)[b]."""
+    cfg = iarray1(idata, 2)
+    d, N, xdist, resp = cfg[0], cfg[1], cfg[4], cfg[5]
+    n = N + 1
+    Sx = farray2(fdata, idata, 0)
+    Sw = farray2(fdata, idata, 1)
+    sc = farray1(fdata, idata, 5)
+    raw = buf[: n * d]
+    wr = buf[n * d : n * d + d]
+    w = buf[n * d + d : n * d + 2 * d]
+    eps = buf[n * d + 2 * d : n * d + 2 * d + n]
+    if xdist == 0:
+        rng.fill_normal_at(k0, k1, step, STREAM_X, 0, b * n * d, raw)
+    else:
+        rng.fill_uniform_at(k0, k1, step, STREAM_X, 0, b * n * d, raw)
+        for i in range(n * d):
+            raw[i] = sc[0] * (2.0 * raw[i] - 1.0)
+    rng.fill_normal_at(k0, k1, step, STREAM_W, 0, b * d, wr)
+    for i in range(d):
+        s = 0.0
+        for j in range(d):
+            s += wr[j] * Sw[j, i]
+        w[i] = s
+    if sc[1] > 0.0:
+        rng.fill_normal_at(k0, k1, step, STREAM_NOISE, 0, b * n, eps)
+    yq = 0.0
+    for t in range(n):
+        lin = 0.0
+        for i in range(d):
+            x = raw[t * d + i]
+            if xdist == 0:
+                x = 0.0
+                for j in range(d):
+                    x += raw[t * d + j] * Sx[j, i]
+            Z[i, t] = x
+            lin += x * w[i]
+        if resp == 1:
+            lin = math.tanh(lin)
+        elif resp == 2:
+            lin = max(lin, 0.0)
+        yv = lin + (sc[1] * eps[t] if sc[1] > 0.0 else 0.0)
+        if t < N:
+            Z[d, t] = yv
+        else:
+            Z[d, t] = 0.0
+            yq = yv
+    return yq
+
+
+@jit
+def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    """0.5 mean over a fresh batch of (y_hat - y_q)^2 and its gradient by backpropagation."""
+    cfg = iarray1(idata, 2)
+    d, N, L, B = cfg[0], cfg[1], cfg[2], cfg[3]
+    D, T = d + 1, N + 1
+    DD, DT = D * D, D * T
+    for i in range(grad.shape[0]):
+        grad[i] = 0.0
+    o = 0
+    Zs = work[o : o + (L + 1) * DT].reshape((L + 1, D, T))
+    o += (L + 1) * DT
+    As = work[o : o + L * DD].reshape((L, D, D))
+    o += L * DD
+    Rs = work[o : o + L * DT].reshape((L, D, T))
+    o += L * DT
+    Gb = work[o : o + DT].reshape((D, T))
+    o += DT
+    Zb = work[o : o + DT].reshape((D, T))
+    o += DT
+    U = work[o : o + DT].reshape((D, T))
+    o += DT
+    V = work[o : o + DD].reshape((D, D))
+    o += DD
+    buf = work[o:]
+    total = 0.0
+    for b in range(B):
+        yq = _draw_prompt(Zs[0], fdata, idata, k0, k1, t, b, buf)
+        for l in range(L):
+            P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
+            Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
+            _layer_forward(Zs[l], P, Q, As[l], Rs[l], Zs[l + 1], N)
+        r = -Zs[L][d, N] - yq
+        total += 0.5 * r * r
+        for i in range(D):
+            for j in range(T):
+                Gb[i, j] = 0.0
+        Gb[d, N] = -r / B
+        for l in range(L - 1, -1, -1):
+            P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
+            Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
+            dP = grad[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
+            dQ = grad[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
+            _layer_backward(Zs[l], P, Q, As[l], Rs[l], Gb, dP, dQ, Zb, U, V, N)
+            for i in range(D):
+                for j in range(T):
+                    Gb[i, j] = Zb[i, j]
+    return total / B
+
+
+@jit
+def lsa_metrics(theta, fdata, idata, mh, out):
+    """out = (eval loss 0.5 mean (y_hat - y_q)^2 on the fixed evaluation prompts,)."""
+    cfg = iarray1(idata, 2)
+    d, N, L, Be = cfg[0], cfg[1], cfg[2], cfg[6]
+    D, T = d + 1, N + 1
+    DD = D * D
+    Xe = farray2(fdata, idata, 3)
+    Ye = farray2(fdata, idata, 4)
+    Za = np.empty((D, T))
+    Zn = np.empty((D, T))
+    A = np.empty((D, D))
+    R = np.empty((D, T))
+    total = 0.0
+    for b in range(Be):
+        for t in range(T):
+            for i in range(d):
+                Za[i, t] = Xe[b, t * d + i]
+            Za[d, t] = Ye[b, t] if t < N else 0.0
+        for l in range(L):
+            P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
+            Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
+            _layer_forward(Za, P, Q, A, R, Zn, N)
+            for i in range(D):
+                for t in range(T):
+                    Za[i, t] = Zn[i, t]
+        r = -Za[d, N] - Ye[b, N]
+        total += 0.5 * r * r
+    out[0] = total / Be
+    return 0.0
+
+
+class LinearSelfAttention(Model):
+    """L-layer LSA (Ahn et al. form, no 1/N inside P) trained on fresh in-context regression
+    prompts each step: ``batch`` prompts of ``n_context`` pairs, drawn in the kernel exactly as
+    :func:`theorysim.setups.icl.task.sample` draws them for that step. Blocks P0, Q0, P1, Q1, ...
+    of shape (d+1, d+1). Per-member ``init_scale``: entries ~ N(0, init_scale^2).
+    Metric: the loss on ``eval_prompts`` fixed prompts (drawn with ``eval_seed``)."""
+
+    name = "lsa"
+    metric_names = ("eval_loss",)
+    hyper_spec = {"init_scale": (0.02, NONNEG)}
+    kernels = (lsa_loss_grad, lsa_metrics)
+
+    def __init__(self, d: int, n_context: int, layers: int = 1, batch: int = 256, x_dist: str = "gaussian",
+                 sigma=None, sigma_w=None, uniform_a: float = 0.5, noise_std: float = 0.0, response: str = "linear",
+                 eval_prompts: int = 2048, eval_seed: int = 10_000):
+        from theorysim.setups.icl import task
+
+        for name, v in (("d", d), ("n_context", n_context), ("layers", layers), ("batch", batch),
+                        ("eval_prompts", eval_prompts)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name}={v!r}: expected a positive integer")
+        self.task_kwargs = dict(x_dist=x_dist, sigma=sigma, sigma_w=sigma_w, uniform_a=uniform_a,
+                                noise_std=noise_std, response=response)
+        ev = task.sample(eval_seed, eval_prompts, d, n_context, step=0, **self.task_kwargs)
+        self.eval = ev
+        self.d, self.n_context, self.layers, self.batch = d, n_context, layers, batch
+        Sx = np.eye(d) if sigma is None else task._matrix_sqrt(sigma, "sigma")
+        Sw = np.eye(d) if sigma_w is None else task._matrix_sqrt(sigma_w, "sigma_w")
+        X_all = np.concatenate([ev.X, ev.xq[:, None, :]], axis=1).reshape(eval_prompts, -1)
+        Y_all = np.concatenate([ev.y, ev.yq[:, None]], axis=1)
+        ints = np.array([d, n_context, layers, batch, task.X_DISTS.index(x_dist), task.RESPONSES.index(response),
+                         eval_prompts], dtype=np.int64)
+        self._data = pack(Sx, Sw, ints, X_all, Y_all, np.array([uniform_a, noise_std]))
+        D = d + 1
+        self.layout = Layout.of({f"{kind}{l}": (D, D) for l in range(layers) for kind in ("P", "Q")})
+        T = n_context + 1
+        self.work_size = (layers + 1) * D * T + layers * D * D + layers * D * T + 3 * D * T + D * D + T * d + 2 * d + T
+
+    def data(self):
+        return self._data
+
+    def init(self, seeds, mh):
+        P = self.layout.size
+        return np.stack([mh[m, 0] * rng.normal(int(s), (P,), stream=rng.STREAM_INIT) for m, s in enumerate(seeds)])
+
+    def weights(self, theta):
+        """(Ps, Qs) lists of one member's flat parameters."""
+        blocks = self.layout.unpack(theta)
+        return [blocks[f"P{l}"] for l in range(self.layers)], [blocks[f"Q{l}"] for l in range(self.layers)]
+
+    def prompts(self, seed: int, step: int):
+        from theorysim.setups.icl import task
+
+        return task.sample(seed, self.batch, self.d, self.n_context, step=step, **self.task_kwargs)
+
+    def loss_grad_numpy(self, theta, mh, key, t):
+        raise NotImplementedError("use loss_numpy with explicit prompts (the kernel is checked by finite differences)")
+
+    def metrics_numpy(self, theta, mh):
+        Ps, Qs = self.weights(theta)
+        ev = self.eval
+        return np.array([0.5 * np.mean((predict(ev.X, ev.y, ev.xq, Ps, Qs) - ev.yq) ** 2)])
