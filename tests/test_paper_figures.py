@@ -1,0 +1,15 @@
+"""The figure scripts run end to end (the quickest one, on a few prompts)."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_fu2023_figure_script_writes_png_and_pdf():
+    proc = subprocess.run([sys.executable, "fu2023_newton_vs_gd.py", "--prompts", "4"], cwd=ROOT / "paper_figures",
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = ROOT / "paper_figures" / "out"
+    assert (out / "fu2023_newton_vs_gd.png").stat().st_size > 10_000
+    assert (out / "fu2023_newton_vs_gd.pdf").exists()
