@@ -89,81 +89,89 @@ STREAM_X, STREAM_W, STREAM_NOISE = rng.STREAM_USER + 20, rng.STREAM_USER + 21, r
 
 
 @jit
-def _layer_forward(Z, P, Q, A, R, out, N):
-    """out = Z + (1/N) P A R with A = Z M Z^T, R = Q Z (A and R are kept for the backward pass)."""
-    D, T = Z.shape
-    for i in range(D):
-        for j in range(D):
+def _mm(A, B, out, ncols):
+    """out[:, :ncols] = A @ B[:, :ncols]."""
+    for i in range(A.shape[0]):
+        for t in range(ncols):
             s = 0.0
-            for n in range(N):
-                s += Z[i, n] * Z[j, n]
-            A[i, j] = s
-    for i in range(D):
-        for t in range(T):
-            s = 0.0
-            for k in range(D):
-                s += Q[i, k] * Z[k, t]
-            R[i, t] = s
-    # PA = P @ A reuses out as scratch only after; compute row by row
-    for i in range(D):
-        for t in range(T):
-            s = 0.0
-            for k in range(D):
-                pa = 0.0
-                for l in range(D):
-                    pa += P[i, l] * A[l, k]
-                s += pa * R[k, t]
-            out[i, t] = Z[i, t] + s / N
+            for k in range(A.shape[1]):
+                s += A[i, k] * B[k, t]
+            out[i, t] = s
 
 
 @jit
-def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N):
-    """Adjoints of out = Z + (1/N) P A R, A = Z M Z^T, R = Q Z, given Gbar = d loss / d out:
-    dP += (1/N) Gbar R^T A;  dQ += (1/N) A U Z^T with U = P^T Gbar;
-    Zbar = Gbar + (1/N) [(U R^T + R U^T) Z M + Q^T A U]."""
+def _mm_nt(A, B, out, ncols):
+    """out = A[:, :ncols] @ B[:, :ncols]^T."""
+    for i in range(A.shape[0]):
+        for j in range(B.shape[0]):
+            s = 0.0
+            for t in range(ncols):
+                s += A[i, t] * B[j, t]
+            out[i, j] = s
+
+
+@jit
+def _mm_tn(A, B, out):
+    """out = A^T @ B."""
+    for i in range(A.shape[1]):
+        for t in range(B.shape[1]):
+            s = 0.0
+            for k in range(A.shape[0]):
+                s += A[k, i] * B[k, t]
+            out[i, t] = s
+
+
+@jit
+def _layer_forward(Z, P, Q, A, R, out, N, S):
+    """out = Z + (1/N) (P A) R with A = Z M Z^T and R = Q Z, kept for the backward pass
+    (S: a (d+1)^2 scratch). Cost O((d+1)^2 (N+1) + (d+1)^3) per prompt."""
     D, T = Z.shape
+    _mm_nt(Z, Z, A, N)
+    _mm(Q, Z, R, T)
+    _mm(P, A, S, D)
+    _mm(S, R, out, T)
     for i in range(D):
         for t in range(T):
-            s = 0.0
-            for k in range(D):
-                s += P[k, i] * Gbar[k, t]
-            U[i, t] = s
-    for i in range(D):  # V = U R^T + R U^T
+            out[i, t] = Z[i, t] + out[i, t] / N
+
+
+@jit
+def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N, S):
+    """Adjoints of out = Z + (1/N) P A R, A = Z M Z^T, R = Q Z, given Gbar = d loss / d out:
+    dP += (1/N) (Gbar R^T) A;  dQ += (1/N) A (U Z^T) with U = P^T Gbar;
+    Zbar = Gbar + (1/N) [(U R^T + R U^T) Z M + (Q^T A) U]."""
+    D, T = Z.shape
+    _mm_tn(P, Gbar, U)
+    _mm_nt(U, R, V, T)
+    for i in range(D):  # V <- U R^T + R U^T
+        for j in range(i, D):
+            v = V[i, j] + V[j, i]
+            V[i, j] = v
+            V[j, i] = v
+    _mm_nt(Gbar, R, S, T)
+    for i in range(D):
         for j in range(D):
-            s = 0.0
-            for t in range(T):
-                s += U[i, t] * R[j, t] + R[i, t] * U[j, t]
-            V[i, j] = s
-    for i in range(D):  # dP += (1/N) (Gbar R^T) A
-        for j in range(D):
-            s = 0.0
+            acc = 0.0
             for k in range(D):
-                gr = 0.0
-                for t in range(T):
-                    gr += Gbar[i, t] * R[k, t]
-                s += gr * A[k, j]
-            dP[i, j] += s / N
-    for i in range(D):  # dQ += (1/N) A (U Z^T)
+                acc += S[i, k] * A[k, j]
+            dP[i, j] += acc / N
+    _mm_nt(U, Z, S, T)
+    for i in range(D):
         for j in range(D):
-            s = 0.0
+            acc = 0.0
             for k in range(D):
-                uz = 0.0
-                for t in range(T):
-                    uz += U[k, t] * Z[j, t]
-                s += A[i, k] * uz
-            dQ[i, j] += s / N
+                acc += A[i, k] * S[k, j]
+            dQ[i, j] += acc / N
+    _mm(V, Z, Zbar, N)  # V Z M: context columns only
+    for i in range(D):
+        Zbar[i, N] = 0.0
+    _mm_tn(Q, A, S)
     for i in range(D):
         for t in range(T):
-            s = 0.0
-            if t < N:
-                for k in range(D):
-                    s += V[i, k] * Z[k, t]
+            acc = 0.0
             for k in range(D):
-                qa = 0.0
-                for l in range(D):
-                    qa += Q[l, i] * A[l, k]
-                s += qa * U[k, t]
-            Zbar[i, t] = Gbar[i, t] + s / N
+                acc += S[i, k] * U[k, t]
+            Zbar[i, t] = Gbar[i, t] + (Zbar[i, t] + acc) / N
 
 
 @jit
@@ -242,6 +250,8 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     o += DT
     V = work[o : o + DD].reshape((D, D))
     o += DD
+    S = work[o : o + DD].reshape((D, D))
+    o += DD
     buf = work[o:]
     total = 0.0
     for b in range(B):
@@ -249,7 +259,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         for l in range(L):
             P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_forward(Zs[l], P, Q, As[l], Rs[l], Zs[l + 1], N)
+            _layer_forward(Zs[l], P, Q, As[l], Rs[l], Zs[l + 1], N, S)
         r = -Zs[L][d, N] - yq
         total += 0.5 * r * r
         for i in range(D):
@@ -261,7 +271,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
             dP = grad[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             dQ = grad[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_backward(Zs[l], P, Q, As[l], Rs[l], Gb, dP, dQ, Zb, U, V, N)
+            _layer_backward(Zs[l], P, Q, As[l], Rs[l], Gb, dP, dQ, Zb, U, V, N, S)
             for i in range(D):
                 for j in range(T):
                     Gb[i, j] = Zb[i, j]
@@ -281,6 +291,7 @@ def lsa_metrics(theta, fdata, idata, mh, out):
     Zn = np.empty((D, T))
     A = np.empty((D, D))
     R = np.empty((D, T))
+    S = np.empty((D, D))
     total = 0.0
     for b in range(Be):
         for t in range(T):
@@ -290,7 +301,7 @@ def lsa_metrics(theta, fdata, idata, mh, out):
         for l in range(L):
             P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_forward(Za, P, Q, A, R, Zn, N)
+            _layer_forward(Za, P, Q, A, R, Zn, N, S)
             for i in range(D):
                 for t in range(T):
                     Za[i, t] = Zn[i, t]
@@ -336,7 +347,7 @@ class LinearSelfAttention(Model):
         D = d + 1
         self.layout = Layout.of({f"{kind}{l}": (D, D) for l in range(layers) for kind in ("P", "Q")})
         T = n_context + 1
-        self.work_size = (layers + 1) * D * T + layers * D * D + layers * D * T + 3 * D * T + D * D + T * d + 2 * d + T
+        self.work_size = (layers + 1) * D * T + layers * D * D + layers * D * T + 3 * D * T + 2 * D * D + T * d + 2 * d + T
 
     def data(self):
         return self._data
