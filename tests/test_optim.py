@@ -55,6 +55,7 @@ CASES = [
     ("sgd_sai", dict(lr=0.05)), ("sgd_sai", dict(lr=0.05, gsnr_version="v1.1.0", weight_decay=0.0)),
     ("newton", dict(lr=0.5)), ("newton", dict(lr=1.0, damped=True, ridge=0.1)),
     ("adam", dict(lr=0.01, clip_fraction=0.2)), ("lion", dict(lr=0.003, clip_value=0.002)),
+    ("sgd", dict(lr=0.05, momentum=0.9, max_grad_norm=0.5)),
 ]
 
 
@@ -286,3 +287,13 @@ def test_schedules():
         schedules.build({"kind": "warmup_linear", "warmup": 10}, T)
     with pytest.raises(ValueError, match="schedule 'cosine'"):
         schedules.build({"kind": "cosine", "nope": 1}, T)
+
+
+def test_max_grad_norm_rescales_large_gradients_only():
+    opt = optim.make("sgd", lr=1.0, max_grad_norm=1.0)
+    params = {"x": np.zeros(2)}
+    state = opt.init(params)
+    big, _ = opt.step(params, {"x": np.array([3.0, 4.0])}, state)  # norm 5 -> 1
+    np.testing.assert_allclose(big["x"], -np.array([3.0, 4.0]) * 1.0 / (5.0 + 1e-6), rtol=1e-15)
+    small, _ = opt.step(params, {"x": np.array([0.3, 0.4])}, state)  # norm 0.5: untouched
+    np.testing.assert_array_equal(small["x"], -np.array([0.3, 0.4]))

@@ -422,6 +422,11 @@ RULES = {
 def step(name, params, grads, state, t, lr, hyper, key=(0, 0), hessian=None, lr_factor=1.0):
     """One reference update by name with clipping applied; ``hyper`` as ``Optimizer.hyper``."""
     hyper = dict(hyper)
+    max_norm = hyper.pop("max_grad_norm", 0.0)
+    if max_norm > 0.0:
+        nrm = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+        factor = min(1.0, max_norm / (nrm + 1e-6))
+        grads = {k: g * factor for k, g in grads.items()}
     clip_fraction = hyper.pop("clip_fraction", 0.0)
     clip_value = hyper.pop("clip_value", 0.0)
     hyper.pop("lr", None)

@@ -875,8 +875,22 @@ def clip_update(theta, old, hyper, buf):
 
 
 @jit
+def clip_grad_norm(grad, max_norm):
+    """grad <- grad * max_norm / ||grad|| when ||grad|| > max_norm (torch clip_grad_norm_, whose
+    factor is max_norm / (||grad|| + 1e-6), clamped to 1)."""
+    nrm = block_norm(grad, 0, grad.shape[0])
+    factor = max_norm / (nrm + 1e-6)
+    if factor < 1.0:
+        for i in range(grad.shape[0]):
+            grad[i] = grad[i] * factor
+
+
+@jit
 def apply_rule(rule_id, theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
-    """One update by rule id, with the optional coordinate-wise clipping of the update."""
+    """One update by rule id, with the optional global-norm clipping of the gradient (first) and
+    coordinate-wise clipping of the update (last)."""
+    if hyper[S.MAX_GRAD_NORM] > 0.0:
+        clip_grad_norm(grad, hyper[S.MAX_GRAD_NORM])
     clip = hyper[S.CLIP_FRACTION] > 0.0 or hyper[S.CLIP_VALUE] > 0.0
     P = theta.shape[0]
     if clip:

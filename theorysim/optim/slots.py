@@ -41,6 +41,7 @@ CLIP_VALUE = 32  # coordinate-wise clipping of the update: fixed threshold
 STATE_BITS = 33  # 64 (float64 state) or 8 (block-wise dynamic quantisation)
 DAMPED = 34  # newton: 1 = damped step 1 / (1 + lambda(x))
 RIDGE = 35  # newton: H + ridge I
+MAX_GRAD_NORM = 36  # every rule: rescale the gradient to this global 2-norm when larger (0 = off)
 
 N_SLOTS = 48  # room for more rules without changing kernel signatures
 
@@ -80,4 +81,5 @@ KEYWORD_SLOTS: dict[str, tuple[int, ...]] = {
     "state_bits": (STATE_BITS,),
     "damped": (DAMPED,),
     "ridge": (RIDGE,),
+    "max_grad_norm": (MAX_GRAD_NORM,),
 }
