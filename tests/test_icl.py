@@ -110,6 +110,7 @@ def test_bad_task_input(kwargs, match):
     dict(d=3, n_context=5, layers=3, batch=3, x_dist="uniform", noise_std=0.3, response="tanh"),
     dict(d=2, n_context=4, layers=2, batch=2, sigma=np.array([[2.0, 0.3], [0.3, 0.5]]),
          sigma_w=np.array([[1.0, 0.2], [0.2, 0.7]]), response="relu"),
+    dict(d=3, n_context=5, layers=3, batch=4, token_clip=1.2),
 ])
 def test_lsa_kernel_loss_gradient_and_prompts(kw):
     """The kernel draws the sampler's prompts bit for bit, its loss is the numpy forward's, and
@@ -126,7 +127,7 @@ def test_lsa_kernel_loss_gradient_and_prompts(kw):
 
     def L(th):
         Ps, Qs = m.weights(th)
-        return 0.5 * np.mean((lsa.predict(p.X, p.y, p.xq, Ps, Qs) - p.yq) ** 2)
+        return 0.5 * np.mean((lsa.predict(p.X, p.y, p.xq, Ps, Qs, m.token_clip) - p.yq) ** 2)
 
     assert loss == pytest.approx(L(theta), rel=1e-13)
     fd = np.array([(L(theta + 1e-6 * e) - L(theta - 1e-6 * e)) / 2e-6 for e in np.eye(len(theta))])

@@ -25,19 +25,21 @@ def tokens(X: np.ndarray, y: np.ndarray, xq: np.ndarray) -> np.ndarray:
     return Z
 
 
-def forward(Z: np.ndarray, Ps, Qs) -> np.ndarray:
+def forward(Z: np.ndarray, Ps, Qs, token_clip: float = 0.0) -> np.ndarray:
     """Apply the layers (lists of (d+1, d+1) matrices) and return the final Z."""
     N = Z.shape[2] - 1
     for P, Q in zip(Ps, Qs):
         ctx = Z[:, :, :N]
         G = ctx @ np.swapaxes(ctx, 1, 2)  # Z M Z^T, [B, d+1, d+1]
         Z = Z + (P @ G @ Q) @ Z / N
+        if token_clip > 0:
+            Z = np.clip(Z, -token_clip, token_clip)
     return Z
 
 
-def predict(X, y, xq, Ps, Qs) -> np.ndarray:
+def predict(X, y, xq, Ps, Qs, token_clip: float = 0.0) -> np.ndarray:
     """y_hat = -(query y-entry after the last layer)."""
-    return -forward(tokens(X, y, xq), Ps, Qs)[:, -1, -1]
+    return -forward(tokens(X, y, xq), Ps, Qs, token_clip)[:, -1, -1]
 
 
 def preconditioned_gd_weights(gammas, d: int):
@@ -122,9 +124,10 @@ def _mm_tn(A, B, out):
 
 
 @jit
-def _layer_forward(Z, P, Q, A, R, out, N, S):
+def _layer_forward(Z, P, Q, A, R, out, N, S, clip):
     """out = Z + (1/N) (P A) R with A = Z M Z^T and R = Q Z, kept for the backward pass
-    (S: a (d+1)^2 scratch). Cost O((d+1)^2 (N+1) + (d+1)^3) per prompt."""
+    (S: a (d+1)^2 scratch), then clipped to [-clip, clip] when clip > 0 (von Oswald et al.'s
+    token clipping for deep models). Cost O((d+1)^2 (N+1) + (d+1)^3) per prompt."""
     D, T = Z.shape
     _mm_nt(Z, Z, A, N)
     _mm(Q, Z, R, T)
@@ -132,7 +135,10 @@ def _layer_forward(Z, P, Q, A, R, out, N, S):
     _mm(S, R, out, T)
     for i in range(D):
         for t in range(T):
-            out[i, t] = Z[i, t] + out[i, t] / N
+            v = Z[i, t] + out[i, t] / N
+            if clip > 0.0:
+                v = min(max(v, -clip), clip)
+            out[i, t] = v
 
 
 @jit
@@ -231,6 +237,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     """0.5 mean over a fresh batch of (y_hat - y_q)^2 and its gradient by backpropagation."""
     cfg = iarray1(idata, 2)
     d, N, L, B = cfg[0], cfg[1], cfg[2], cfg[3]
+    clip = farray1(fdata, idata, 5)[2]
     D, T = d + 1, N + 1
     DD, DT = D * D, D * T
     for i in range(grad.shape[0]):
@@ -259,7 +266,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         for l in range(L):
             P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_forward(Zs[l], P, Q, As[l], Rs[l], Zs[l + 1], N, S)
+            _layer_forward(Zs[l], P, Q, As[l], Rs[l], Zs[l + 1], N, S, clip)
         r = -Zs[L][d, N] - yq
         total += 0.5 * r * r
         for i in range(D):
@@ -267,6 +274,11 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
                 Gb[i, j] = 0.0
         Gb[d, N] = -r / B
         for l in range(L - 1, -1, -1):
+            if clip > 0.0:  # clipped tokens pass no gradient (they sit exactly at +-clip)
+                for i in range(D):
+                    for j in range(T):
+                        if abs(Zs[l + 1][i, j]) >= clip:
+                            Gb[i, j] = 0.0
             P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
             dP = grad[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
@@ -283,6 +295,7 @@ def lsa_metrics(theta, fdata, idata, mh, out):
     """out = (eval loss 0.5 mean (y_hat - y_q)^2 on the fixed evaluation prompts,)."""
     cfg = iarray1(idata, 2)
     d, N, L, Be = cfg[0], cfg[1], cfg[2], cfg[6]
+    clip = farray1(fdata, idata, 5)[2]
     D, T = d + 1, N + 1
     DD = D * D
     Xe = farray2(fdata, idata, 3)
@@ -301,7 +314,7 @@ def lsa_metrics(theta, fdata, idata, mh, out):
         for l in range(L):
             P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_forward(Za, P, Q, A, R, Zn, N, S)
+            _layer_forward(Za, P, Q, A, R, Zn, N, S, clip)
             for i in range(D):
                 for t in range(T):
                     Za[i, t] = Zn[i, t]
@@ -316,7 +329,8 @@ class LinearSelfAttention(Model):
     prompts each step: ``batch`` prompts of ``n_context`` pairs, drawn in the kernel exactly as
     :func:`theorysim.setups.icl.task.sample` draws them for that step. Blocks P0, Q0, P1, Q1, ...
     of shape (d+1, d+1). Per-member ``init_scale``: entries ~ N(0, init_scale^2).
-    Metric: the loss on ``eval_prompts`` fixed prompts (drawn with ``eval_seed``)."""
+    Metric: the loss on ``eval_prompts`` fixed prompts (drawn with ``eval_seed``). ``token_clip``
+    > 0 clips every token entry to [-token_clip, token_clip] after each layer (deep models)."""
 
     name = "lsa"
     metric_names = ("eval_loss",)
@@ -325,7 +339,7 @@ class LinearSelfAttention(Model):
 
     def __init__(self, d: int, n_context: int, layers: int = 1, batch: int = 256, x_dist: str = "gaussian",
                  sigma=None, sigma_w=None, uniform_a: float = 0.5, noise_std: float = 0.0, response: str = "linear",
-                 eval_prompts: int = 2048, eval_seed: int = 10_000):
+                 eval_prompts: int = 2048, eval_seed: int = 10_000, token_clip: float = 0.0):
         from theorysim.setups.icl import task
 
         for name, v in (("d", d), ("n_context", n_context), ("layers", layers), ("batch", batch),
@@ -343,7 +357,10 @@ class LinearSelfAttention(Model):
         Y_all = np.concatenate([ev.y, ev.yq[:, None]], axis=1)
         ints = np.array([d, n_context, layers, batch, task.X_DISTS.index(x_dist), task.RESPONSES.index(response),
                          eval_prompts], dtype=np.int64)
-        self._data = pack(Sx, Sw, ints, X_all, Y_all, np.array([uniform_a, noise_std]))
+        if not (token_clip >= 0.0):
+            raise ValueError(f"token_clip={token_clip!r}: expected 0 (off) or a positive bound")
+        self.token_clip = float(token_clip)
+        self._data = pack(Sx, Sw, ints, X_all, Y_all, np.array([uniform_a, noise_std, token_clip]))
         D = d + 1
         self.layout = Layout.of({f"{kind}{l}": (D, D) for l in range(layers) for kind in ("P", "Q")})
         T = n_context + 1
@@ -372,4 +389,4 @@ class LinearSelfAttention(Model):
     def metrics_numpy(self, theta, mh):
         Ps, Qs = self.weights(theta)
         ev = self.eval
-        return np.array([0.5 * np.mean((predict(ev.X, ev.y, ev.xq, Ps, Qs) - ev.yq) ** 2)])
+        return np.array([0.5 * np.mean((predict(ev.X, ev.y, ev.xq, Ps, Qs, self.token_clip) - ev.yq) ** 2)])
