@@ -4,7 +4,7 @@ Exactly specified small synthetic setups, trained by a fused Numba ensemble engi
 seeds and hyperparameters at once; each paper's predictions are checked as claims
 (predicted vs measured, with a confidence interval and a verdict).
 
-    >>> import theorysim as ts
+    >>> import numpy as np, theorysim as ts
     >>> model = ts.models.Quadratic(np.diag([1.0, 10.0]))
     >>> result = ts.Experiment(model, "sgd", lr=[0.05, 0.1], steps=100, seeds=0).run()
 """
@@ -12,7 +12,7 @@ from theorysim import config
 from theorysim.core.experiment import Experiment, grid
 from theorysim.core.layout import Layout
 from theorysim.core.result import Result
-from theorysim import models, optim, fit
+from theorysim import fit, models, optim, sweep
 
 __version__ = "0.1.0"
-__all__ = ["Experiment", "Layout", "Result", "config", "fit", "grid", "models", "optim", "__version__"]
+__all__ = ["Experiment", "Layout", "Result", "config", "fit", "grid", "models", "optim", "sweep", "__version__"]
