@@ -174,6 +174,7 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(tmp_path):
     ("[experiment]\nsetup='nosuch'\nsteps=10\n", r"experiment.setup='nosuch'"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\noptimizer='adamx'\n", r"experiment.optimizer='adamx'"),
     ("[experiment]\nsetup='quadratic'\nsteps='ten'\n", r"experiment.steps='ten'"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\nrecord_every=20\n", r"experiment.record_every=20"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\nfoo=1\n", r"foo: unknown key"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\n[grid]\nlr=[0.1, -1.0]\n", r"grid.lr=-1.0: lr=-1.0"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\n[zip]\nlr=[0.1]\nmomentum=[0.1, 0.2]\n", r"zip: axes must have equal"),
@@ -199,3 +200,14 @@ def test_cli_sweep_and_results(tmp_path, capsys):
     assert (tmp_path / "c.csv").read_text().count("\n") == 12 + 1
     assert main(["sweep", str(tmp_path / "nosuch.toml")]) == 2
     assert main(["results", str(tmp_path / "nosuch.sqlite")]) == 2
+
+
+def test_icl_spec_builds_and_runs_a_short_sweep(tmp_path):
+    spec = sweep.load_spec(Path(__file__).resolve().parents[1] / "experiments" / "icl_one_layer_lsa.toml")
+    assert len(spec.points()) == 16
+    small = sweep.Spec(spec.path, {**spec.experiment, "steps": 20, "record_every": 10, "eval_prompts": 64, "batch": 8},
+                       {"kappa": [1.0, 10.0]}, {}, [0], {})
+    counts = sweep.run_sweep(small, tmp_path / "icl.sqlite", executor="serial", progress=False)
+    assert counts["done"] == 2
+    frame = sweep.load(tmp_path / "icl.sqlite")
+    assert (frame.eval_loss > 0).all() and set(frame.kappa) == {1.0, 10.0}

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 from theorysim.models.base import Model
 from theorysim.optim import registry
 
@@ -38,11 +40,28 @@ def _scale_invariant(cfg):
     return ScaleInvariant(int(cfg["rows"]), int(cfg["cols"]), int(cfg["problem_seed"]))
 
 
+def _icl_lsa(cfg):
+    from theorysim.models.lsa import LinearSelfAttention
+    from theorysim.setups.icl import task
+
+    d = int(cfg["d"])
+    sigma = None
+    if float(cfg["kappa"]) != 1.0:
+        sigma = task.spectrum_covariance(d, np.geomspace(1.0, float(cfg["kappa"]), d), int(cfg["problem_seed"]))
+    return LinearSelfAttention(d, int(cfg["n_context"]), layers=int(cfg["layers"]), batch=int(cfg["batch"]),
+                               x_dist=cfg["x_dist"], sigma=sigma, noise_std=float(cfg["noise_std"]),
+                               response=cfg["response"], eval_prompts=int(cfg["eval_prompts"]),
+                               token_clip=float(cfg["token_clip"]))
+
+
 BUILDERS = {
     "quadratic": Builder("quadratic", {"dim": 20, "kappa": 10.0, "lambda_max": 1.0, "problem_seed": 0,
                                        "x_star_scale": 0.0}, _quadratic, ("noise_std", "init_scale")),
     "scale_invariant": Builder("scale_invariant", {"rows": 8, "cols": 6, "problem_seed": 0}, _scale_invariant,
                                ("init_scale",)),
+    "icl_lsa": Builder("icl_lsa", {"d": 5, "n_context": 20, "layers": 1, "batch": 256, "x_dist": "gaussian",
+                                   "kappa": 1.0, "problem_seed": 0, "noise_std": 0.0, "response": "linear",
+                                   "eval_prompts": 2048, "token_clip": 0.0}, _icl_lsa, ("init_scale",)),
 }
 
 
@@ -68,6 +87,9 @@ def validate(cfg: dict) -> None:
     engine, setup, hyper = split(cfg)
     if not isinstance(engine["steps"], int) or isinstance(engine["steps"], bool) or engine["steps"] < 1:
         raise ValueError(f"experiment.steps={engine['steps']!r}: expected a positive integer")
+    rec = engine["record_every"]
+    if not isinstance(rec, int) or isinstance(rec, bool) or not (1 <= rec <= engine["steps"]):
+        raise ValueError(f"experiment.record_every={rec!r}: expected an integer in [1, steps={engine['steps']}]")
     if engine["optimizer"] not in registry.names():
         raise ValueError(f"experiment.optimizer={engine['optimizer']!r}: expected one of {', '.join(registry.names())}")
     spec = registry.get(engine["optimizer"])
