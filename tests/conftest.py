@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import theorysim as ts
+from tests.helpers import random_spd_problem
 
 
 @pytest.fixture
@@ -12,10 +13,8 @@ def diag_quadratic():
 
 @pytest.fixture
 def dense_quadratic():
-    r = np.random.default_rng(0)
-    Q, _ = np.linalg.qr(r.standard_normal((6, 6)))
-    A = (Q * np.geomspace(0.05, 1.0, 6)) @ Q.T
-    return ts.models.Quadratic(0.5 * (A + A.T), x_star=r.standard_normal(6))
+    A, x_star, _ = random_spd_problem(6, 0.05, 1.0, seed=0)
+    return ts.models.Quadratic(A, x_star=x_star)
 
 
 @pytest.fixture

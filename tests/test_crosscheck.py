@@ -8,19 +8,13 @@ import numpy as np
 import pytest
 
 from theorysim import optim
+from tests.helpers import random_spd_problem
 
 A_DIM = 12
 SHAPES = {"W": (3, 3), "b": (3,)}
 
 
-def _problem():
-    r = np.random.default_rng(3)
-    Q, _ = np.linalg.qr(r.standard_normal((A_DIM, A_DIM)))
-    A = (Q * np.geomspace(0.2, 2.0, A_DIM)) @ Q.T
-    return 0.5 * (A + A.T), r.standard_normal(A_DIM), r.standard_normal(A_DIM)
-
-
-A, B, X0 = _problem()
+A, B, X0 = random_spd_problem(A_DIM, 0.2, 2.0, seed=3)
 
 
 def _split(x):

@@ -8,19 +8,13 @@ import theorysim as ts
 from theorysim import optim
 from theorysim.core import naive
 from theorysim.optim import quantize, reference, schedules
+from tests.helpers import random_spd_problem
 
 LAYOUT = {"W": (3, 4), "b": 5}
 P = 17
 
 
-def _problem():
-    r = np.random.default_rng(42)
-    Q, _ = np.linalg.qr(r.standard_normal((P, P)))
-    A = (Q * np.geomspace(0.1, 3.0, P)) @ Q.T
-    return 0.5 * (A + A.T), r.standard_normal(P), r.standard_normal(P)
-
-
-A, X_STAR, X0 = _problem()
+A, X_STAR, X0 = random_spd_problem(P, 0.1, 3.0, seed=42)
 LAY = ts.Layout.of(LAYOUT)
 
 

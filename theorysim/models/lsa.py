@@ -124,6 +124,17 @@ def _mm_tn(A, B, out):
 
 
 @jit
+def _mm_acc(A, B, out, scale):
+    """out += scale * A @ B (square blocks)."""
+    for i in range(A.shape[0]):
+        for j in range(B.shape[1]):
+            acc = 0.0
+            for k in range(A.shape[1]):
+                acc += A[i, k] * B[k, j]
+            out[i, j] += scale * acc
+
+
+@jit
 def _layer_forward(Z, P, Q, A, R, out, N, S, clip):
     """out = Z + (1/N) (P A) R with A = Z M Z^T and R = Q Z, kept for the backward pass
     (S: a (d+1)^2 scratch), then clipped to [-clip, clip] when clip > 0 (von Oswald et al.'s
@@ -155,19 +166,9 @@ def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N, S):
             V[i, j] = v
             V[j, i] = v
     _mm_nt(Gbar, R, S, T)
-    for i in range(D):
-        for j in range(D):
-            acc = 0.0
-            for k in range(D):
-                acc += S[i, k] * A[k, j]
-            dP[i, j] += acc / N
+    _mm_acc(S, A, dP, 1.0 / N)
     _mm_nt(U, Z, S, T)
-    for i in range(D):
-        for j in range(D):
-            acc = 0.0
-            for k in range(D):
-                acc += A[i, k] * S[k, j]
-            dQ[i, j] += acc / N
+    _mm_acc(A, S, dQ, 1.0 / N)
     _mm(V, Z, Zbar, N)  # V Z M: context columns only
     for i in range(D):
         Zbar[i, N] = 0.0
