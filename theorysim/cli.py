@@ -44,12 +44,36 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--csv", metavar="FILE")
     rs.add_argument("--parquet", metavar="FILE")
 
+    bn = sub.add_parser("bench", help="time a performance workload (one warm-up, then the median of 3 runs)")
+    bn.add_argument("workload", help="W2 (more with the performance issue)")
+    bn.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
+    bn.add_argument("--repeats", type=int, default=3, metavar="N")
+    bn.add_argument("--json", action="store_true", help="print the JSON record only")
+
     ls = sub.add_parser("list", help="list papers, claims, optimizers or setups")
     what = ls.add_mutually_exclusive_group()
     for name in ("papers", "claims", "optimizers", "setups"):
         what.add_argument(f"--{name}", dest="what", action="store_const", const=name)
     ls.set_defaults(what="claims")
     return p
+
+
+def _cmd_bench(args) -> int:
+    from theorysim.bench import run_workload
+
+    try:
+        rec = run_workload(args.workload, args.backend, args.repeats)
+    except ValueError as e:
+        print(f"theorysim bench: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(rec))
+    else:
+        print(f"{rec['workload']} [{rec['backend']}]: {rec['seconds']:.3f} s (median of {len(rec['runs'])}), "
+              f"first run +{rec['compile_seconds']:.1f} s, {rec['gflops']:.2f} GFLOP/s, "
+              f"peak RSS {rec['peak_rss_mb']:.0f} MB")
+        print("result:", json.dumps(rec["result"]))
+    return EXIT_OK
 
 
 def _cmd_list(args) -> int:
@@ -171,6 +195,8 @@ def main(argv=None) -> int:
             return _cmd_sweep(args)
         if args.command == "results":
             return _cmd_results(args)
+        if args.command == "bench":
+            return _cmd_bench(args)
         return _cmd_check(args)
     except BrokenPipeError:  # e.g. `theorysim list | head`: the reader left, which is fine
         import os

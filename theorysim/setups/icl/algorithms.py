@@ -43,12 +43,13 @@ def gd(p: Prompts, eta: float, steps: int) -> np.ndarray:
     return preconditioned_gd(p, [eta] * steps)
 
 
-def gdpp_predict(p: Prompts, etas, gammas) -> np.ndarray:
+def gdpp_predict(p: Prompts, etas, gammas, token_clip: float = 0.0) -> np.ndarray:
     """Predictions of von Oswald's GD++ token dynamics (2023, sec. 3, A.10 eq. 23), one layer per
     (eta, gamma): every token's x is transformed x_j <- (I - gamma X X^T) x_j, with X X^T =
     sum_i x_i x_i^T over the current context (no 1/N), and every token's y-entry gets the GD
     update y_j <- y_j - (eta/N) sum_i y_i x_i^T x_j; the query starts at y = 0 and the prediction
-    is minus its final y-entry. gamma = 0 gives plain GD."""
+    is minus its final y-entry. gamma = 0 gives plain GD. ``token_clip > 0`` clips every token entry
+    to [-token_clip, token_clip] after each layer, as the LSA kernel does."""
     N = p.n_context
     X = np.concatenate([p.X, p.xq[:, None, :]], axis=1)  # tokens' x, query last
     Y = np.concatenate([p.y, np.zeros((p.y.shape[0], 1))], axis=1)
@@ -58,6 +59,8 @@ def gdpp_predict(p: Prompts, etas, gammas) -> np.ndarray:
         coef = np.einsum("bn,bni->bi", ctx_y, ctx_x)  # sum_i y_i x_i
         Y = Y - (eta / N) * np.einsum("bi,bti->bt", coef, X)
         X = X - gamma * np.einsum("bij,btj->bti", XXt, X)
+        if token_clip > 0:
+            X, Y = np.clip(X, -token_clip, token_clip), np.clip(Y, -token_clip, token_clip)
     return -Y[:, N]
 
 
@@ -81,6 +84,66 @@ def gdpp2_recurrent_predict(a: np.ndarray, eta: float, gamma: float, n_context: 
     y_hat = (eta/N) a0 + (eta/N) [a0 - 2 gamma a1 + gamma^2 a2 - (eta/N)(a1 - 2 gamma a2 + gamma^2 a3)]."""
     c = eta / n_context
     return c * a[0] + c * (a[0] - 2 * gamma * a[1] + gamma**2 * a[2] - c * (a[1] - 2 * gamma * a[2] + gamma**2 * a[3]))
+
+
+def spectral_moments(p: Prompts):
+    """Per prompt, the eigenvalues lam of C = sum_i x_i x_i^T and the products rho * q of
+    rho = U^T X^T y and q = U^T x_q in C's eigenbasis: every GD / GD++ prediction is a sum over
+    eigen-directions of rho q times a scalar polynomial in lam (:func:`gdpp_spectral_predict`)."""
+    C = np.einsum("bni,bnj->bij", p.X, p.X)
+    lam, U = np.linalg.eigh(C)
+    rho = np.einsum("bij,bn,bni->bj", U, p.y, p.X)
+    q = np.einsum("bij,bi->bj", U, p.xq)
+    return lam, rho * q
+
+
+def gdpp_spectral_predict(moments, etas, gammas, n_context: int) -> np.ndarray:
+    """Non-recurrent GD++ (one (eta_k, gamma_k) per layer) from :func:`spectral_moments`; equal to
+    :func:`gdpp_predict` (our derivation). Every token's x is multiplied by f_k(C), with f_0 = 1 and
+    f_{k+1} = f_k (1 - gamma_k lam f_k^2) since the current C_k = f_k^2 C; r_k = X^T (context y's)
+    shrinks by (1 - (eta_k/N) lam f_k^2) per layer, and the query's y-entry collects
+    (eta_k/N) f_k^2 r_k^T x_q. Cost O(B d) per layer, so the 2K scalars can be tuned on many prompts."""
+    lam, rq = moments
+    f2 = np.ones_like(lam)
+    r = np.ones_like(lam)
+    coef = np.zeros_like(lam)
+    for eta, gamma in zip(etas, gammas):
+        c = (eta / n_context) * f2
+        coef = coef + c * r
+        r = r * (1.0 - c * lam)
+        f2 = f2 * (1.0 - gamma * lam * f2) ** 2
+    return np.sum(coef * rq, axis=-1)
+
+
+def gdpp_spectral_loss(moments, yq: np.ndarray, etas, gammas, n_context: int):
+    """0.5 mean (y_hat - y_q)^2 of :func:`gdpp_spectral_predict` and its gradient with respect to
+    (etas, gammas), by a hand-written reverse pass through the layer recursion."""
+    lam, rq = moments
+    etas, gammas = np.asarray(etas, float), np.asarray(gammas, float)
+    K = len(etas)
+    f2s, rs = [np.ones_like(lam)], [np.ones_like(lam)]
+    coef = np.zeros_like(lam)
+    for k in range(K):
+        c = (etas[k] / n_context) * f2s[k]
+        coef = coef + c * rs[k]
+        rs.append(rs[k] * (1.0 - c * lam))
+        f2s.append(f2s[k] * (1.0 - gammas[k] * lam * f2s[k]) ** 2)
+    err = np.sum(coef * rq, axis=-1) - yq
+    loss = 0.5 * np.mean(err**2)
+    G = (err / err.shape[0])[:, None] * rq  # dL/dcoef
+    r_bar = np.zeros_like(lam)
+    f2_bar = np.zeros_like(lam)
+    d_eta, d_gamma = np.zeros(K), np.zeros(K)
+    for k in reversed(range(K)):
+        f2, r = f2s[k], rs[k]
+        c = (etas[k] / n_context) * f2
+        c_bar = G * r - r_bar * r * lam
+        r_bar = G * c + r_bar * (1.0 - c * lam)
+        u = 1.0 - gammas[k] * lam * f2
+        d_gamma[k] = np.sum(f2_bar * f2 * 2.0 * u * (-lam * f2))
+        d_eta[k] = np.sum(c_bar * f2) / n_context
+        f2_bar = f2_bar * (u**2 - 2.0 * u * gammas[k] * lam * f2) + c_bar * etas[k] / n_context
+    return float(loss), d_eta, d_gamma
 
 
 def gd_poly_moments(p: Prompts, k: int) -> np.ndarray:

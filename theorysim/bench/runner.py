@@ -1,0 +1,46 @@
+"""Benchmark driver: one warm-up run (compilation included), then the median of ``repeats`` runs.
+
+Each workload is a function ``(backend) -> (result dict, flops)`` whose ``flops`` counts the
+useful floating-point work of the algorithm (multiply and add counted separately), so GFLOP/s
+compares fairly across implementations that do the same algorithm.
+"""
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+
+from theorysim.bench import workloads
+
+WORKLOADS = {"W2": workloads.w2_icl_lsa}
+
+
+def _peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
+
+
+def run_workload(name: str, backend: str = "cpu", repeats: int = 3) -> dict:
+    """Time workload ``name`` (W1, W2, W3) and return the bench JSON record."""
+    if name not in WORKLOADS:
+        raise ValueError(f"workload={name!r}: expected one of {sorted(WORKLOADS)}")
+    if backend not in ("cpu", "cuda"):
+        raise ValueError(f"backend={backend!r}: expected 'cpu' or 'cuda'")
+    if backend == "cuda":
+        raise ValueError(f"backend='cuda': workload {name} has no CUDA implementation yet; use --backend cpu")
+    if not (isinstance(repeats, int) and repeats >= 1):
+        raise ValueError(f"repeats={repeats!r}: expected a positive integer")
+    fn = WORKLOADS[name]
+    t0 = time.perf_counter()
+    fn(backend)
+    first = time.perf_counter() - t0
+    times, result, flops = [], None, 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result, flops = fn(backend)
+        times.append(time.perf_counter() - t0)
+    seconds = statistics.median(times)
+    return {"workload": name, "backend": backend, "seconds": seconds,
+            "compile_seconds": max(0.0, first - seconds), "result": result,
+            "gflops": flops / seconds / 1e9, "peak_rss_mb": _peak_rss_mb(), "runs": times}

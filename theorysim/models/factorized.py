@@ -1,0 +1,255 @@
+"""Factorized low-rank models for matrix sensing (Xiong, Ding, Du 2023).
+
+* symmetric: M(theta) = X X^T, X in R^{n x k}; asymmetric: M(theta) = F G^T, F in R^{n1 x k},
+  G in R^{n2 x k}.
+* loss with m measurements y_i = <A_i, M*>: f = (c/m) sum_i (<A_i, M(theta)> - y_i)^2, c = 1/2 by
+  default (the spec's (1/2m) sum); the population loss (m -> infinity, E <A, D>^2 = ||D||_F^2 for
+  the sensing ensembles used here) is the exact fast path f = c ||M(theta) - M*||_F^2.
+* gradient through E = df/dM: E = (2c/m) sum_i r_i A_i (sensing) or 2c (M - M*) (population);
+  grad_X = (E + E^T) X, grad_F = E G, grad_G = E^T F.
+* init (per-member hyperparameter ``alpha``): X_0 entries ~ N(0, alpha^2 / n); F_0 ~ N(0, alpha^2 / n1),
+  G_0 ~ N(0, (alpha / 3)^2 / n2) (the paper's alpha and alpha/3, spec A1), from the counter RNG.
+
+Recorded: ``error`` ||M - M*||_F, ``loss``, ``imbalance`` ||F^T F - G^T G||_F (0 for X X^T) and
+``skew_error`` ||skew(M - M*)||_F for square problems (the part symmetric sensing never sees).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theorysim.config import jit
+from theorysim.core import rng
+from theorysim.core.data import farray1, farray2, iarray1, pack
+from theorysim.core.layout import Layout
+from theorysim.models.base import Model
+from theorysim.optim.registry import NONNEG
+
+# idata entry 0: (symmetric, population, n1, n2, k, m); fdata: M*[n1, n2], A[m, n1 n2], y[m], (c,)
+
+
+@jit
+def _product(theta, sym, n1, n2, k, out):
+    """out[n1, n2] (flat) = X X^T or F G^T from the flat parameters."""
+    g0 = 0 if sym else n1 * k  # where G (= X when symmetric) starts
+    for i in range(n1):
+        for j in range(n2):
+            acc = 0.0
+            for c in range(k):
+                acc += theta[i * k + c] * theta[g0 + j * k + c]
+            out[i * n2 + j] = acc
+
+
+@jit
+def _residuals_and_loss(theta, fdata, idata, Mflat, E):
+    """Fills Mflat = M(theta) and E = dloss/dM (both flat [n1 n2]); returns the loss."""
+    meta = iarray1(idata, 4)
+    sym, population, n1, n2, k, m = meta[0], meta[1], meta[2], meta[3], meta[4], meta[5]
+    Mstar = farray2(fdata, idata, 0)
+    A = farray2(fdata, idata, 1)
+    y = farray1(fdata, idata, 2)
+    c = farray1(fdata, idata, 3)[0]
+    _product(theta, sym, n1, n2, k, Mflat)
+    nn = n1 * n2
+    loss = 0.0
+    if population == 1:
+        for i in range(n1):
+            for j in range(n2):
+                d = Mflat[i * n2 + j] - Mstar[i, j]
+                E[i * n2 + j] = 2.0 * c * d
+                loss += d * d
+        return c * loss
+    for q in range(nn):
+        E[q] = 0.0
+    scale = 2.0 * c / m
+    for s in range(m):
+        r = -y[s]
+        for q in range(nn):
+            r += A[s, q] * Mflat[q]
+        loss += r * r
+        for q in range(nn):
+            E[q] += scale * r * A[s, q]
+    return c * loss / m
+
+
+@jit
+def factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    meta = iarray1(idata, 4)
+    sym, n1, n2, k = meta[0], meta[2], meta[3], meta[4]
+    nn = n1 * n2
+    Mflat = work[:nn]
+    E = work[nn : 2 * nn]
+    loss = _residuals_and_loss(theta, fdata, idata, Mflat, E)
+    if sym == 1:
+        for i in range(n1):
+            for c in range(k):
+                acc = 0.0
+                for j in range(n1):
+                    acc += (E[i * n1 + j] + E[j * n1 + i]) * theta[j * k + c]
+                grad[i * k + c] = acc
+        return loss
+    g0 = n1 * k
+    for i in range(n1):
+        for c in range(k):
+            acc = 0.0
+            for j in range(n2):
+                acc += E[i * n2 + j] * theta[g0 + j * k + c]
+            grad[i * k + c] = acc
+    for j in range(n2):
+        for c in range(k):
+            acc = 0.0
+            for i in range(n1):
+                acc += E[i * n2 + j] * theta[i * k + c]
+            grad[g0 + j * k + c] = acc
+    return loss
+
+
+@jit
+def factorized_metrics(theta, fdata, idata, mh, out):
+    """out = (error ||M - M*||_F, loss, imbalance ||F^T F - G^T G||_F, skew_error)."""
+    meta = iarray1(idata, 4)
+    sym, n1, n2, k = meta[0], meta[2], meta[3], meta[4]
+    Mstar = farray2(fdata, idata, 0)
+    nn = n1 * n2
+    buf = np.empty(2 * nn)
+    loss = _residuals_and_loss(theta, fdata, idata, buf[:nn], buf[nn:])
+    sq = 0.0
+    for i in range(n1):
+        for j in range(n2):
+            d = buf[i * n2 + j] - Mstar[i, j]
+            sq += d * d
+    imb = 0.0
+    if sym == 0:
+        g0 = n1 * k
+        for a in range(k):
+            for b in range(k):
+                ff = 0.0
+                for i in range(n1):
+                    ff += theta[i * k + a] * theta[i * k + b]
+                gg = 0.0
+                for j in range(n2):
+                    gg += theta[g0 + j * k + a] * theta[g0 + j * k + b]
+                imb += (ff - gg) ** 2
+    skew = math.nan
+    if n1 == n2:
+        skew = 0.0
+        for i in range(n1):
+            for j in range(n1):
+                s = 0.5 * ((buf[i * n1 + j] - Mstar[i, j]) - (buf[j * n1 + i] - Mstar[j, i]))
+                skew += s * s
+        skew = math.sqrt(skew)
+    out[0] = math.sqrt(sq)
+    out[1] = loss
+    out[2] = math.sqrt(imb)
+    out[3] = skew
+    return 0.0
+
+
+def _positive_int(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name}={v!r}: expected a positive integer")
+    return int(v)
+
+
+class FactorizedSensing(Model):
+    """Matrix sensing with a factorized model: X X^T (``symmetric=True``) or F G^T.
+
+    ``M_star``: the ground truth (n x n PSD for X X^T; n1 x n2 otherwise); ``k``: the factor
+    width (k >= rank(M*) is required: below it M* cannot be reached); ``A``: the sensing
+    matrices ``[m, n1, n2]`` (measurements y_i = <A_i, M*>), or ``None`` for the population
+    loss; ``loss_scale`` c in f = (c/m) sum r_i^2 (default 1/2).
+    """
+
+    name = "factorized_sensing"
+    metric_names = ("error", "loss", "imbalance", "skew_error")
+    hyper_spec = {"alpha": (0.1, NONNEG)}
+    kernels = (factorized_loss_grad, factorized_metrics)
+
+    def __init__(self, M_star, k: int, A=None, symmetric: bool = True, loss_scale: float = 0.5,
+                 rank_tol: float = 1e-9):
+        M = np.asarray(M_star, dtype=np.float64)
+        if M.ndim != 2 or min(M.shape) < 1 or not np.all(np.isfinite(M)):
+            raise ValueError(f"M_star: expected a finite 2-d matrix, got shape {M.shape}")
+        n1, n2 = M.shape
+        k = _positive_int("k", k)
+        if symmetric:
+            if n1 != n2 or not np.allclose(M, M.T, rtol=0, atol=1e-12 * max(1.0, np.abs(M).max())):
+                raise ValueError(f"M_star: the symmetric model X X^T needs a symmetric square matrix, got shape {M.shape}")
+            if np.linalg.eigvalsh(M)[0] < -rank_tol * max(1.0, np.abs(M).max()):
+                raise ValueError("M_star: the symmetric model X X^T needs a positive semi-definite matrix")
+        sv = np.linalg.svd(M, compute_uv=False)
+        r = int(np.sum(sv > rank_tol * max(sv[0], 1e-300)))
+        if k < r:
+            raise ValueError(f"k={k}: below rank(M_star) = {r}; the model cannot reach M_star (need k >= {r})")
+        if not (isinstance(loss_scale, (int, float)) and math.isfinite(loss_scale) and loss_scale > 0):
+            raise ValueError(f"loss_scale={loss_scale!r}: expected a finite number > 0")
+        if A is None:
+            population, Aflat, y = 1, np.zeros((1, 1)), np.zeros(1)
+        else:
+            A = np.asarray(A, dtype=np.float64)
+            if A.ndim != 3 or A.shape[1:] != (n1, n2) or A.shape[0] < 1:
+                raise ValueError(f"A: expected sensing matrices of shape (m, {n1}, {n2}), got {A.shape}")
+            population, Aflat = 0, np.ascontiguousarray(A.reshape(A.shape[0], -1))
+            y = Aflat @ M.ravel()
+        self.M_star, self.k, self.symmetric, self.rank = M, k, bool(symmetric), r
+        self.A, self.loss_scale = A, float(loss_scale)
+        self.n1, self.n2, self.m = n1, n2, (0 if A is None else A.shape[0])
+        meta = np.array([int(symmetric), population, n1, n2, k, max(self.m, 1)], dtype=np.int64)
+        self._data = pack(M, Aflat, y, np.array([self.loss_scale]), meta)
+        self.layout = Layout.of({"X": (n1, k)} if symmetric else {"F": (n1, k), "G": (n2, k)})
+        self.work_size = 2 * n1 * n2
+
+    def data(self):
+        return self._data
+
+    def init(self, seeds, mh):
+        P = self.layout.size
+        out = np.empty((len(seeds), P))
+        for e, seed in enumerate(seeds):
+            z = rng.normal(int(seed), (P,), stream=rng.STREAM_INIT)
+            alpha = mh[e, 0]
+            if self.symmetric:
+                out[e] = alpha / math.sqrt(self.n1) * z
+            else:
+                nF = self.n1 * self.k
+                out[e, :nF] = alpha / math.sqrt(self.n1) * z[:nF]
+                out[e, nF:] = alpha / 3.0 / math.sqrt(self.n2) * z[nF:]
+        return out
+
+    def config(self):
+        return {**super().config(), "symmetric": self.symmetric, "rank": self.rank, "k": self.k,
+                "measurements": self.m or "population", "loss_scale": self.loss_scale}
+
+    # ---- numpy oracle -------------------------------------------------------------------------
+    def factors(self, theta):
+        b = self.layout.unpack(np.asarray(theta))
+        return (b["X"], b["X"]) if self.symmetric else (b["F"], b["G"])
+
+    def product(self, theta):
+        F, G = self.factors(theta)
+        return F @ G.T
+
+    def _loss_and_dM(self, theta):
+        M = self.product(theta)
+        c = self.loss_scale
+        if self.A is None:
+            D = M - self.M_star
+            return c * float(np.sum(D * D)), 2 * c * D
+        r = np.einsum("sij,ij->s", self.A, M) - np.einsum("sij,ij->s", self.A, self.M_star)
+        return c * float(r @ r) / self.m, (2 * c / self.m) * np.einsum("s,sij->ij", r, self.A)
+
+    def loss_grad_numpy(self, theta, mh, key, t):
+        loss, E = self._loss_and_dM(theta)
+        F, G = self.factors(theta)
+        if self.symmetric:
+            return loss, ((E + E.T) @ F).ravel()
+        return loss, np.concatenate([(E @ G).ravel(), (E.T @ F).ravel()])
+
+    def metrics_numpy(self, theta, mh):
+        loss, _ = self._loss_and_dM(theta)
+        D = self.product(theta) - self.M_star
+        F, G = self.factors(theta)
+        imb = 0.0 if self.symmetric else float(np.linalg.norm(F.T @ F - G.T @ G))
+        skew = float(np.linalg.norm(0.5 * (D - D.T))) if self.n1 == self.n2 else math.nan
+        return np.array([float(np.linalg.norm(D)), loss, imb, skew])

@@ -1,0 +1,141 @@
+"""Multi-layer LSA vs multi-step in-context algorithms: training K-layer models for several K,
+tuning K-step GD and non-recurrent GD++ on the task distribution, and finding the Iterative
+Newton iteration / GD step count that best matches a trained model's predictions.
+
+Used by ``vonoswald2023/multilayer-vs-gd`` and ``fu2023/layers-match-newton``; both claims
+train the same models, so :func:`train_depths` memoises its result per configuration.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from scipy import optimize
+
+from theorysim.setups.icl import algorithms as alg
+from theorysim.setups.icl import task
+
+_TRAINED: dict[str, dict] = {}
+
+
+def train_depths(cfg) -> dict:
+    """Train a K-layer LSA for every K in ``cfg["depths"]`` (Adam, warm-up + cosine, global-norm
+    clipping, token clipping as in von Oswald et al. A.12), ``cfg["seeds"]`` seeds at once.
+    Returns ``{K: (model, result)}``; memoised on the configuration."""
+    from theorysim.core.experiment import Experiment
+    from theorysim.models.lsa import LinearSelfAttention
+
+    key = json.dumps(cfg, sort_keys=True, default=str)
+    if key not in _TRAINED:
+        out = {}
+        for K in cfg["depths"]:
+            model = LinearSelfAttention(cfg["d"], cfg["n_context"], layers=K, batch=cfg["batch"],
+                                        eval_prompts=cfg["eval_prompts"], token_clip=cfg["token_clip"],
+                                        x_dist=cfg["x_dist"])
+            res = Experiment(model, "adam", lr=cfg["lr"], steps=cfg["steps"], seeds=range(cfg["seeds"]),
+                             record_every=max(1, cfg["steps"] // 50),
+                             schedule={"kind": "warmup_cosine", "warmup": cfg["warmup"]},
+                             max_grad_norm=cfg["max_grad_norm"], init_scale=cfg["init_scale"],
+                             progress=cfg.get("progress", False)).run()
+            out[K] = (model, res)
+        _TRAINED[key] = out
+    return _TRAINED[key]
+
+
+def tune_gdpp(p: task.Prompts, depth: int, curvature: bool, starts: int = 12, seed: int = 0):
+    """Loss-optimal steps (eta_1..eta_K) and, with ``curvature``, GD++ corrections
+    (gamma_1..gamma_K) on the prompts ``p`` (0.5 MSE), by L-BFGS (exact gradients) from ``starts`` random starts plus
+    the all-equal start. Returns (loss, etas, gammas). ``curvature=False`` is K-step GD with
+    per-step sizes (the best K-step GD: its polynomial class contains every constant-step run)."""
+    moments = alg.spectral_moments(p)
+    N = p.n_context
+
+    def loss(z):
+        gammas = z[depth:] if curvature else np.zeros(depth)
+        v, d_eta, d_gamma = alg.gdpp_spectral_loss(moments, p.yq, z[:depth], gammas, N)
+        if not np.isfinite(v):
+            return 1e300, np.zeros_like(z)
+        return v, np.r_[d_eta, d_gamma] if curvature else d_eta
+
+    rng = np.random.default_rng(seed)
+    var = float(np.mean(p.X**2))  # starts scale with the data: eta ~ 1/var, gamma lam(C) ~ 1
+    eta0 = N / (var * (N + p.X.shape[2] + 1))
+    inits = [np.r_[np.full(depth, eta0), np.zeros(depth) if curvature else []]]
+    for _ in range(starts):
+        inits.append(np.r_[rng.uniform(0.2, 2.0, depth) * eta0,
+                           rng.uniform(0.0, 0.3, depth) / (N * var) if curvature else []])
+    best = min((optimize.minimize(loss, z0, jac=True, method="L-BFGS-B") for z0 in inits), key=lambda r: r.fun)
+    etas = best.x[:depth]
+    gammas = best.x[depth:] if curvature else np.zeros(depth)
+    return float(best.fun), etas, gammas
+
+
+def match_curves(pred: np.ndarray, p: task.Prompts, newton_max: int, gd_steps) -> dict:
+    """Distance between a model's predictions and those of Iterative Newton (iterations
+    0..newton_max) and of GD (the step counts ``gd_steps``, step 1/lambda_max(S_hat) per prompt,
+    from w = 0), as mean (y_model - y_alg)^2 / mean y_alg^2 over the prompts. The best match is
+    the argmin (Fu et al. 2023 eq. 9 take the argmax of a similarity; with noiseless prompts and
+    N > d the late iterates' errors vanish, so error-vector cosines are ill-defined here and the
+    prediction distance is used)."""
+    W = alg.iterative_newton(p, newton_max, return_all=True)
+    newton = np.array([_rel_dist(pred, alg.predict(p, w)) for w in W])
+    S, h = alg._moments(p)
+    eta = 1.0 / np.linalg.eigvalsh(S)[:, -1]
+    steps = np.asarray(sorted(gd_steps))
+    gd = np.empty(len(steps))
+    w = np.zeros_like(h)
+    done = 0
+    for i, t in enumerate(steps):
+        for _ in range(t - done):
+            w = w - eta[:, None] * (np.einsum("bij,bj->bi", S, w) - h)
+        done = t
+        gd[i] = _rel_dist(pred, alg.predict(p, w))
+    return {"newton": newton, "gd_steps": steps, "gd": gd,
+            "best_newton": int(np.argmin(newton)), "best_gd": int(steps[np.argmin(gd)])}
+
+
+def _rel_dist(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean((a - b) ** 2) / np.mean(b**2))
+
+
+def compare_depths(cfg) -> dict:
+    """Everything both multi-layer claims need, on one large test set of fresh prompts: per depth
+    K, every seed's trained-LSA loss and predictions, the tuned K-step GD and GD++ (tuned on a
+    separate prompt set) losses and predictions, and the Newton / GD match of each seed.
+"""
+    from theorysim.models import lsa as lsa_model
+
+    trained = train_depths(cfg)
+    d, N = cfg["d"], cfg["n_context"]
+    tune_set = task.sample(cfg["tune_seed"], cfg["tune_prompts"], d, N, x_dist=cfg["x_dist"])
+    test = task.sample(cfg["test_seed"], cfg["test_prompts"], d, N, x_dist=cfg["x_dist"])
+    moments = alg.spectral_moments(test)
+    out = {}
+    for K, (model, res) in trained.items():
+        preds = []
+        for th in res.theta:
+            Ps, Qs = model.weights(th)
+            preds.append(lsa_model.predict(test.X, test.y, test.xq, Ps, Qs, model.token_clip))
+        preds = np.array(preds)
+        row = {"lsa_pred": preds, "lsa_sq": 0.5 * (preds - test.yq) ** 2,
+               "train_final": res.final("eval_loss"), "diverged": res.diverged_step.tolist()}
+        for name, curvature in (("gd", False), ("gdpp", True)):
+            _, etas, gammas = tune_gdpp(tune_set, K, curvature, starts=cfg["tune_starts"])
+            pred = alg.gdpp_spectral_predict(moments, etas, gammas, N)
+            row[name + "_sq"] = 0.5 * (pred - test.yq) ** 2
+            row[name + "_params"] = {"etas": etas.round(4).tolist(), "gammas": gammas.round(5).tolist()}
+        row["match"] = [match_curves(p, test, cfg["newton_max"], cfg["gd_steps"]) for p in preds]
+        out[K] = row
+    return {"depths": out, "test": test}
+
+
+def paired_ratio(a_sq: np.ndarray, b_sq: np.ndarray):
+    """mean(a) / mean(b) over the same prompts, with a 95% interval by the delta method
+    (var R ~ var(a - R b) / (n mean(b)^2); a paired bootstrap over 32k prompts agrees, but needs
+    the index matrix of every resample)."""
+    from scipy import stats
+
+    R = float(a_sq.mean() / b_sq.mean())
+    se = float(np.std(a_sq - R * b_sq, ddof=1) / (np.sqrt(len(a_sq)) * b_sq.mean()))
+    z = stats.norm.ppf(0.975)
+    return R, (R - z * se, R + z * se)

@@ -1,0 +1,1 @@
+"""Matrix sensing: how over-parameterization slows GD (Xiong, Ding, Du 2023)."""
