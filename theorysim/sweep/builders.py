@@ -54,6 +54,16 @@ def _icl_lsa(cfg):
                                token_clip=float(cfg["token_clip"]))
 
 
+def _matrix_sensing(cfg):
+    from theorysim.setups.matrix_sensing import problem
+
+    fac = cfg["factorization"]
+    if fac not in ("XXT", "FGT"):
+        raise ValueError(f"experiment.factorization={fac!r}: expected 'XXT' or 'FGT'")
+    return problem.model({"n": int(cfg["n"]), "r": int(cfg["r"]), "m": int(cfg["m"]), "problem_seed": int(cfg["problem_seed"])},
+                         int(cfg["k"]), fac, truth=cfg["truth"] or None, sensing=cfg["sensing"] or None)
+
+
 BUILDERS = {
     "quadratic": Builder("quadratic", {"dim": 20, "kappa": 10.0, "lambda_max": 1.0, "problem_seed": 0,
                                        "x_star_scale": 0.0}, _quadratic, ("noise_std", "init_scale")),
@@ -62,6 +72,9 @@ BUILDERS = {
     "icl_lsa": Builder("icl_lsa", {"d": 5, "n_context": 20, "layers": 1, "batch": 256, "x_dist": "gaussian",
                                    "kappa": 1.0, "problem_seed": 0, "noise_std": 0.0, "response": "linear",
                                    "eval_prompts": 2048, "token_clip": 0.0}, _icl_lsa, ("init_scale",)),
+    "matrix_sensing": Builder("matrix_sensing", {"n": 10, "r": 2, "k": 4, "m": 300, "factorization": "XXT",
+                                                 "truth": "", "sensing": "", "problem_seed": 0},
+                              _matrix_sensing, ("alpha",)),
 }
 
 

@@ -12,6 +12,9 @@
     kappa = [10.0, 100.0]
     momentum = [0.0, 0.9]
     seeds = [0, 1, 2]       # top level, before the tables: one point per seed (`seeds = 4`: 0..3)
+    [[variant]]             # optional, repeatable: a sub-sweep with its own fixed keys and axes
+    optimizer = "adam"      # (scalars override [experiment]; lists are axes of this variant only,
+    lr = [1e-3, 1e-2]       #  so each optimizer gets its own learning-rate grid)
     [record]
     arrays = true           # store each point's curves and final parameters (npz); false: metrics only
 
@@ -30,7 +33,7 @@ from typing import Any
 
 from theorysim.sweep import builders
 
-TOP_KEYS = ("experiment", "grid", "zip", "seeds", "record")
+TOP_KEYS = ("experiment", "grid", "zip", "seeds", "record", "variant")
 RECORD_KEYS = ("arrays",)
 
 
@@ -46,9 +49,20 @@ class Spec:
     zipped: dict[str, list] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=lambda: [0])
     record: dict[str, Any] = field(default_factory=dict)
+    variants: list[dict[str, Any]] = field(default_factory=list)
 
     def points(self) -> list[dict[str, Any]]:
-        """Every point config, in a fixed order (grid, then zip, then seed)."""
+        """Every point config, in a fixed order (variant, its axes, grid, zip, seed)."""
+        out = []
+        for variant in self.variants or [{}]:
+            fixed = {k: v for k, v in variant.items() if not isinstance(v, list)}
+            axes = {k: v for k, v in variant.items() if isinstance(v, list)}
+            for vvals in itertools.product(*axes.values()):
+                base = {**self.experiment, **fixed, **dict(zip(axes, vvals))}
+                out.extend(self._expand(base))
+        return out
+
+    def _expand(self, base: dict[str, Any]) -> list[dict[str, Any]]:
         gkeys = list(self.grid)
         zkeys = list(self.zipped)
         zlen = len(next(iter(self.zipped.values()))) if self.zipped else 1
@@ -56,7 +70,7 @@ class Spec:
         for gvals in itertools.product(*(self.grid[k] for k in gkeys)):
             for z in range(zlen):
                 for seed in self.seeds:
-                    cfg = dict(self.experiment)
+                    cfg = dict(base)
                     cfg.update(zip(gkeys, gvals))
                     cfg.update({k: self.zipped[k][z] for k in zkeys})
                     cfg["seed"] = seed
@@ -115,7 +129,16 @@ def load_spec(path) -> Spec:
             raise _err(path, f"record.{key}", f"unknown key; allowed: {', '.join(RECORD_KEYS)}")
         if not isinstance(value, bool):
             raise _err(path, f"record.{key}", f"expected true or false, got {value!r}")
-    spec = Spec(str(path), experiment, dict(grid), dict(zipped), list(seeds), dict(record))
+    variants = raw.get("variant", [])
+    if not isinstance(variants, list) or not all(isinstance(v, dict) and v for v in variants):
+        raise _err(path, "variant", "expected [[variant]] tables, each with at least one key")
+    for i, v in enumerate(variants):
+        for key, values in v.items():
+            if key in grid or key in zipped:
+                raise _err(path, f"variant[{i}].{key}", "also a [grid] or [zip] axis")
+            if isinstance(values, list) and not values:
+                raise _err(path, f"variant[{i}].{key}", "expected a non-empty list of values")
+    spec = Spec(str(path), experiment, dict(grid), dict(zipped), list(seeds), dict(record), list(variants))
     # each axis value on its own first, so the error names the axis; then the corner points
     for name, table in (("grid", grid), ("zip", zipped)):
         for key, values in table.items():
@@ -124,6 +147,16 @@ def load_spec(path) -> Spec:
                     builders.validate({**spec.experiment, key: v, "seed": spec.seeds[0]})
                 except ValueError as err:
                     raise SpecError(f"{path}: {name}.{key}={v!r}: {err}") from None
+    firsts = []
+    for v in variants or [{}]:
+        sub = Spec(spec.path, experiment, dict(grid), dict(zipped), list(seeds), dict(record), [v]).points()
+        firsts += [(v, sub[0]), (v, sub[-1])]
+    for v, cfg in firsts:
+        try:
+            builders.validate(cfg)
+        except ValueError as err:
+            where = f" variant {v}" if v else ""
+            raise SpecError(f"{path}:{where} {err}") from None
     for cfg in spec.points()[:1] + spec.points()[-1:]:
         try:
             builders.validate(cfg)

@@ -594,3 +594,149 @@ register(Claim(
     note="The uniform data follow the authors' code (U(-input_range/2, input_range/2), input_range = 1), which is what "
          "their numbers match; the paper's text says U(-1, 1), which would give 0.825.",
 ))
+
+
+# ---------------------------------------------------------------------------------------------
+# Trained K-layer LSA vs K-step GD / GD++ / Iterative Newton (shared training, multilayer.py)
+def _sim_multilayer(cfg):
+    from theorysim.setups.icl import multilayer
+
+    return multilayer.compare_depths(cfg)
+
+
+def _seed_losses(row):
+    return row["lsa_sq"].mean(axis=1)
+
+
+def _measure_multilayer(cfg, out):
+    from theorysim.setups.icl import multilayer
+
+    m = {}
+    for K, row in out["depths"].items():
+        losses = _seed_losses(row)
+        worst = int(np.argmax(losses))
+        ratio, (lo, hi) = multilayer.paired_ratio(row["lsa_sq"][worst], row["gd_sq"])
+        gd, gdpp = row["gd_sq"].mean(), row["gdpp_sq"].mean()
+        m[f"K={K}: LSA / tuned {K}-step GD loss, worst seed (lower 95% bound)"] = Measurement(lo, None, {
+            "ratio": ratio, "ci": [lo, hi], "LSA test losses (seeds)": losses.tolist(), f"{K}-step GD": float(gd),
+            "GD steps": row["gd_params"]["etas"], "training eval losses": row["train_final"].tolist()})
+        if K >= 2:
+            med = float(np.median(losses))
+            m[f"K={K}: share of the log-loss gap from GD to GD++ closed (median seed)"] = Measurement(
+                float(np.log(gd / med) / np.log(gd / gdpp)), None,
+                {"LSA (median seed)": med, f"{K}-step GD": float(gd), "GD++": float(gdpp), "GD++ parameters": row["gdpp_params"]})
+    return m
+
+
+def _predict_multilayer(cfg):
+    p = {}
+    for K in cfg["depths"]:
+        p[f"K={K}: LSA / tuned {K}-step GD loss, worst seed (lower 95% bound)"] = 1.0
+        if K >= 2:
+            p[f"K={K}: share of the log-loss gap from GD to GD++ closed (median seed)"] = 1.0
+    return p
+
+
+def _tol_multilayer(cfg):
+    return {k: (tol.at_most(1.0) if "worst seed" in k else tol.at_least(0.8)) for k in _predict_multilayer(cfg)}
+
+
+def _plot_multilayer(cfg, out, verdict):
+    plt = pyplot()
+    Ks = sorted(out["depths"])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    rows = [out["depths"][K] for K in Ks]
+    for s in range(len(_seed_losses(rows[0]))):
+        ax.semilogy(Ks, [_seed_losses(r)[s] for r in rows], "o", color="C0", alpha=0.6,
+                    label="trained LSA (each seed)" if s == 0 else None)
+    ax.semilogy(Ks, [r["gd_sq"].mean() for r in rows], "s-", color="C1", label="K-step GD, steps tuned")
+    ax.semilogy(Ks, [r["gdpp_sq"].mean() for r in rows], "^-", color="C2", label="K-layer GD++, tuned")
+    ax.set_xticks(Ks)
+    return finish(fig, ax, xlabel="layers K", ylabel="in-context loss (test prompts)",
+                  title="trained K-layer LSA vs K steps of GD and GD++")
+
+
+MULTILAYER_QUICK = {"d": 5, "n_context": 10, "x_dist": "uniform", "depths": [1, 2, 3], "batch": 256, "steps": 15000,
+                    "lr": 1e-2, "warmup": 500, "max_grad_norm": 1.0, "init_scale": 0.05, "token_clip": 10.0,
+                    "seeds": 3, "eval_prompts": 2048, "tune_seed": 4321, "tune_prompts": 8192, "tune_starts": 8,
+                    "test_seed": 8765, "test_prompts": 16384, "newton_max": 20, "gd_steps": [2**i for i in range(13)]}
+MULTILAYER_FULL = {**MULTILAYER_QUICK, "depths": [1, 2, 3, 4], "batch": 512, "steps": 20000, "seeds": 5,
+                   "tune_prompts": 32768, "tune_starts": 24, "test_prompts": 65536}
+
+register(Claim(
+    id="vonoswald2023/multilayer-vs-gd",
+    paper=VONOSWALD,
+    reference="sec. 3 and Figure 3: trained K-layer linear self-attention beats K steps of GD and matches GD++",
+    statement="Trained K-layer LSA (U(-0.5, 0.5)^5 prompts, N = 10; K = 1..3 quick, 1..4 full) is at least as good as "
+              "K steps of GD with step sizes tuned on the task distribution (every seed; within the 95% interval), and "
+              "for K >= 2 closes at least 80% of the log-loss gap from K-step GD to K-layer GD++ (tuned likewise).",
+    quick=MULTILAYER_QUICK, full=MULTILAYER_FULL,
+    simulate=_sim_multilayer, predict=_predict_multilayer, measure=_measure_multilayer,
+    tolerance=_tol_multilayer(MULTILAYER_FULL), plot=_plot_multilayer,
+    note="GD and GD++ are tuned (per-layer steps and curvature corrections, L-BFGS with exact gradients from "
+         "several starts) on prompts separate from the test prompts; every loss is measured on the same "
+         "fresh test prompts. The 80% share is our reading of 'matches GD++'. Findings: (1) on Gaussian prompts "
+         "the tuned GD++ for K >= 3 is a polynomial of degree 3^K in the context covariance and explodes on rare "
+         "test prompts with extreme eigenvalues (K = 4, d = 5, N = 10: test 0.5 MSE 1.2e4), so the comparison uses "
+         "von Oswald's bounded U(-0.5, 0.5) inputs. (2) K = 4 needs more training than a quick run: at batch 256 "
+         "and 10000 steps the LSA closed 56% of the gap (median 7.9e-4 vs GD 9.8e-3, GD++ 1.08e-4); at batch 512 "
+         "and 20000 steps it reached 9e-5, below GD++; so the quick run stops at K = 3 (15000 steps: 95%).",
+))
+
+
+def _matches(out):
+    Ks = np.array(sorted(out["depths"]), dtype=float)
+    newton = np.array([np.median([m["best_newton"] for m in out["depths"][K]["match"]]) for K in Ks])
+    gd = np.array([np.median([m["best_gd"] for m in out["depths"][K]["match"]]) for K in Ks])
+    return Ks, newton, gd
+
+
+def _measure_layers_newton(cfg, out):
+    Ks, newton, gd = _matches(out)
+    nw = stats.linregress(Ks, newton)
+    gd_fit = stats.linregress(Ks, np.log(gd))
+    per_seed = {f"K={int(K)}": [(m["best_newton"], m["best_gd"]) for m in out["depths"][K]["match"]] for K in Ks}
+    return {
+        "best-matching Newton iteration: increase per layer": Measurement(float(nw.slope), None, {
+            "median best Newton iteration per K": newton.tolist(), "(Newton, GD) per seed": per_seed}),
+        "best-matching Newton iteration: R^2 of the linear law": Measurement(float(nw.rvalue**2)),
+        "best-matching GD step count: growth factor per layer": Measurement(float(np.exp(gd_fit.slope)), None, {
+            "median best GD step count per K": gd.tolist()}),
+    }
+
+
+def _plot_layers_newton(cfg, out, verdict):
+    plt = pyplot()
+    Ks, newton, gd = _matches(out)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
+    a1.plot(Ks, newton, "o-")
+    a1.set_xticks(Ks)
+    finish(fig, a1, xlabel="layers K", ylabel="best-matching Newton iteration", title="Iterative Newton")
+    a2.semilogy(Ks, gd, "s-", color="C1")
+    a2.set_xticks(Ks)
+    return finish(fig, a2, xlabel="layers K", ylabel="best-matching GD step count", title="GD (step 1/lambda_max)")
+
+
+register(Claim(
+    id="fu2023/layers-match-newton",
+    paper=FU,
+    reference="sec. 4.2: the best-matching Iterative Newton iteration grows linearly with layer index "
+              "(about 3 per layer) while the best-matching GD step count grows exponentially",
+    statement="For trained K-layer LSA (K = 1..3 quick, 1..4 full), the Newton iteration whose predictions are closest to the model's "
+              "grows linearly in K (R^2 >= 0.9, at least 1 iteration per layer) while the closest GD step count "
+              "grows at least 2x per layer.",
+    quick=MULTILAYER_QUICK, full=MULTILAYER_FULL,
+    simulate=_sim_multilayer,
+    predict=lambda cfg: {"best-matching Newton iteration: increase per layer": 3.0,
+                         "best-matching Newton iteration: R^2 of the linear law": 1.0,
+                         "best-matching GD step count: growth factor per layer": 2.0},
+    measure=_measure_layers_newton,
+    tolerance={"best-matching Newton iteration: increase per layer": tol.at_least(1.0),
+               "best-matching Newton iteration: R^2 of the linear law": tol.at_least(0.9),
+               "best-matching GD step count: growth factor per layer": tol.at_least(2.0)},
+    plot=_plot_layers_newton,
+    note="The paper probes a 12-layer softmax GPT-2; here each depth is its own trained LSA and the match is made on "
+         "final predictions. Match = argmin over iterations of mean (y_LSA - y_alg)^2 / mean y_alg^2 on the test "
+         "prompts (the paper's argmax of error-vector cosine is ill-defined once late iterates are exact, as they "
+         "are for noiseless prompts with N > d). Newton starts at M_0 = S / ||S S^T||_F; GD uses step 1/lambda_max(S/N).",
+))
