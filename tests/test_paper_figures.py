@@ -13,3 +13,10 @@ def test_fu2023_figure_script_writes_png_and_pdf():
     out = ROOT / "paper_figures" / "out"
     assert (out / "fu2023_newton_vs_gd.png").stat().st_size > 10_000
     assert (out / "fu2023_newton_vs_gd.pdf").exists()
+
+
+def test_xiong2023_rates_figure_script_writes_png_and_pdf():
+    proc = subprocess.run([sys.executable, "xiong2023_rates.py", "--seeds", "1", "--steps", "400"],
+                          cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert (ROOT / "paper_figures" / "out" / "xiong2023_rates.png").stat().st_size > 10_000

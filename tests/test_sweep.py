@@ -182,6 +182,10 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(tmp_path):
     ("[experiment]\nsetup='quadratic'\nsteps=10\n[other]\nx=1\n", r"other: unknown top-level key"),
     ("seeds=-2\n[experiment]\nsetup='quadratic'\nsteps=10\n", r"seeds: expected"),
     ("[experiment\n", r"not valid TOML"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\n[[variant]]\noptimizer='adam'\nmomentum=0.9\n",
+     r"variant \{.*momentum: unknown key"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\n[grid]\nlr=[0.1]\n[[variant]]\nlr=[0.2]\n", r"variant\[0\].lr: also"),
+    ("[experiment]\nsetup='matrix_sensing'\nsteps=10\nfactorization='XY'\n", r"experiment.factorization='XY'"),
 ])
 def test_bad_specs_name_file_and_key(tmp_path, body, match):
     path = tmp_path / "bad.toml"
@@ -211,3 +215,38 @@ def test_icl_spec_builds_and_runs_a_short_sweep(tmp_path):
     assert counts["done"] == 2
     frame = sweep.load(tmp_path / "icl.sqlite")
     assert (frame.eval_loss > 0).all() and set(frame.kappa) == {1.0, 10.0}
+
+
+def test_variants_give_each_optimizer_its_own_axes(tmp_path):
+    path = tmp_path / "v.toml"
+    path.write_text("""seeds = 2
+[experiment]
+setup = "quadratic"
+steps = 20
+[grid]
+dim = [4, 6]
+[[variant]]
+optimizer = "sgd"
+momentum = 0.9
+lr = [0.1, 0.2, 0.3]
+[[variant]]
+optimizer = "adam"
+lr = [0.001]
+""")
+    points = sweep.load_spec(path).points()
+    assert len(points) == (3 + 1) * 2 * 2
+    adam = [p for p in points if p["optimizer"] == "adam"]
+    assert len(adam) == 4 and all("momentum" not in p and p["lr"] == 0.001 for p in adam)
+    assert sorted({p["lr"] for p in points if p["optimizer"] == "sgd"}) == [0.1, 0.2, 0.3]
+
+
+def test_matrix_sensing_optimizer_spec_builds_and_runs_a_short_sweep(tmp_path):
+    spec = sweep.load_spec(Path(__file__).resolve().parents[1] / "experiments" / "matrix_sensing_optimizers.toml")
+    names = {(p["optimizer"], p.get("momentum"), p.get("nesterov")) for p in spec.points()}
+    assert len(names) == 9 and len(spec.points()) >= 100
+    small = sweep.Spec(spec.path, {**spec.experiment, "steps": 40, "record_every": 20}, {}, {}, [0], {},
+                       spec.variants[:2])
+    counts = sweep.run_sweep(small, tmp_path / "ms.sqlite", executor="serial", progress=False)
+    assert counts["done"] == len(small.points()) == 10
+    frame = sweep.load(tmp_path / "ms.sqlite")
+    assert (frame.error > 0).all() and (frame.error < 2).all()

@@ -25,6 +25,7 @@ class Builder:
     keys: dict[str, Any]  # setup key -> default
     build: Callable[[dict], Model]
     hyper_names: tuple[str, ...]  # the model's per-member hyperparameters
+    choices: dict[str, tuple] = None  # setup keys with a fixed set of allowed values
 
 
 def _quadratic(cfg):
@@ -58,8 +59,6 @@ def _matrix_sensing(cfg):
     from theorysim.setups.matrix_sensing import problem
 
     fac = cfg["factorization"]
-    if fac not in ("XXT", "FGT"):
-        raise ValueError(f"experiment.factorization={fac!r}: expected 'XXT' or 'FGT'")
     return problem.model({"n": int(cfg["n"]), "r": int(cfg["r"]), "m": int(cfg["m"]), "problem_seed": int(cfg["problem_seed"])},
                          int(cfg["k"]), fac, truth=cfg["truth"] or None, sensing=cfg["sensing"] or None)
 
@@ -74,7 +73,9 @@ BUILDERS = {
                                    "eval_prompts": 2048, "token_clip": 0.0}, _icl_lsa, ("init_scale",)),
     "matrix_sensing": Builder("matrix_sensing", {"n": 10, "r": 2, "k": 4, "m": 300, "factorization": "XXT",
                                                  "truth": "", "sensing": "", "problem_seed": 0},
-                              _matrix_sensing, ("alpha",)),
+                              _matrix_sensing, ("alpha",),
+                              {"factorization": ("XXT", "FGT"), "truth": ("", "symmetric", "asymmetric"),
+                               "sensing": ("", "symmetric", "gaussian")}),
 }
 
 
@@ -98,6 +99,9 @@ def validate(cfg: dict) -> None:
     """Raise ValueError naming the key for anything a point cannot run with."""
     b = builder(cfg)
     engine, setup, hyper = split(cfg)
+    for key, allowed in (b.choices or {}).items():
+        if setup[key] not in allowed:
+            raise ValueError(f"experiment.{key}={setup[key]!r}: expected one of {', '.join(map(repr, allowed))}")
     if not isinstance(engine["steps"], int) or isinstance(engine["steps"], bool) or engine["steps"] < 1:
         raise ValueError(f"experiment.steps={engine['steps']!r}: expected a positive integer")
     rec = engine["record_every"]
