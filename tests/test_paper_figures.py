@@ -20,3 +20,11 @@ def test_xiong2023_rates_figure_script_writes_png_and_pdf():
                           cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert (ROOT / "paper_figures" / "out" / "xiong2023_rates.png").stat().st_size > 10_000
+
+
+def test_tyurin2024_worst_case_figure_script():
+    proc = subprocess.run([sys.executable, "tyurin2024_worst_case.py"], cwd=ROOT / "paper_figures",
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "Batch Perceptron               4 6 9" in proc.stdout
+    assert (ROOT / "paper_figures" / "out" / "tyurin2024_worst_case.png").stat().st_size > 10_000
