@@ -1,0 +1,65 @@
+"""Two-layer ReLU network on XOR clusters: gradient, engine vs numpy oracle, data, bad input."""
+import numpy as np
+import pytest
+
+import theorysim as ts
+from theorysim.core import naive
+from theorysim.models.two_layer import TwoLayerReLU
+from theorysim.setups.xor_grokking import data
+
+SMALL = {"n": 12, "p": 30, "m": 8, "eta": 0.2, "mu_scale": 2.5, "test": 40}
+
+
+def test_gradient_matches_finite_differences():
+    model = data.build(SMALL, 3)
+    theta = model.init(np.array([1]), np.array([[0.3]]))[0]
+    loss, g = model.loss_grad_numpy(theta, None, None, 1)
+    h = 1e-6
+    idx = np.random.default_rng(0).choice(len(theta), 40, replace=False)
+    for i in idx:
+        e = np.zeros_like(theta)
+        e[i] = h
+        fd = (model.loss_grad_numpy(theta + e, None, None, 1)[0] - model.loss_grad_numpy(theta - e, None, None, 1)[0]) / (2 * h)
+        assert g[i] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+
+
+def test_engine_matches_numpy_oracle():
+    model = data.build(SMALL, 4)
+    exp = ts.Experiment(model, "sgd", steps=30, seeds=[0, 1], record_every=3, lr=[0.05, 0.2], omega_init=[0.1, 0.01],
+                        momentum=[0.0, 0.9])
+    res, ref = exp.run(), naive.run(exp)
+    np.testing.assert_allclose(res.theta, ref["theta"], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(res.records, ref["records"], rtol=1e-10, atol=1e-13, equal_nan=True)
+
+
+def test_loss_is_stable_for_huge_outputs():
+    model = data.build(SMALL, 5)
+    theta = model.init(np.array([2]), np.array([[1e6]]))[0]
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, g = model.loss_grad_numpy(theta, None, None, 1)
+    res = ts.Experiment(model, "sgd", steps=2, seeds=[2], lr=1e-3, omega_init=1e6, divergence_factor=0).run()
+    assert np.isfinite(loss) and np.all(np.isfinite(g)) and np.all(np.isfinite(res.records[:, :, :2]))
+
+
+def test_data_clusters_and_flips():
+    cfg = {**SMALL, "n": 4000, "p": 6, "eta": 0.1, "test": 10}
+    model = data.build(cfg, 0)
+    assert abs(model.flipped.mean() - 0.1) < 0.02
+    clean = np.where(model.flipped > 0.5, -model.y, model.y)
+    norm = data.mu_norm(cfg)
+    # clean +1 points sit at +-mu_1 (coordinate 0), -1 points at +-mu_2 (coordinate 1)
+    assert np.mean(np.abs(model.X[clean > 0, 0])) > norm - 0.5 and np.mean(np.abs(model.X[clean > 0, 1])) < 1.0
+    assert np.mean(np.abs(model.X[clean < 0, 1])) > norm - 0.5
+    assert set(np.unique(model.a)) == {-1 / np.sqrt(cfg["m"]), 1 / np.sqrt(cfg["m"])}
+
+
+def test_bad_input_names_the_field():
+    with pytest.raises(ValueError, match="eta=0.5"):
+        data.build({**SMALL, "eta": 0.5}, 0)
+    with pytest.raises(ValueError, match="m=0"):
+        data.build({**SMALL, "m": 0}, 0)
+    model = data.build(SMALL, 0)
+    with pytest.raises(ValueError, match="y_test: expected shape"):
+        TwoLayerReLU(model.X, model.y, model.a, model.X_test, model.y_test[:-1], model.mu1, model.mu2)
+    with pytest.raises(ValueError, match="y: expected labels"):
+        TwoLayerReLU(model.X, 2 * model.y, model.a, model.X_test, model.y_test, model.mu1, model.mu2)
