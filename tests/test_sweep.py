@@ -250,3 +250,17 @@ def test_matrix_sensing_optimizer_spec_builds_and_runs_a_short_sweep(tmp_path):
     assert counts["done"] == len(small.points()) == 10
     frame = sweep.load(tmp_path / "ms.sqlite")
     assert (frame.error > 0).all() and (frame.error < 2).all()
+
+
+def test_xor_specs_load_and_a_small_point_runs(tmp_path):
+    root = Path(__file__).resolve().parents[1] / "experiments"
+    paper = sweep.load_spec(root / "xor_paper.toml")
+    assert len(paper.points()) == 100 and paper.points()[0]["p"] == 40000
+    opt = sweep.load_spec(root / "xor_optimizers.toml")
+    assert {p["optimizer"] for p in opt.points()} == {"sgd", "adam", "lion", "signsgd"}
+    small = sweep.Spec(opt.path, {**opt.experiment, "n": 10, "p": 40, "m": 6, "test": 20, "steps": 4},
+                       {"data_seed": [1, 2]}, {}, [0], {}, opt.variants[:1])
+    counts = sweep.run_sweep(small, tmp_path / "x.sqlite", executor="serial", progress=False)
+    assert counts["done"] == 2
+    frame = sweep.load(tmp_path / "x.sqlite")
+    assert frame.test_acc.between(0, 1).all() and set(frame.data_seed) == {1, 2}

@@ -63,6 +63,14 @@ def _matrix_sensing(cfg):
                          int(cfg["k"]), fac, truth=cfg["truth"] or None, sensing=cfg["sensing"] or None)
 
 
+def _xor_grokking(cfg):
+    from theorysim.setups.xor_grokking import data
+
+    keys = ("n", "p", "m", "test")
+    return data.build({**{k: int(cfg[k]) for k in keys}, "eta": float(cfg["eta"]), "mu_scale": float(cfg["mu_scale"])},
+                      int(cfg["data_seed"]))
+
+
 BUILDERS = {
     "quadratic": Builder("quadratic", {"dim": 20, "kappa": 10.0, "lambda_max": 1.0, "problem_seed": 0,
                                        "x_star_scale": 0.0}, _quadratic, ("noise_std", "init_scale")),
@@ -76,6 +84,8 @@ BUILDERS = {
                               _matrix_sensing, ("alpha",),
                               {"factorization": ("XXT", "FGT"), "truth": ("", "symmetric", "asymmetric"),
                                "sensing": ("", "symmetric", "gaussian")}),
+    "xor_grokking": Builder("xor_grokking", {"n": 50, "p": 2500, "m": 100, "eta": 0.05, "mu_scale": 2.5, "test": 500,
+                                             "data_seed": 1000}, _xor_grokking, ("omega_init",)),
 }
 
 
