@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from theorysim import cli
@@ -25,3 +26,30 @@ def test_w2_reaches_the_one_step_gd_optimum():
     rec = run_workload("W2", repeats=1)
     assert rec["result"]["final_loss"] == pytest.approx(2.619, rel=0.03)
     assert rec["gflops"] > 0 and rec["seconds"] > 0
+
+
+def test_w1_flop_count_and_problem():
+    assert workloads.w1_step_flops(50, 10) == 4 * 2500 * 10 + 2500
+    M = workloads.w1_problem()
+    assert M.shape == (50, 50) and np.linalg.norm(M, 2) == pytest.approx(1.0)
+    assert np.linalg.matrix_rank(M) == 3
+    X0 = workloads.w1_initial()
+    assert X0.shape == (64, 500) and np.std(X0) == pytest.approx(1e-3, rel=0.05)
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_benchmark_implementations_match_the_engine(library):
+    """benchmarks/<library>_impl.py runs the same GD from the same X_0: same median error."""
+    pytest.importorskip(library)
+    import importlib
+    import sys
+    from pathlib import Path
+
+    import theorysim as ts
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    impl = importlib.import_module(f"{library}_impl")
+    M, X0 = workloads.w1_problem(), workloads.w1_initial()[:8]
+    res = ts.Experiment(workloads.w1_model(), "sgd", lr=0.05, steps=200, seeds=range(8), record_every=200,
+                        alpha=1e-3 * np.sqrt(50)).run()
+    assert impl.w1(M, X0, 0.05, 200) == pytest.approx(float(np.median(res.final("error"))), rel=1e-9)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+W1 = {"n": 50, "r": 3, "k": 10, "lr": 0.05, "init": 1e-3, "steps": 5000, "seeds": 64, "problem_seed": 0}
 W2 = {"d": 10, "n_context": 10, "batch": 1024, "lr": 1e-3, "init_scale": 0.02, "steps": 1000, "seeds": 4,
       "last": 50, "eval_prompts": 4096}
 
@@ -34,3 +35,48 @@ def w2_icl_lsa(backend: str = "cpu"):
               "one_step_gd_optimum": 0.5 * c["d"] * (1 - c["n_context"] / (c["n_context"] + c["d"] + 1))}
     flops = lsa_step_flops(c["d"], c["n_context"]) * c["batch"] * c["steps"] * c["seeds"]
     return result, float(flops)
+
+
+def w1_problem():
+    """M* = U U^T with U (n x r) Gaussian scaled to spectral norm 1 (so ||M*||_2 = 1), from
+    ``default_rng(problem_seed)``; shared by every implementation."""
+    c = W1
+    U = np.random.default_rng(c["problem_seed"]).normal(size=(c["n"], c["r"]))
+    U /= np.linalg.norm(U, 2)
+    return U @ U.T
+
+
+def w1_model():
+    from theorysim.models.factorized import FactorizedSensing
+
+    return FactorizedSensing(w1_problem(), W1["k"], A=None, symmetric=True, loss_scale=0.25)
+
+
+def w1_initial():
+    """X_0 = 1e-3 * Gaussian for every seed (the engine's counter RNG), [E, n k]; the JAX and
+    PyTorch versions start from these same arrays."""
+    c = W1
+    model = w1_model()
+    alpha = c["init"] * np.sqrt(c["n"])  # the model draws alpha / sqrt(n) * z
+    return model.init(np.arange(c["seeds"]), np.full((c["seeds"], 1), alpha))
+
+
+def w1_step_flops(n: int, k: int) -> float:
+    """Useful FLOPs of one GD step on f = 1/4 ||X X^T - M*||_F^2: X X^T (2 n^2 k), the residual
+    (n^2) and the gradient (X X^T - M*) X (2 n^2 k)."""
+    return 4.0 * n * n * k + n * n
+
+
+def w1_matrix_sensing(backend: str = "cpu"):
+    """Symmetric matrix sensing, population loss 1/4 ||X X^T - M*||_F^2, n = 50, r = 3, k = 10,
+    GD lr 0.05, 5000 steps, 64 seeds from X_0 = 1e-3 Gaussian. Result: the median final
+    ||X X^T - M*||_F over seeds."""
+    from theorysim.core.experiment import Experiment
+
+    c = W1
+    model = w1_model()
+    res = Experiment(model, "sgd", lr=c["lr"], steps=c["steps"], seeds=range(c["seeds"]), record_every=c["steps"],
+                     alpha=c["init"] * np.sqrt(c["n"])).run()
+    final = res.final("error")
+    return ({"median_final_error": float(np.median(final)), "max_final_error": float(np.max(final))},
+            w1_step_flops(c["n"], c["k"]) * c["steps"] * c["seeds"])

@@ -1,0 +1,123 @@
+"""Run W1 and W2 in theorysim, PyTorch and JAX side by side (each in its own subprocess, one at a
+time) and write benchmarks/RESULTS.md: machine, date, times, ratios, GFLOP/s and the fraction of
+the machine's float64 peak (cores x FMA width x 2 x clock).
+
+    pip install -e '.[bench]' && python benchmarks/run.py [--repeats 3] [--only W1]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+CHILD = r"""
+import json, statistics, sys, time
+sys.path.insert(0, {here!r})
+impl, workload, repeats = {impl!r}, {workload!r}, {repeats}
+import numpy as np
+from theorysim.bench import workloads as W
+if impl == "theorysim":
+    from theorysim.bench import run_workload
+    rec = run_workload(workload, "cpu", repeats)
+    print(json.dumps({{"seconds": rec["seconds"], "first": rec["seconds"] + rec["compile_seconds"],
+                      "result": rec["result"], "runs": rec["runs"]}}))
+    raise SystemExit
+mod = __import__(impl + "_impl")
+if workload == "W1":
+    c = W.W1
+    M, X0 = W.w1_problem(), W.w1_initial()
+    fn = lambda: mod.w1(M, X0, c["lr"], c["steps"])
+else:
+    c = W.W2
+    fn = lambda: mod.w2(c["d"], c["n_context"], c["batch"], c["lr"], c["init_scale"], c["steps"], c["seeds"])
+t0 = time.perf_counter(); fn(); first = time.perf_counter() - t0
+runs = []
+for _ in range(repeats):
+    t0 = time.perf_counter(); res = fn(); runs.append(time.perf_counter() - t0)
+print(json.dumps({{"seconds": statistics.median(runs), "first": first,
+                  "result": res, "runs": runs}}))
+"""
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "platform": platform.platform(), "cores": os.cpu_count()}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        info["cpu"] = re.search(r"model name\s*:\s*(.*)", text).group(1)
+        mhz = [float(x) for x in re.findall(r"cpu MHz\s*:\s*([\d.]+)", text)]
+        info["mhz"] = max(mhz) if mhz else None
+        flags = re.search(r"flags\s*:\s*(.*)", text).group(1).split()
+        info["simd"] = "avx512f" if "avx512f" in flags else ("avx2" if "avx2" in flags else "sse2")
+    except (OSError, AttributeError):
+        info.update(cpu=platform.processor(), mhz=None, simd="unknown")
+    width = {"avx512f": 8, "avx2": 4, "sse2": 2}.get(info["simd"], 2)
+    # 2 FMA units per core assumed (Skylake-SP and later server cores); an FMA is 2 FLOPs
+    info["peak_gflops"] = (info["cores"] * width * 2 * 2 * info["mhz"] / 1000) if info.get("mhz") else None
+    return info
+
+
+def run_one(impl: str, workload: str, repeats: int) -> dict:
+    code = CHILD.format(here=str(HERE), impl=impl, workload=workload, repeats=repeats)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = time.perf_counter() - t0
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", choices=("W1", "W2"))
+    ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    args = ap.parse_args()
+    sys.path.insert(0, str(HERE.parent))
+    from theorysim.bench import workloads as W
+
+    flops = {"W1": W.w1_step_flops(W.W1["n"], W.W1["k"]) * W.W1["steps"] * W.W1["seeds"],
+             "W2": W.lsa_step_flops(W.W2["d"], W.W2["n_context"]) * W.W2["batch"] * W.W2["steps"] * W.W2["seeds"]}
+    info = machine()
+    rows = []
+    for workload in (["W1", "W2"] if args.only is None else [args.only]):
+        for impl in ("theorysim", "torch", "jax"):
+            r = run_one(impl, workload, args.repeats)
+            r.update(impl=impl, workload=workload)
+            print(json.dumps(r), flush=True)
+            rows.append(r)
+    lines = [f"# Benchmark results\n",
+             f"Machine: {info.get('cpu')}, {info['cores']} cores, {info.get('simd')}, {info.get('mhz')} MHz; "
+             f"{info['platform']}; Python {info['python']}. Date: {datetime.date.today().isoformat()}.",
+             f"float64 peak assumed: {info['peak_gflops']:.1f} GFLOP/s (cores x SIMD doubles x 2 FMA units x 2 x clock).\n"
+             if info.get("peak_gflops") else "",
+             "Median of 3 runs after one warm-up run (the warm-up includes compilation); every implementation in its own "
+             "process, one at a time.\n",
+             "| workload | implementation | seconds | first run (compile incl.) | GFLOP/s | % of peak | vs theorysim | result |",
+             "|---|---|---|---|---|---|---|---|"]
+    base = {r["workload"]: r.get("seconds") for r in rows if r["impl"] == "theorysim"}
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['workload']} | {r['impl']} | error: {r['error']} | | | | | |")
+            continue
+        gf = flops[r["workload"]] / r["seconds"] / 1e9
+        peak = f"{100 * gf / info['peak_gflops']:.1f}%" if info.get("peak_gflops") else "?"
+        ratio = r["seconds"] / base[r["workload"]] if base.get(r["workload"]) else float("nan")
+        res = r["result"] if not isinstance(r["result"], dict) else next(iter(r["result"].values()))
+        lines.append(f"| {r['workload']} | {r['impl']} | {r['seconds']:.3f} | {r['first']:.2f} | {gf:.2f} | {peak} | "
+                     f"{ratio:.1f}x | {res:.6g} |")
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()
