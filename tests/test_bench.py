@@ -16,9 +16,10 @@ def test_bad_workload_and_backend_are_rejected():
 
 
 def test_lsa_flop_count():
-    # d = N = 1: D = T = 2: per layer D^2 N + 2 D^3 + D^2 T = 4 + 16 + 8 multiply-adds, x2 FLOPs, x3 fwd+bwd
-    assert workloads.lsa_step_flops(1, 1) == 3 * 2 * 28
-    assert workloads.lsa_step_flops(10, 10, layers=3) == 3 * workloads.lsa_step_flops(10, 10)
+    # d = N = 1: D = T = 2; last layer 2 (D^2 N + 5 D^2 + D) = 2 (4 + 20 + 2); a full layer
+    # 3 x 2 (D^2 N + 2 D^2 T + D^3) = 6 (4 + 16 + 8)
+    assert workloads.lsa_step_flops(1, 1) == 52
+    assert workloads.lsa_step_flops(1, 1, layers=3) == 52 + 2 * 6 * 28
 
 
 @pytest.mark.slow

@@ -10,11 +10,16 @@ W2 = {"d": 10, "n_context": 10, "batch": 1024, "lr": 1e-3, "init_scale": 0.02, "
 
 
 def lsa_step_flops(d: int, n_context: int, layers: int = 1) -> float:
-    """Useful FLOPs of one LSA training step on one prompt (forward + backward, backward = 2x
-    forward): per layer, G = Z M Z^T (D^2 N multiply-adds), P G Q (2 D^3) and (P G Q) Z (D^2 T),
-    D = d + 1, T = N + 1; 2 FLOPs per multiply-add."""
+    """Useful FLOPs of one LSA training step on one prompt (2 per multiply-add), D = d + 1,
+    T = N + 1. The loss reads only the query's y-entry, so the last layer's useful work is the
+    context Gram matrix A (D^2 N), v = Q z_q, u = A v and P[d] . u (3 D^2) forward, and
+    dP[d] (D), a = A P[d] (D^2), dQ += a z_q^T (D^2) backward: 2 (D^2 N + 5 D^2 + D). Each earlier
+    layer is a full token update, A, Q Z, P A, (P A)(Q Z) (D^2 N + 2 D^2 T + D^3) forward and
+    twice that backward."""
     D, T = d + 1, n_context + 1
-    return 3 * 2 * layers * (D * D * n_context + 2 * D**3 + D * D * T)
+    last = 2 * (D * D * n_context + 5 * D * D + D)
+    full = 3 * 2 * (D * D * n_context + 2 * D * D * T + D**3)
+    return float(last + (layers - 1) * full)
 
 
 def w2_icl_lsa(backend: str = "cpu"):

@@ -182,6 +182,79 @@ def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N, S):
 
 
 @jit
+def _gram_context(Z, A, N):
+    """A = Z M Z^T over the N context columns (symmetric: half computed, mirrored)."""
+    D = Z.shape[0]
+    for i in range(D):
+        for j in range(i, D):
+            acc = 0.0
+            for t in range(N):
+                acc += Z[i, t] * Z[j, t]
+            A[i, j] = acc
+            A[j, i] = acc
+
+
+@jit
+def _last_layer_query(Z, P, Q, A, v, u, N, clip):
+    """The loss reads only the query's y-entry after the last layer, so that layer needs only
+    out[d, N] = Z[d, N] + (1/N) P[d, :] A Q Z[:, N] (clipped when clip > 0): O((d+1)^2 N)
+    instead of O((d+1)^3 + (d+1)^2 (N+1)). Leaves A, v = Q z_q and u = A v for the backward pass."""
+    D = Z.shape[0]
+    d = D - 1
+    _gram_context(Z, A, N)
+    for i in range(D):
+        acc = 0.0
+        for k in range(D):
+            acc += Q[i, k] * Z[k, N]
+        v[i] = acc
+    out = 0.0
+    for i in range(D):
+        acc = 0.0
+        for k in range(D):
+            acc += A[i, k] * v[k]
+        u[i] = acc
+        out += P[d, i] * acc
+    y = Z[d, N] + out / N
+    if clip > 0.0:
+        y = min(max(y, -clip), clip)
+    return y
+
+
+@jit
+def _last_layer_query_backward(Z, P, Q, A, v, u, g, dP, dQ, Zbar, a, N, need_zbar):
+    """Adjoints of y = Z[d, N] + (1/N) p^T A Q z_q, p = P[d, :]^T, for dy = g:
+    dP[d, :] += (g/N) u;  dQ += (g/N) (A p) z_q^T;  and, when earlier layers need it,
+    Zbar[:, N] = g (e_d + (1/N) Q^T A p), Zbar[:, i<N] = (g/N) (p (v . z_i) + v (p . z_i))."""
+    D, T = Z.shape
+    d = D - 1
+    c = g / N
+    for i in range(D):
+        dP[d, i] += c * u[i]
+        acc = 0.0
+        for k in range(D):
+            acc += A[i, k] * P[d, k]
+        a[i] = acc
+    for i in range(D):
+        for k in range(D):
+            dQ[i, k] += c * a[i] * Z[k, N]
+    if not need_zbar:
+        return
+    for i in range(D):
+        acc = 0.0
+        for k in range(D):
+            acc += Q[k, i] * a[k]
+        Zbar[i, N] = c * acc + (g if i == d else 0.0)
+    for t in range(N):
+        vz = 0.0
+        pz = 0.0
+        for k in range(D):
+            vz += v[k] * Z[k, t]
+            pz += P[d, k] * Z[k, t]
+        for i in range(D):
+            Zbar[i, t] = c * (P[d, i] * vz + v[i] * pz)
+
+
+@jit
 def _draw_prompt(Z, fdata, idata, k0, k1, step, b, buf):
     """Prompt b of training step ``step`` into Z (columns: tokens; query y-entry 0); returns y_q.
     Same numbers as theorysim.setups.icl.task.sample(seed, batch, ..., step=step)[b]."""
@@ -261,20 +334,29 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     S = work[o : o + DD].reshape((D, D))
     o += DD
     buf = work[o:]
+    vq = buf[buf.shape[0] - 3 * D : buf.shape[0] - 2 * D]
+    uq = buf[buf.shape[0] - 2 * D : buf.shape[0] - D]
+    aq = buf[buf.shape[0] - D :]
+    last = L - 1
+    PL = theta[2 * last * DD : (2 * last + 1) * DD].reshape((D, D))
+    QL = theta[(2 * last + 1) * DD : (2 * last + 2) * DD].reshape((D, D))
+    dPL = grad[2 * last * DD : (2 * last + 1) * DD].reshape((D, D))
+    dQL = grad[(2 * last + 1) * DD : (2 * last + 2) * DD].reshape((D, D))
     total = 0.0
     for b in range(B):
         yq = _draw_prompt(Zs[0], fdata, idata, k0, k1, t, b, buf)
-        for l in range(L):
+        for l in range(last):
             P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
             _layer_forward(Zs[l], P, Q, As[l], Rs[l], Zs[l + 1], N, S, clip)
-        r = -Zs[L][d, N] - yq
+        y_out = _last_layer_query(Zs[last], PL, QL, As[last], vq, uq, N, clip)
+        r = -y_out - yq
         total += 0.5 * r * r
-        for i in range(D):
-            for j in range(T):
-                Gb[i, j] = 0.0
-        Gb[d, N] = -r / B
-        for l in range(L - 1, -1, -1):
+        g = -r / B
+        if clip > 0.0 and abs(y_out) >= clip:  # a clipped output passes no gradient
+            g = 0.0
+        _last_layer_query_backward(Zs[last], PL, QL, As[last], vq, uq, g, dPL, dQL, Gb, aq, N, last > 0)
+        for l in range(last - 1, -1, -1):
             if clip > 0.0:  # clipped tokens pass no gradient (they sit exactly at +-clip)
                 for i in range(D):
                     for j in range(T):
@@ -306,20 +388,25 @@ def lsa_metrics(theta, fdata, idata, mh, out):
     A = np.empty((D, D))
     R = np.empty((D, T))
     S = np.empty((D, D))
+    v = np.empty(D)
+    u = np.empty(D)
+    last = L - 1
+    PL = theta[2 * last * DD : (2 * last + 1) * DD].reshape((D, D))
+    QL = theta[(2 * last + 1) * DD : (2 * last + 2) * DD].reshape((D, D))
     total = 0.0
     for b in range(Be):
         for t in range(T):
             for i in range(d):
                 Za[i, t] = Xe[b, t * d + i]
             Za[d, t] = Ye[b, t] if t < N else 0.0
-        for l in range(L):
+        for l in range(last):
             P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
             _layer_forward(Za, P, Q, A, R, Zn, N, S, clip)
             for i in range(D):
                 for t in range(T):
                     Za[i, t] = Zn[i, t]
-        r = -Za[d, N] - Ye[b, N]
+        r = -_last_layer_query(Za, PL, QL, A, v, u, N, clip) - Ye[b, N]
         total += 0.5 * r * r
     out[0] = total / Be
     return 0.0
@@ -365,7 +452,8 @@ class LinearSelfAttention(Model):
         D = d + 1
         self.layout = Layout.of({f"{kind}{l}": (D, D) for l in range(layers) for kind in ("P", "Q")})
         T = n_context + 1
-        self.work_size = (layers + 1) * D * T + layers * D * D + layers * D * T + 3 * D * T + 2 * D * D + T * d + 2 * d + T
+        self.work_size = ((layers + 1) * D * T + layers * D * D + layers * D * T + 3 * D * T + 2 * D * D
+                          + T * d + 2 * d + T + 3 * D)
 
     def data(self):
         return self._data
