@@ -74,9 +74,56 @@ def _residuals_and_loss(theta, fdata, idata, Mflat, E):
 
 
 @jit
+def _symmetric_population(theta, fdata, idata, grad, work, n, k):
+    """Fast path for X X^T with the population loss: loops ordered so that the innermost runs
+    over n contiguous entries (SIMD-friendly), with X^T kept in scratch. M = X X^T (full: computing
+    one triangle and mirroring measured 1.3x slower at n = 50), E = 2c (M - M*), grad = (E + E^T) X
+    = 2 E X (E symmetric)."""
+    Mstar = farray2(fdata, idata, 0)
+    c = farray1(fdata, idata, 3)[0]
+    nn = n * n
+    M = work[:nn]
+    Xt = work[nn : nn + k * n].reshape((k, n))
+    Gt = work[nn + k * n : nn + 2 * k * n].reshape((k, n))
+    for i in range(n):
+        for a in range(k):
+            Xt[a, i] = theta[i * k + a]
+    loss = 0.0
+    for i in range(n):
+        row = M[i * n : (i + 1) * n]
+        for j in range(n):
+            row[j] = 0.0
+        for a in range(k):
+            x = Xt[a, i]
+            xa = Xt[a]
+            for j in range(n):
+                row[j] += x * xa[j]
+        for j in range(n):
+            dlt = row[j] - Mstar[i, j]
+            loss += dlt * dlt
+            row[j] = 4.0 * c * dlt  # 2 E
+    for a in range(k):
+        g = Gt[a]
+        for i in range(n):
+            g[i] = 0.0
+        xa = Xt[a]
+        for j in range(n):
+            x = xa[j]
+            row = M[j * n : (j + 1) * n]
+            for i in range(n):
+                g[i] += x * row[i]
+    for i in range(n):
+        for a in range(k):
+            grad[i * k + a] = Gt[a, i]
+    return c * loss
+
+
+@jit
 def factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     meta = iarray1(idata, 4)
     sym, n1, n2, k = meta[0], meta[2], meta[3], meta[4]
+    if sym == 1 and meta[1] == 1:
+        return _symmetric_population(theta, fdata, idata, grad, work, n1, k)
     nn = n1 * n2
     Mflat = work[:nn]
     E = work[nn : 2 * nn]
@@ -198,7 +245,7 @@ class FactorizedSensing(Model):
         meta = np.array([int(symmetric), population, n1, n2, k, max(self.m, 1)], dtype=np.int64)
         self._data = pack(M, Aflat, y, np.array([self.loss_scale]), meta)
         self.layout = Layout.of({"X": (n1, k)} if symmetric else {"F": (n1, k), "G": (n2, k)})
-        self.work_size = 2 * n1 * n2
+        self.work_size = 2 * n1 * n2 + 2 * k * max(n1, n2)
 
     def data(self):
         return self._data
