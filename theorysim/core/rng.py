@@ -30,6 +30,10 @@ from __future__ import annotations
 
 import math
 
+from llvmlite import ir
+from numba import types as nb_types
+from numba.extending import intrinsic
+
 import numpy as np
 
 from theorysim.config import CACHE, jit
@@ -54,8 +58,34 @@ STREAM_EVAL = 4
 STREAM_USER = 16
 
 
+@intrinsic
+def _umul128(typingctx, a, b):
+    """(hi, lo) of the 128-bit product of two uint64 as one LLVM i128 multiply (x86-64: a single
+    ``mul``); the portable 32-bit-halves version below is what the GPU build compiles."""
+    if not (isinstance(a, nb_types.Integer) and isinstance(b, nb_types.Integer)):
+        return None
+    sig = nb_types.UniTuple(nb_types.uint64, 2)(a, b)
+
+    def codegen(context, builder, signature, args):
+        i128 = ir.IntType(128)
+        x = builder.zext(context.cast(builder, args[0], signature.args[0], nb_types.uint64), i128)
+        y = builder.zext(context.cast(builder, args[1], signature.args[1], nb_types.uint64), i128)
+        prod = builder.mul(x, y)
+        hi = builder.trunc(builder.lshr(prod, ir.Constant(i128, 64)), ir.IntType(64))
+        lo = builder.trunc(prod, ir.IntType(64))
+        return context.make_tuple(builder, signature.return_type, (hi, lo))
+
+    return sig, codegen
+
+
 @jit(cache=CACHE)
 def mulhilo64(a, b):
+    """(hi, lo) words of the 128-bit product a * b of two uint64 (CPU: one i128 multiply)."""
+    return _umul128(a, b)
+
+
+@jit(cache=CACHE)
+def mulhilo64_portable(a, b):
     """(hi, lo) words of the 128-bit product a * b of two uint64, from 32-bit halves."""
     a_lo = a & _MASK32
     a_hi = a >> _S32
@@ -149,20 +179,30 @@ def fill_normal(k0, k1, step, stream, sub, out):
 @jit(cache=CACHE)
 def fill_normal_at(k0, k1, step, stream, sub, start, out):
     """``out[j]`` = the (start + j)-th normal of the stream (block, step, stream, sub): the slice
-    of a longer :func:`fill_normal` draw that begins at flat index ``start``."""
+    of a longer :func:`fill_normal` draw that begins at flat index ``start`` (block by block:
+    one Philox call and two Box-Muller pairs per 4 normals, no per-element division)."""
     n = out.shape[0]
-    b_prev = -1
-    z0 = z1 = z2 = z3 = 0.0
-    for j in range(n):
-        idx = start + j
-        b = idx // 4
-        if b != b_prev:
-            w0, w1, w2, w3 = philox4x64(b, step, stream, sub, k0, k1)
-            z0, z1 = box_muller(w0, w1)
-            z2, z3 = box_muller(w2, w3)
-            b_prev = b
-        r = idx - 4 * b
-        out[j] = z0 if r == 0 else (z1 if r == 1 else (z2 if r == 2 else z3))
+    j = 0
+    b = start // 4
+    r = start - 4 * b
+    while j < n:
+        w0, w1, w2, w3 = philox4x64(b, step, stream, sub, k0, k1)
+        z0, z1 = box_muller(w0, w1)
+        z2, z3 = box_muller(w2, w3)
+        if r == 0 and j + 4 <= n:
+            out[j] = z0
+            out[j + 1] = z1
+            out[j + 2] = z2
+            out[j + 3] = z3
+            j += 4
+        else:
+            for q in range(r, 4):
+                if j >= n:
+                    break
+                out[j] = z0 if q == 0 else (z1 if q == 1 else (z2 if q == 2 else z3))
+                j += 1
+        r = 0
+        b += 1
 
 
 @jit(cache=CACHE)

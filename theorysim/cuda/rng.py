@@ -21,7 +21,8 @@ def _retarget():
     glb = dict(vars(cpu))
     device = {}
     for name in _ORDER:
-        py = getattr(cpu, name).py_func
+        # the CPU mulhilo64 is an LLVM i128 intrinsic; the GPU compiles the portable version
+        py = (cpu.mulhilo64_portable if name == "mulhilo64" else getattr(cpu, name)).py_func
         fn = types.FunctionType(py.__code__, glb, name, py.__defaults__, py.__closure__)
         device[name] = cuda.jit(device=True)(fn)
         glb[name] = device[name]

@@ -85,7 +85,7 @@ from theorysim.models.base import Model  # noqa: E402
 from theorysim.optim.registry import NONNEG  # noqa: E402
 
 # data entries: 0 sqrt(Sigma), 1 sqrt(Sigma_w), 2 ints (d, N, L, batch, x_dist 0 gaussian / 1 uniform,
-# response 0 linear / 1 tanh / 2 relu, eval prompts), 3 eval X [Be, (N+1) d], 4 eval y [Be, N+1],
+# response 0 linear / 1 tanh / 2 relu, eval prompts, Sx is I, Sw is I), 3 eval X [Be, (N+1) d], 4 eval y [Be, N+1],
 # 5 scalars (uniform_a, noise_std)
 STREAM_X, STREAM_W, STREAM_NOISE = rng.STREAM_USER + 20, rng.STREAM_USER + 21, rng.STREAM_USER + 22
 
@@ -275,7 +275,11 @@ def _draw_prompt(Z, fdata, idata, k0, k1, step, b, buf):
         for i in range(n * d):
             raw[i] = sc[0] * (2.0 * raw[i] - 1.0)
     rng.fill_normal_at(k0, k1, step, STREAM_W, 0, b * d, wr)
+    sx_identity, sw_identity = cfg[7] == 1, cfg[8] == 1  # skip the d^2 products for identity covariances
     for i in range(d):
+        if sw_identity:
+            w[i] = wr[i]
+            continue
         s = 0.0
         for j in range(d):
             s += wr[j] * Sw[j, i]
@@ -287,7 +291,7 @@ def _draw_prompt(Z, fdata, idata, k0, k1, step, b, buf):
         lin = 0.0
         for i in range(d):
             x = raw[t * d + i]
-            if xdist == 0:
+            if xdist == 0 and not sx_identity:
                 x = 0.0
                 for j in range(d):
                     x += raw[t * d + j] * Sx[j, i]
@@ -444,7 +448,8 @@ class LinearSelfAttention(Model):
         X_all = np.concatenate([ev.X, ev.xq[:, None, :]], axis=1).reshape(eval_prompts, -1)
         Y_all = np.concatenate([ev.y, ev.yq[:, None]], axis=1)
         ints = np.array([d, n_context, layers, batch, task.X_DISTS.index(x_dist), task.RESPONSES.index(response),
-                         eval_prompts], dtype=np.int64)
+                         eval_prompts, int(np.array_equal(Sx, np.eye(d))), int(np.array_equal(Sw, np.eye(d)))],
+                        dtype=np.int64)
         if not (token_clip >= 0.0):
             raise ValueError(f"token_clip={token_clip!r}: expected 0 (off) or a positive bound")
         self.token_clip = float(token_clip)
