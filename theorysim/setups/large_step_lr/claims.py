@@ -42,11 +42,21 @@ def _measure_limit(cfg, out):
         "max_t ||theta_hat_t||": out["scale"]})
 
 
-def _measure_monotone(cfg, out):
-    g, d = _distances(out)
-    above_floor = d > 1e-12 * out["scale"]  # below it both runs agree to rounding
-    rho = stats.spearmanr(g[above_floor], d[above_floor]).statistic
-    return Measurement(float(rho), None, {"distance per gamma": dict(zip(map(str, g.tolist()), d.tolist()))})
+def _sim_monotone(cfg):
+    return [_sim_limit({**cfg, "data_seed": s}) for s in cfg["data_seeds"]]
+
+
+def _measure_monotone(cfg, outs):
+    rhos = []
+    for out in outs:
+        g, d = _distances(out)
+        above_floor = d > 1e-12 * out["scale"]  # below it both runs agree to rounding
+        rhos.append(float(stats.spearmanr(g[above_floor], d[above_floor]).statistic))
+    monotone = [r <= -0.999 for r in rhos]
+    return Measurement(float(np.mean(monotone)), None, {
+        "Spearman per data draw (above the rounding floor)": dict(zip(map(str, cfg["data_seeds"]), rhos)),
+        "distances of the first non-monotone draw": next(({str(k): v for k, v in o["dist"].items()}
+                                                          for o, m in zip(outs, monotone) if not m), None)})
 
 
 def _plot_limit(cfg, out, verdict):
@@ -77,13 +87,14 @@ register(Claim(
     id="tyurin2024/perceptron-limit-monotone",
     paper=PAPER,
     reference="spec check B4.1 (a planning reading of Theorem 3.2, not a statement of the paper)",
-    statement="The same distance falls at every step up the gamma grid (Spearman -1 over the gammas where it is above "
-              "the rounding floor).",
-    quick=LIMIT_QUICK, full=LIMIT_FULL,
-    simulate=_sim_limit, predict=lambda cfg: -1.0, measure=_measure_monotone, tolerance=tol.at_most(-0.999),
-    plot=_plot_limit, expect="fail",
-    note="Measured (quick): 0.761 / 0.0853 / 0.00860 / 0.0115 / 4.8e-6 / 3e-17 / 6e-17 at gamma = 1 ... 1e6: the "
-         "distance rises from gamma = 100 to 1000 before collapsing (Spearman -0.90 above the floor). Theorem 3.2 "
+    statement="On every data draw (Gaussian separable, d = 20, n = 500), the same distance falls at every step up the "
+              "gamma grid (Spearman -1 over the gammas where it is above the rounding floor).",
+    quick={**LIMIT_QUICK, "data_seeds": [0, 1, 2, 3]}, full={**LIMIT_QUICK, "data_seeds": list(range(12))},
+    simulate=_sim_monotone, predict=lambda cfg: 1.0, measure=_measure_monotone, tolerance=tol.at_least(1.0),
+    expect="fail",
+    note="Measured on draw 0: 0.761 / 0.0853 / 0.00860 / 0.0115 / 4.8e-6 / 3e-17 / 6e-17 at gamma = 1 ... 1e6: the "
+         "distance rises from gamma = 100 to 1000 before collapsing (Spearman -0.90 above the floor); other draws "
+         "(and n = 2000) are monotone, so monotonicity is a property of the draw, not a law. Theorem 3.2 "
          "is a limit and does not claim monotonicity; the bump comes from points whose margins sit near 0 at some "
          "t, where the sigmoid weight (1 + exp(gamma m))^(-1) has not yet saturated to the perceptron's indicator.",
 ))
