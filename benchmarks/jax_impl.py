@@ -64,3 +64,23 @@ def w2(d: int, N: int, batch: int, lr: float, init: float, steps: int, seeds: in
 
     f = jax.jit(jax.vmap(train))
     return float(jnp.mean(f(jax.random.split(jax.random.PRNGKey(0), seeds)).block_until_ready()))
+
+
+def w3(X, y, a, Xt, yt, W0: np.ndarray, lr: float, steps: int):
+    X, y, a, Xt, yt = (jnp.asarray(v) for v in (X, y, a, Xt, yt))
+    m = a.shape[0]
+
+    def loss(W):
+        f = jax.nn.relu(X @ W.T) @ a
+        return jnp.mean(jax.nn.softplus(-y * f))
+
+    def run(W):
+        def body(W, _):
+            return W - lr * jax.grad(loss)(W), None
+        W, _ = jax.lax.scan(body, W, None, length=steps)
+        train = jnp.mean((y * (jax.nn.relu(X @ W.T) @ a) > 0).astype(jnp.float64))
+        test = jnp.mean((yt * (jax.nn.relu(Xt @ W.T) @ a) > 0).astype(jnp.float64))
+        return train, test
+
+    train, test = jax.jit(jax.vmap(run))(jnp.asarray(W0.reshape(W0.shape[0], m, -1)))
+    return float(jnp.mean(train)), float(jnp.mean(test))

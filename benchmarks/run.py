@@ -36,9 +36,14 @@ if workload == "W1":
     c = W.W1
     M, X0 = W.w1_problem(), W.w1_initial()
     fn = lambda: mod.w1(M, X0, c["lr"], c["steps"])
-else:
+elif workload == "W2":
     c = W.W2
     fn = lambda: mod.w2(c["d"], c["n_context"], c["batch"], c["lr"], c["init_scale"], c["steps"], c["seeds"])
+else:
+    c = W.W3
+    md = W.w3_model()
+    W0 = W.w3_initial(md)
+    fn = lambda: mod.w3(md.X, md.y, md.a, md.X_test, md.y_test, W0, c["lr"], c["steps"])
 t0 = time.perf_counter(); fn(); first = time.perf_counter() - t0
 runs = []
 for _ in range(repeats):
@@ -79,17 +84,18 @@ def run_one(impl: str, workload: str, repeats: int) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--only", choices=("W1", "W2"))
+    ap.add_argument("--only", choices=("W1", "W2", "W3"))
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     args = ap.parse_args()
     sys.path.insert(0, str(HERE.parent))
     from theorysim.bench import workloads as W
 
     flops = {"W1": W.w1_step_flops(W.W1["n"], W.W1["k"]) * W.W1["steps"] * W.W1["seeds"],
-             "W2": W.lsa_step_flops(W.W2["d"], W.W2["n_context"]) * W.W2["batch"] * W.W2["steps"] * W.W2["seeds"]}
+             "W2": W.lsa_step_flops(W.W2["d"], W.W2["n_context"]) * W.W2["batch"] * W.W2["steps"] * W.W2["seeds"],
+             "W3": W.w3_step_flops(W.W3["n"], W.W3["p"], W.W3["m"]) * W.W3["steps"] * W.W3["seeds"]}
     info = machine()
     rows = []
-    for workload in (["W1", "W2"] if args.only is None else [args.only]):
+    for workload in (["W1", "W2", "W3"] if args.only is None else [args.only]):
         for impl in ("theorysim", "torch", "jax"):
             r = run_one(impl, workload, args.repeats)
             r.update(impl=impl, workload=workload)
@@ -112,9 +118,10 @@ def main():
         gf = flops[r["workload"]] / r["seconds"] / 1e9
         peak = f"{100 * gf / info['peak_gflops']:.1f}%" if info.get("peak_gflops") else "?"
         ratio = r["seconds"] / base[r["workload"]] if base.get(r["workload"]) else float("nan")
-        res = r["result"] if not isinstance(r["result"], dict) else next(iter(r["result"].values()))
+        res = r["result"]
+        res = list(res.values())[:2] if isinstance(res, dict) else (res if isinstance(res, list) else [res])
         lines.append(f"| {r['workload']} | {r['impl']} | {r['seconds']:.3f} | {r['first']:.2f} | {gf:.2f} | {peak} | "
-                     f"{ratio:.1f}x | {res:.6g} |")
+                     f"{ratio:.1f}x | {' / '.join(f'{v:.6g}' for v in res)} |")
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("wrote", args.out)
 

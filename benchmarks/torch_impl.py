@@ -61,3 +61,21 @@ def w2(d: int, N: int, batch: int, lr: float, init: float, steps: int, seeds: in
 
 if __name__ == "__main__":
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads())
+
+
+def w3(X, y, a, Xt, yt, W0: np.ndarray, lr: float, steps: int):
+    """Full-batch GD on the mean logistic loss of f(x) = sum_j a_j relu(<w_j, x>), every seed at
+    once (W: [E, m, p]); returns the mean final (train, clean test) accuracy."""
+    X, y, a, Xt, yt = (torch.as_tensor(v) for v in (X, y, a, Xt, yt))
+    E, m = W0.shape[0], a.shape[0]
+    W = torch.as_tensor(W0.reshape(E, m, -1)).clone().requires_grad_(True)
+    opt = torch.optim.SGD([W], lr=lr)
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=True)
+        f = torch.relu(X @ W.transpose(1, 2)) @ a  # [E, n]
+        torch.nn.functional.softplus(-y * f).mean(dim=1).sum().backward()
+        opt.step()
+    with torch.no_grad():
+        train = ((y * (torch.relu(X @ W.transpose(1, 2)) @ a)) > 0).double().mean()
+        test = ((yt * (torch.relu(Xt @ W.transpose(1, 2)) @ a)) > 0).double().mean()
+    return float(train), float(test)

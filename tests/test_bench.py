@@ -54,3 +54,27 @@ def test_benchmark_implementations_match_the_engine(library):
     res = ts.Experiment(workloads.w1_model(), "sgd", lr=0.05, steps=200, seeds=range(8), record_every=200,
                         alpha=1e-3 * np.sqrt(50)).run()
     assert impl.w1(M, X0, 0.05, 200) == pytest.approx(float(np.median(res.final("error"))), rel=1e-9)
+
+
+
+def test_w3_flop_count():
+    assert workloads.w3_step_flops(200, 2000, 200) == 4 * 200 * 2000 * 200
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_w3_benchmark_implementations_match_the_engine(library):
+    pytest.importorskip(library)
+    import importlib
+    import sys
+    from pathlib import Path
+
+    import theorysim as ts
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    impl = importlib.import_module(f"{library}_impl")
+    md = workloads.w3_model()
+    W0 = workloads.w3_initial(md)
+    res = ts.Experiment(md, "sgd", lr=1e-12, steps=3, seeds=range(4), record_every=3, omega_init=1e-15,
+                        divergence_factor=0).run()
+    train, test = impl.w3(md.X, md.y, md.a, md.X_test, md.y_test, W0, 1e-12, 3)
+    assert (train, test) == (float(res.final("train_acc").mean()), float(res.final("test_acc").mean()))

@@ -13,7 +13,7 @@ import time
 
 from theorysim.bench import workloads
 
-WORKLOADS = {"W1": workloads.w1_matrix_sensing, "W2": workloads.w2_icl_lsa}
+WORKLOADS = {"W1": workloads.w1_matrix_sensing, "W2": workloads.w2_icl_lsa, "W3": workloads.w3_xor_relu}
 
 
 def _peak_rss_mb() -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 W1 = {"n": 50, "r": 3, "k": 10, "lr": 0.05, "init": 1e-3, "steps": 5000, "seeds": 64, "problem_seed": 0}
+W3 = {"n": 200, "p": 2000, "m": 200, "eta": 0.05, "mu_scale": 2.5, "test": 1000, "lr": 1e-12, "omega_init": 1e-15,
+      "steps": 100, "seeds": 4, "data_seed": 0}
 W2 = {"d": 10, "n_context": 10, "batch": 1024, "lr": 1e-3, "init_scale": 0.02, "steps": 1000, "seeds": 4,
       "last": 50, "eval_prompts": 4096}
 
@@ -85,3 +87,38 @@ def w1_matrix_sensing(backend: str = "cpu"):
     final = res.final("error")
     return ({"median_final_error": float(np.median(final)), "max_final_error": float(np.max(final))},
             w1_step_flops(c["n"], c["k"]) * c["steps"] * c["seeds"])
+
+
+def w3_model():
+    from theorysim.setups.xor_grokking import data
+
+    c = W3
+    return data.build({k: c[k] for k in ("n", "p", "m", "eta", "mu_scale", "test")}, c["data_seed"])
+
+
+def w3_initial(model=None):
+    """W_0 ~ N(0, omega_init^2) for every seed from the engine's counter RNG, [E, m p]."""
+    c = W3
+    model = model or w3_model()
+    return model.init(np.arange(c["seeds"]), np.full((c["seeds"], 1), c["omega_init"]))
+
+
+def w3_step_flops(n: int, p: int, m: int) -> float:
+    """Useful FLOPs of one full-batch GD step: X W^T (2 n p m) and the gradient D^T X (2 n p m);
+    the n x m elementwise work is lower order."""
+    return 4.0 * n * p * m
+
+
+def w3_xor_relu(backend: str = "cpu"):
+    """XOR clusters, two-layer ReLU (second layer fixed +-1/sqrt(m)), n = 200, p = 2000, m = 200,
+    flip rate 0.05, ||mu|| = 2.5 sqrt(p/n), W_0 ~ N(0, (1e-15)^2), GD step 1e-12 on the mean
+    logistic loss, 100 steps, 4 seeds (one data draw), 1000 clean test points. Result: the final
+    training and clean test accuracy (means over seeds)."""
+    from theorysim.core.experiment import Experiment
+
+    c = W3
+    model = w3_model()
+    res = Experiment(model, "sgd", lr=c["lr"], steps=c["steps"], seeds=range(c["seeds"]), record_every=c["steps"],
+                     omega_init=c["omega_init"], divergence_factor=0).run()
+    return ({"train_acc": float(res.final("train_acc").mean()), "test_acc": float(res.final("test_acc").mean())},
+            w3_step_flops(c["n"], c["p"], c["m"]) * c["steps"] * c["seeds"])
