@@ -19,6 +19,8 @@ QUICK = {"n": 50, "p": 2500, "m": 100, "eta": 0.05, "mu_scale": 2.5, "test": 500
          "alpha": 1e-12, "omega_init": 1e-15}
 FULL = {"n": 200, "p": 40000, "m": 1000, "eta": 0.05, "mu_scale": 2.5, "test": 200, "seeds": 100, "steps": 40,
         "alpha": 1e-12, "omega_init": 1e-15}
+# the paper's configuration on 3 draws and 12 steps: ~35 s per draw on 2 cores
+PAPER_QUICK = {**FULL, "seeds": 3, "steps": 12}
 
 EVIDENCE = ("Finding: at the issue's quick configuration (n = 50, p = 2500, ||mu|| = 2.5 sqrt(p/n)) one-step "
             "interpolation and grokking are seed-dependent. Over 10 data draws, training accuracy at t = 1 is 1.0 in 3 "
@@ -89,20 +91,22 @@ def _plot_curves(cfg, out, verdict):
                   title=f"XOR clusters: n={cfg['n']}, p={cfg['p']}, m={cfg['m']}, eta={cfg['eta']}")
 
 
-register(Claim(
+OVERFIT = register(Claim(
     id="xu2023/one-step-overfit",
     paper=PAPER,
     reference="Theorem 3.1 (i)-(ii): after one GD step training accuracy is 100% (flipped labels included) while the "
               "clean test error is 1/2 (1 +- n^-Omega(1))",
-    statement="At t = 1, training accuracy is 1.0 (flipped labels included) in at least 90% of seeds, while clean test "
-              "accuracy is within 0.1 of 0.5.",
-    quick=QUICK, full=FULL, simulate=_sim,
+    statement="At the paper's configuration (p = 40000, n = 200, m = 1000), at t = 1 training accuracy is 1.0 (flipped "
+              "labels included) in at least 90% of data draws, while clean test accuracy is within 0.1 of 0.5.",
+    quick=PAPER_QUICK, full=FULL, simulate=_sim,
     predict=lambda cfg: {"share of seeds with training accuracy 1.0 at t = 1 (flipped labels included)": 1.0,
                          "clean test accuracy at t = 1 (mean over seeds)": 0.5},
     measure=_measure_overfit,
     tolerance={"share of seeds with training accuracy 1.0 at t = 1 (flipped labels included)": tol.at_least(0.9),
                "clean test accuracy at t = 1 (mean over seeds)": tol.absolute(0.1)},
-    plot=_plot_curves, expect="fail", note=EVIDENCE,
+    plot=_plot_curves,
+    note="Measured on 10 draws of the paper's configuration (T = 20): training accuracy 1.0 at t = 1 in all 10, "
+         "clean test 0.5245 (0.485-0.595). See xu2023/one-step-overfit-small-config for the issue's cheaper setting.",
 ))
 
 
@@ -119,14 +123,14 @@ def _measure_grok(cfg, out):
             "test(10) - test(1) (mean over seeds)": Measurement(float((test10 - test1).mean()))}
 
 
-register(Claim(
+GROKKING = register(Claim(
     id="xu2023/grokking",
     paper=PAPER,
     reference="Theorem 3.1 (iii): for C n^0.01 <= t <= sqrt(n) the clean test error is exp(-Omega(n^2.01)) while the "
               "training data, flipped labels included, stay interpolated",
-    statement="By t = 10 clean test accuracy is at least 0.95 while training accuracy, flipped labels included, stays "
-              "1.0 at every recorded 1 <= t <= T; test(10) - test(1) >= 0.35.",
-    quick=QUICK, full=FULL, simulate=_sim,
+    statement="At the paper's configuration, by t = 10 clean test accuracy is at least 0.95 while training accuracy, "
+              "flipped labels included, stays 1.0 at every recorded 1 <= t <= T; test(10) - test(1) >= 0.35.",
+    quick=PAPER_QUICK, full=FULL, simulate=_sim,
     predict=lambda cfg: {"clean test accuracy at t = 10 (mean over seeds)": 1.0,
                          "min training accuracy over seeds and 1 <= t <= T": 1.0,
                          "min flipped-subset accuracy over seeds and 1 <= t <= T": 1.0,
@@ -136,10 +140,23 @@ register(Claim(
                "min training accuracy over seeds and 1 <= t <= T": tol.at_least(1.0),
                "min flipped-subset accuracy over seeds and 1 <= t <= T": tol.at_least(1.0),
                "test(10) - test(1) (mean over seeds)": tol.at_least(0.35)},
-    plot=_plot_curves, expect="fail",
-    note="The theorem covers t <= sqrt(n) only; T = 20 (quick) and 40 (full) go beyond it, as the paper's figures do. "
-         + EVIDENCE,
+    plot=_plot_curves,
+    note="The theorem covers t <= sqrt(n) only; T = 12 (quick) and 40 (full) go to and beyond it, as the paper's figures "
+         "do. Measured on 10 draws (T = 20): test 0.5245 / 0.863 / 0.907 / 0.972 / 0.989 at t = 1 / 2 / 5 / 10 / 20 "
+         "(0.91-1.00 per draw at t = 10), training and flipped-subset accuracy 1.0 throughout.",
 ))
+
+
+def _small(claim_id, base):
+    """The same claim at the issue's quick configuration, where it fails (EVIDENCE)."""
+    register(Claim(
+        id=claim_id, paper=PAPER, reference=base.reference,
+        statement=base.statement.replace("At the paper's configuration (p = 40000, n = 200, m = 1000), at",
+                                         "At the quick configuration (n = 50, p = 2500, m = 100), at")
+                                .replace("At the paper's configuration, by", "At the quick configuration (n = 50, "
+                                                                             "p = 2500, m = 100), by"),
+        quick=QUICK, full={**QUICK, "seeds": 20}, simulate=_sim, predict=base.predict, measure=base.measure,
+        tolerance=base.tolerance, plot=_plot_curves, expect="fail", note=EVIDENCE))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,3 +297,7 @@ register(Claim(
                "alpha / 10000: time to test accuracy 0.9 / baseline": tol.at_least(5.0)},
     plot=_plot_ratio,
 ))
+
+
+_small("xu2023/one-step-overfit-small-config", OVERFIT)
+_small("xu2023/grokking-small-config", GROKKING)
