@@ -86,6 +86,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", choices=("W1", "W2", "W3"))
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    ap.add_argument("--from-log", metavar="FILE", help="rebuild the table from the JSON lines a previous run printed")
     args = ap.parse_args()
     sys.path.insert(0, str(HERE.parent))
     from theorysim.bench import workloads as W
@@ -95,7 +96,9 @@ def main():
              "W3": W.w3_step_flops(W.W3["n"], W.W3["p"], W.W3["m"]) * W.W3["steps"] * W.W3["seeds"]}
     info = machine()
     rows = []
-    for workload in (["W1", "W2", "W3"] if args.only is None else [args.only]):
+    if args.from_log:
+        rows = [json.loads(line) for line in Path(args.from_log).read_text().splitlines() if line.startswith("{")]
+    for workload in ([] if args.from_log else (["W1", "W2", "W3"] if args.only is None else [args.only])):
         for impl in ("theorysim", "torch", "jax"):
             r = run_one(impl, workload, args.repeats)
             r.update(impl=impl, workload=workload)
@@ -119,7 +122,8 @@ def main():
         peak = f"{100 * gf / info['peak_gflops']:.1f}%" if info.get("peak_gflops") else "?"
         ratio = r["seconds"] / base[r["workload"]] if base.get(r["workload"]) else float("nan")
         res = r["result"]
-        res = list(res.values())[:2] if isinstance(res, dict) else (res if isinstance(res, list) else [res])
+        res = [v for v in res.values() if isinstance(v, (int, float))][:2] if isinstance(res, dict) else (
+            res if isinstance(res, list) else [res])
         lines.append(f"| {r['workload']} | {r['impl']} | {r['seconds']:.3f} | {r['first']:.2f} | {gf:.2f} | {peak} | "
                      f"{ratio:.1f}x | {' / '.join(f'{v:.6g}' for v in res)} |")
     Path(args.out).write_text("\n".join(lines) + "\n")
