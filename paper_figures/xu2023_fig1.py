@@ -9,27 +9,17 @@ import argparse
 import numpy as np
 
 from _common import save
-from theorysim.plotting import pyplot
 from theorysim.setups.xor_grokking import claims
 
 
 def main(seeds, steps, alpha, paper):
     cfg = {**(claims.FULL if paper else claims.QUICK), "seeds": seeds, "steps": steps, "alpha": alpha}
     out = claims.run(cfg)
-    t = np.asarray(out["steps"])
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig = claims.plot_accuracy_curves(cfg, out)
     for name, label in (("train_acc", "train (noisy labels)"), ("flipped_acc", "train, flipped subset"),
                         ("test_acc", "clean test")):
-        c = out["metrics"][name][0]
-        mean = np.nanmean(c, axis=0)
-        line, = ax.plot(np.log(t + 1), mean, label=label)
-        ax.fill_between(np.log(t + 1), np.nanmin(c, axis=0), np.nanmax(c, axis=0), color=line.get_color(), alpha=0.2, lw=0)
+        mean = np.nanmean(out["metrics"][name][0], axis=0)
         print(f"{label:22s} " + " ".join(f"{v:.3f}" for v in mean[[0, 1, 2, 5, min(10, steps), steps]]))
-    ax.set(xlabel="log(t + 1)", ylabel="accuracy", ylim=(0.3, 1.02),
-           title=f"XOR clusters, n={cfg['n']}, p={cfg['p']}, m={cfg['m']}, alpha={alpha:g}, {seeds} draws")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
     save(fig, "xu2023_fig1" + ("_paper" if paper else ""))
 
 

@@ -28,3 +28,11 @@ def test_tyurin2024_worst_case_figure_script():
     assert proc.returncode == 0, proc.stderr
     assert "Batch Perceptron               4 6 9" in proc.stdout
     assert (ROOT / "paper_figures" / "out" / "tyurin2024_worst_case.png").stat().st_size > 10_000
+
+
+def test_xu2023_fig1_script():
+    proc = subprocess.run([sys.executable, "xu2023_fig1.py", "--seeds", "1", "--steps", "5"], cwd=ROOT / "paper_figures",
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "clean test" in proc.stdout
+    assert (ROOT / "paper_figures" / "out" / "xu2023_fig1.png").stat().st_size > 10_000

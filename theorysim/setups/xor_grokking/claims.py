@@ -77,7 +77,8 @@ def _measure_overfit(cfg, out):
                                                                           {"per seed": test1.tolist()})}
 
 
-def _plot_curves(cfg, out, verdict):
+def plot_accuracy_curves(cfg, out, verdict=None):
+    """Train (noisy labels), flipped-subset and clean test accuracy vs log(t + 1): mean and range over draws."""
     plt = pyplot()
     t = np.asarray(out["steps"])
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -104,7 +105,7 @@ OVERFIT = register(Claim(
     measure=_measure_overfit,
     tolerance={"share of seeds with training accuracy 1.0 at t = 1 (flipped labels included)": tol.at_least(0.9),
                "clean test accuracy at t = 1 (mean over seeds)": tol.absolute(0.1)},
-    plot=_plot_curves,
+    plot=plot_accuracy_curves,
     note="Measured on 10 draws of the paper's configuration (T = 20): training accuracy 1.0 at t = 1 in all 10, "
          "clean test 0.5245 (0.485-0.595). See xu2023/one-step-overfit-small-config for the issue's cheaper setting.",
 ))
@@ -140,7 +141,7 @@ GROKKING = register(Claim(
                "min training accuracy over seeds and 1 <= t <= T": tol.at_least(1.0),
                "min flipped-subset accuracy over seeds and 1 <= t <= T": tol.at_least(1.0),
                "test(10) - test(1) (mean over seeds)": tol.at_least(0.35)},
-    plot=_plot_curves,
+    plot=plot_accuracy_curves,
     note="The theorem covers t <= sqrt(n) only; T = 12 (quick) and 40 (full) go to and beyond it, as the paper's figures "
          "do. Measured on 10 draws (T = 20): test 0.5245 / 0.863 / 0.907 / 0.972 / 0.989 at t = 1 / 2 / 5 / 10 / 20 "
          "(0.91-1.00 per draw at t = 10), training and flipped-subset accuracy 1.0 throughout.",
@@ -156,7 +157,7 @@ def _small(claim_id, base):
                                 .replace("At the paper's configuration, by", "At the quick configuration (n = 50, "
                                                                              "p = 2500, m = 100), by"),
         quick=QUICK, full={**QUICK, "seeds": 20}, simulate=_sim, predict=base.predict, measure=base.measure,
-        tolerance=base.tolerance, plot=_plot_curves, expect="fail", note=EVIDENCE))
+        tolerance=base.tolerance, plot=plot_accuracy_curves, expect="fail", note=EVIDENCE))
 
 
 # ---------------------------------------------------------------------------------------------
