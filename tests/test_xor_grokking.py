@@ -63,3 +63,42 @@ def test_bad_input_names_the_field():
         TwoLayerReLU(model.X, model.y, model.a, model.X_test, model.y_test[:-1], model.mu1, model.mu2)
     with pytest.raises(ValueError, match="y: expected labels"):
         TwoLayerReLU(model.X, 2 * model.y, model.a, model.X_test, model.y_test, model.mu1, model.mu2)
+
+
+def test_span_form_matches_numpy_oracle():
+    model = data.build(SMALL, 4).span_form()
+    exp = ts.Experiment(model, "sgd", steps=30, seeds=[0, 1], record_every=3, lr=[0.05, 0.2], omega_init=[0.1, 0.01],
+                        momentum=[0.0, 0.9])
+    res, ref = exp.run(), naive.run(exp)
+    np.testing.assert_allclose(res.theta, ref["theta"], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(res.records, ref["records"], rtol=1e-10, atol=1e-13, equal_nan=True)
+
+
+@pytest.mark.parametrize("hyper", [{"momentum": 0.9, "nesterov": True}, {"momentum": 0.5, "dampening": 0.3, "weight_decay": 0.1}])
+def test_span_form_is_the_direct_network(hyper):
+    """W(t) = W_0 + C(t)^T X: the span form trains the same weights, so every metric agrees."""
+    net = data.build(SMALL, 6)
+    kw = dict(steps=40, seeds=[0, 1], record_every=4, lr=[0.05, 0.2], omega_init=[0.1, 0.01], schedule="cosine",
+              divergence_factor=0, **hyper)
+    direct = ts.Experiment(net, "sgd", **kw).run()
+    span_model = net.span_form()
+    span = ts.Experiment(span_model, "sgd", **kw).run()
+    assert np.all(direct.records[:, -1, 0] < 0.8 * direct.records[:, 0, 0])  # it trained
+    np.testing.assert_allclose(span.records, direct.records, rtol=1e-9, atol=1e-12, equal_nan=True)
+    for e, (seed, omega) in enumerate(zip([0, 1], [0.1, 0.01])):
+        W = span_model.weights(span.theta[e], seed, omega)
+        np.testing.assert_allclose(W.ravel(), direct.theta[e], rtol=1e-9, atol=1e-12)
+
+
+def test_span_form_refuses_nonlinear_rules():
+    model = data.build(SMALL, 0).span_form()
+    with pytest.raises(ValueError, match="optimizer='adam'.*only for 'sgd'"):
+        ts.Experiment(model, "adam", steps=2)
+    with pytest.raises(ValueError, match="max_grad_norm=1.0: gradient clipping is not linear"):
+        ts.Experiment(model, "sgd", steps=2, max_grad_norm=1.0)
+    from theorysim.sweep import builders
+
+    with pytest.raises(ValueError, match="experiment.optimizer='lion'"):
+        builders.validate({"setup": "xor_grokking", "steps": 3, "form": "span", "optimizer": "lion"})
+    with pytest.raises(ValueError, match="experiment.form='gram'"):
+        builders.validate({"setup": "xor_grokking", "steps": 3, "form": "gram"})

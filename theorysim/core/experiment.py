@@ -144,6 +144,7 @@ class Experiment:
                     f"(valid: {', '.join(model.hyper_spec) or 'none'})"
                 )
             resolved = spec.resolve({**base, **opt_hyper}, where=where)
+            model.check_optimizer(spec, resolved, where=where)
             self.resolved.append(resolved)
             specs.append(spec)
             rows.append(spec.hyper_row(resolved))

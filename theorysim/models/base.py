@@ -64,6 +64,10 @@ class Model:
         """Initial parameters ``[E, P]`` for member seeds ``[E]`` and model hyper rows ``[E, Hm]``."""
         raise NotImplementedError
 
+    def check_optimizer(self, spec, resolved: Mapping[str, Any], where: str = "") -> None:
+        """Raise ValueError if the model cannot be trained by optimizer ``spec`` with the resolved
+        hyperparameters (default: every rule is allowed)."""
+
     def config(self) -> dict[str, Any]:
         """A JSON-able description (shapes and scalars; not the data itself)."""
         return {"name": self.name, "layout": {b.name: list(b.shape) for b in self.layout.blocks}}

@@ -28,7 +28,8 @@ from theorysim.core.layout import Layout
 from theorysim.models.base import Model
 from theorysim.optim.registry import NONNEG
 
-# fdata: X[n, p], y[n], a[m], Xtest[nt, p], ytest[nt], mu1[p], mu2[p], v[p] (= sum y_i x_i), flipped[n]
+# fdata: X[n, p], y[n], a[m], Xtest[nt, p], ytest[nt], mu1[p], mu2[p], lin[nt], flipped[n]
+# (lin = Xtest sum_i y_i x_i: the linear classifier's test scores, eq. 4.3)
 
 
 @jit
@@ -46,17 +47,9 @@ def _sigmoid(z):
 
 
 @jit
-def two_layer_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
-    X = farray2(fdata, idata, 0)
-    y = farray1(fdata, idata, 1)
-    a = farray1(fdata, idata, 2)
-    n, p = X.shape
-    m = a.shape[0]
-    W = theta.reshape((m, p))
-    G = grad.reshape((m, p))
-    H = work[: n * m].reshape((n, m))
-    D = work[n * m : 2 * n * m].reshape((n, m))
-    np.dot(X, W.T, H)
+def _logistic_backward(H, y, a, D):
+    """Mean logistic loss of f_i = sum_j a_j ReLU(H_ij) and D_ij = dL/dH_ij (written to ``D``)."""
+    n, m = H.shape
     loss = 0.0
     for i in range(n):
         f = 0.0
@@ -68,14 +61,30 @@ def two_layer_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         c = -_sigmoid(-z) * y[i] / n  # dL/df_i
         for j in range(m):
             D[i, j] = c * a[j] if H[i, j] > 0.0 else 0.0
-    np.dot(D.T, X, G)
     return loss / n
 
 
 @jit
-def _outputs(W, a, X, H, out):
+def two_layer_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    X = farray2(fdata, idata, 0)
+    y = farray1(fdata, idata, 1)
+    a = farray1(fdata, idata, 2)
+    n, p = X.shape
+    m = a.shape[0]
+    W = theta.reshape((m, p))
+    G = grad.reshape((m, p))
+    H = work[: n * m].reshape((n, m))
+    D = work[n * m : 2 * n * m].reshape((n, m))
     np.dot(X, W.T, H)
-    for i in range(X.shape[0]):
+    loss = _logistic_backward(H, y, a, D)
+    np.dot(D.T, X, G)
+    return loss
+
+
+@jit
+def _relu_outputs(H, a, out):
+    """out_i = sum_j a_j ReLU(H_ij)."""
+    for i in range(H.shape[0]):
         f = 0.0
         for j in range(a.shape[0]):
             if H[i, j] > 0.0:
@@ -84,23 +93,16 @@ def _outputs(W, a, X, H, out):
 
 
 @jit
-def two_layer_metrics(theta, fdata, idata, mh, out):
-    X = farray2(fdata, idata, 0)
-    y = farray1(fdata, idata, 1)
-    a = farray1(fdata, idata, 2)
-    Xt = farray2(fdata, idata, 3)
-    yt = farray1(fdata, idata, 4)
-    mu1 = farray1(fdata, idata, 5)
-    mu2 = farray1(fdata, idata, 6)
-    v = farray1(fdata, idata, 7)
-    flipped = farray1(fdata, idata, 8)
-    n, p = X.shape
-    nt = Xt.shape[0]
-    m = a.shape[0]
-    W = theta.reshape((m, p))
-    f = np.empty(max(n, nt))
-    H = np.empty((max(n, nt), m))
-    _outputs(W, a, X, H[:n], f[:n])
+def _outputs(W, a, X, H, out):
+    np.dot(X, W.T, H)
+    _relu_outputs(H, a, out)
+
+
+@jit
+def _summarise(f, y, flipped, ft, yt, lin, d1, d2, a, out):
+    """The recorded metrics from the training outputs ``f``, the test outputs ``ft``, the linear
+    classifier's test scores ``lin`` and the projections ``d1, d2`` of every w_j on mu_1, mu_2."""
+    n, nt = y.shape[0], yt.shape[0]
     loss, correct, fl_correct, fl_count = 0.0, 0.0, 0.0, 0.0
     for i in range(n):
         z = y[i] * f[i]
@@ -114,35 +116,56 @@ def two_layer_metrics(theta, fdata, idata, mh, out):
     out[0] = loss / n
     out[1] = correct / n
     out[2] = fl_correct / fl_count if fl_count > 0 else math.nan
-    _outputs(W, a, Xt, H[:nt], f[:nt])
     test, agree = 0.0, 0.0
     for i in range(nt):
-        if yt[i] * f[i] > 0:
+        if yt[i] * ft[i] > 0:
             test += 1.0
-        lin = 0.0
-        for k in range(p):
-            lin += v[k] * Xt[i, k]
-        if (f[i] > 0) == (lin > 0):
+        if (ft[i] > 0) == (lin[i] > 0):
             agree += 1.0
     out[3] = test / nt
     out[4] = agree / nt
-    s1, s2, cnt, al, al_cnt = 0.0, 0.0, 0.0, 0.0, 0.0
-    for j in range(m):
+    s1, s2, al, al_cnt = 0.0, 0.0, 0.0, 0.0
+    for j in range(a.shape[0]):
         if a[j] <= 0:
             continue
-        d1, d2 = 0.0, 0.0
-        for k in range(p):
-            d1 += W[j, k] * mu1[k]
-            d2 += W[j, k] * mu2[k]
-        s1 += abs(d1)
-        s2 += abs(d2)
-        cnt += 1.0
-        if abs(d1) > abs(d2):
-            al += abs(d1)
+        s1 += abs(d1[j])
+        s2 += abs(d2[j])
+        if abs(d1[j]) > abs(d2[j]):
+            al += abs(d1[j])
             al_cnt += 1.0
     out[5] = s1 / s2 if s2 > 0 else math.nan
     out[6] = al / al_cnt if al_cnt > 0 else math.nan
+
+
+@jit
+def two_layer_metrics(theta, fdata, idata, mh, out):
+    X = farray2(fdata, idata, 0)
+    y = farray1(fdata, idata, 1)
+    a = farray1(fdata, idata, 2)
+    Xt = farray2(fdata, idata, 3)
+    yt = farray1(fdata, idata, 4)
+    mu1 = farray1(fdata, idata, 5)
+    mu2 = farray1(fdata, idata, 6)
+    lin = farray1(fdata, idata, 7)
+    flipped = farray1(fdata, idata, 8)
+    n, p = X.shape
+    nt = Xt.shape[0]
+    m = a.shape[0]
+    W = theta.reshape((m, p))
+    f = np.empty(n)
+    ft = np.empty(nt)
+    H = np.empty((max(n, nt), m))
+    _outputs(W, a, X, H[:n], f)
+    _outputs(W, a, Xt, H[:nt], ft)
+    d1 = np.dot(W, mu1)
+    d2 = np.dot(W, mu2)
+    _summarise(f, y, flipped, ft, yt, lin, d1, d2, a, out)
     return 0.0
+
+
+def initial_weights(seed: int, omega_init: float, m: int, p: int) -> np.ndarray:
+    """W_0 [m, p] with entries omega_init * N(0, 1) from the member's counter RNG (init stream)."""
+    return omega_init * rng.normal(seed, (m, p), stream=rng.STREAM_INIT)
 
 
 class TwoLayerReLU(Model):
@@ -180,7 +203,8 @@ class TwoLayerReLU(Model):
         self.n, self.p, self.m = n, p, len(a)
         self.X, self.y, self.a, self.X_test, self.y_test = X, y, a, X_test, y_test
         self.mu1, self.mu2, self.flipped = np.asarray(mu1, float), np.asarray(mu2, float), flipped
-        self._data = pack(X, y, a, X_test, y_test, self.mu1, self.mu2, y @ X, flipped)
+        self.lin = X_test @ (y @ X)
+        self._data = pack(X, y, a, X_test, y_test, self.mu1, self.mu2, self.lin, flipped)
         self.layout = Layout.of({"W": (self.m, p)})
         self.work_size = 2 * n * self.m
 
@@ -188,8 +212,7 @@ class TwoLayerReLU(Model):
         return self._data
 
     def init(self, seeds, mh):
-        P = self.layout.size
-        return np.stack([mh[e, 0] * rng.normal(int(s), (P,), stream=rng.STREAM_INIT) for e, s in enumerate(seeds)])
+        return np.stack([initial_weights(int(s), mh[e, 0], self.m, self.p).ravel() for e, s in enumerate(seeds)])
 
     def config(self):
         return {**super().config(), "n": self.n, "p": self.p, "m": self.m, "test_points": len(self.y_test)}
@@ -209,14 +232,181 @@ class TwoLayerReLU(Model):
 
     def metrics_numpy(self, theta, mh):
         W = theta.reshape(self.m, self.p)
-        f = self.outputs(theta, self.X)
-        z = self.y * f
-        fl = self.flipped > 0.5
-        ft = self.outputs(theta, self.X_test)
-        lin = self.X_test @ (self.y @ self.X)
-        pos = self.a > 0
-        d1, d2 = np.abs(W[pos] @ self.mu1), np.abs(W[pos] @ self.mu2)
-        return np.array([float(np.mean(np.logaddexp(0.0, -z))), float(np.mean(z > 0)),
-                         float(np.mean(z[fl] > 0)) if fl.any() else np.nan, float(np.mean(self.y_test * ft > 0)),
-                         float(np.mean((ft > 0) == (lin > 0))), float(d1.sum() / d2.sum()),
+        return summarise_numpy(self, self.outputs(theta, self.X), self.outputs(theta, self.X_test),
+                               W @ self.mu1, W @ self.mu2)
+
+    def span_form(self) -> "TwoLayerReLUSpan":
+        """The same network and data in the span form (exact for plain, momentum or Nesterov SGD)."""
+        return TwoLayerReLUSpan(self.X, self.y, self.a, self.X_test, self.y_test, self.mu1, self.mu2, self.flipped)
+
+
+def summarise_numpy(model, f, ft, d1, d2) -> np.ndarray:
+    """numpy oracle of :func:`_summarise`."""
+    z = model.y * f
+    fl = model.flipped > 0.5
+    pos = model.a > 0
+    d1, d2 = np.abs(d1[pos]), np.abs(d2[pos])
+    return np.array([float(np.mean(np.logaddexp(0.0, -z))), float(np.mean(z > 0)),
+                         float(np.mean(z[fl] > 0)) if fl.any() else np.nan, float(np.mean(model.y_test * ft > 0)),
+                         float(np.mean((ft > 0) == (model.lin > 0))), float(d1.sum() / d2.sum()),
                          float(d1[d1 > d2].mean()) if (d1 > d2).any() else np.nan])
+
+
+# ---- span form ---------------------------------------------------------------------------------
+# Every GD step adds a combination of the training points to each neuron:
+#     w_j(t) = w_j(0) + sum_i C_ij(t) x_i,   i.e.  W(t) = W_0 + C(t)^T X,
+# with C(t+1) = C(t) - lr D(t) where D_ij = dL/d<w_j, x_i> is the kernel's n x m backward matrix.
+# The pre-activations then need only Gram matrices:  X W(t)^T = X W_0^T + K C(t),  K = X X^T,
+# and on test points X_test W_0^T + K_test C(t), K_test = X_test X^T. One step costs 2 n^2 m
+# flops instead of 4 n p m (p / n = 200 times fewer at the paper's p = 40000, n = 200). The
+# products with W_0 are state (theta blocks with zero gradient), so any update linear in the
+# parameters and gradients (SGD with momentum, Nesterov, weight decay, schedules) acts on W and
+# on (C, X W_0^T, ...) alike; coordinate-wise nonlinear rules (Adam, sign, clipping) do not, and
+# :meth:`TwoLayerReLUSpan.check_optimizer` refuses them.
+# fdata: K[n, n], y[n], a[m], Ktest[nt, n], ytest[nt], X mu1[n], X mu2[n], lin[nt], flipped[n]
+
+
+@jit
+def _span_preactivations(K, C, H0, H):
+    np.dot(K, C, H)
+    for i in range(H.shape[0]):
+        for j in range(H.shape[1]):
+            H[i, j] += H0[i, j]
+
+
+@jit
+def span_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    K = farray2(fdata, idata, 0)
+    y = farray1(fdata, idata, 1)
+    a = farray1(fdata, idata, 2)
+    n = K.shape[0]
+    m = a.shape[0]
+    nm = n * m
+    C = theta[:nm].reshape((n, m))
+    H = work[:nm].reshape((n, m))
+    _span_preactivations(K, C, theta[nm : 2 * nm].reshape((n, m)), H)
+    loss = _logistic_backward(H, y, a, grad[:nm].reshape((n, m)))
+    for k in range(nm, grad.shape[0]):
+        grad[k] = 0.0
+    return loss
+
+
+@jit
+def span_metrics(theta, fdata, idata, mh, out):
+    K = farray2(fdata, idata, 0)
+    y = farray1(fdata, idata, 1)
+    a = farray1(fdata, idata, 2)
+    Kt = farray2(fdata, idata, 3)
+    yt = farray1(fdata, idata, 4)
+    Xmu1 = farray1(fdata, idata, 5)
+    Xmu2 = farray1(fdata, idata, 6)
+    lin = farray1(fdata, idata, 7)
+    flipped = farray1(fdata, idata, 8)
+    n = K.shape[0]
+    nt = Kt.shape[0]
+    m = a.shape[0]
+    nm = n * m
+    C = theta[:nm].reshape((n, m))
+    Ht0 = theta[2 * nm : 2 * nm + nt * m].reshape((nt, m))
+    P1 = theta[2 * nm + nt * m : 2 * nm + nt * m + m]
+    P2 = theta[2 * nm + nt * m + m : 2 * nm + nt * m + 2 * m]
+    H = np.empty((max(n, nt), m))
+    f = np.empty(n)
+    ft = np.empty(nt)
+    _span_preactivations(K, C, theta[nm : 2 * nm].reshape((n, m)), H[:n])
+    _relu_outputs(H[:n], a, f)
+    _span_preactivations(Kt, C, Ht0, H[:nt])
+    _relu_outputs(H[:nt], a, ft)
+    d1 = np.dot(C.T, Xmu1)
+    d2 = np.dot(C.T, Xmu2)
+    for j in range(m):
+        d1[j] += P1[j]
+        d2[j] += P2[j]
+    _summarise(f, y, flipped, ft, yt, lin, d1, d2, a, out)
+    return 0.0
+
+
+class TwoLayerReLUSpan(Model):
+    """:class:`TwoLayerReLU` in the span form W(t) = W_0 + C(t)^T X (see the comment above the
+    kernels): the same network, data, initial W_0 (same RNG counters) and metrics, trained
+    through n x n Gram matrices. Parameters: C [n, m] and the fixed products X W_0^T [n, m],
+    X_test W_0^T [nt, m], W_0 mu_1 [m], W_0 mu_2 [m]. Only ``sgd`` (with momentum, dampening,
+    Nesterov, weight decay and any schedule; no clipping) is exact in this form. A last scalar
+    s (from 1) tracks the factor weight decay applies to W_0, so W = s W_0 + C^T X."""
+
+    name = "two_layer_relu_span"
+    metric_names = TwoLayerReLU.metric_names
+    hyper_spec = TwoLayerReLU.hyper_spec
+    kernels = (span_loss_grad, span_metrics)
+
+    def __init__(self, X, y, a, X_test, y_test, mu1, mu2, flipped=None):
+        net = TwoLayerReLU(X, y, a, X_test, y_test, mu1, mu2, flipped)  # validates
+        self.net = net
+        self.n, self.p, self.m = net.n, net.p, net.m
+        self.y, self.a, self.y_test, self.flipped, self.lin = net.y, net.a, net.y_test, net.flipped, net.lin
+        nt = len(net.y_test)
+        self.K = net.X @ net.X.T
+        self.K_test = net.X_test @ net.X.T
+        self.X_mu1, self.X_mu2 = net.X @ net.mu1, net.X @ net.mu2
+        self._data = pack(self.K, net.y, net.a, self.K_test, net.y_test, self.X_mu1, self.X_mu2, net.lin, net.flipped)
+        self.layout = Layout.of({"C": (self.n, self.m), "XW0": (self.n, self.m), "XtestW0": (nt, self.m),
+                                 "W0mu1": self.m, "W0mu2": self.m, "W0scale": 1})
+        self.work_size = self.n * self.m
+
+    def data(self):
+        return self._data
+
+    @classmethod
+    def check_optimizer(cls, spec, resolved, where=""):
+        if spec.name != "sgd":
+            raise ValueError(f"{where}optimizer={spec.name!r}: model {cls.name!r} (the span form) is exact only for "
+                             f"'sgd' (momentum, Nesterov and weight decay included); use TwoLayerReLU for other rules")
+        for key in ("max_grad_norm", "clip_fraction", "clip_value"):
+            if resolved.get(key, 0.0) != 0.0:
+                raise ValueError(f"{where}{key}={resolved[key]!r}: gradient clipping is not linear, so model "
+                                 f"{cls.name!r} (the span form) needs it 0; use TwoLayerReLU")
+
+    def init(self, seeds, mh):
+        nm = self.n * self.m
+        theta = np.zeros((len(seeds), self.layout.size))
+        for e, s in enumerate(seeds):
+            W0 = initial_weights(int(s), mh[e, 0], self.m, self.p)
+            theta[e, nm:] = np.concatenate([(self.net.X @ W0.T).ravel(), (self.net.X_test @ W0.T).ravel(),
+                                            W0 @ self.net.mu1, W0 @ self.net.mu2, [1.0]])
+        return theta
+
+    def weights(self, theta, seed: int, omega_init: float) -> np.ndarray:
+        """W = s W_0 + C^T X [m, p] of one member (W_0 rebuilt from the member's seed and init
+        scale; s, the last parameter, starts at 1 and shrinks only under weight decay)."""
+        theta = np.asarray(theta)
+        C = theta[: self.n * self.m].reshape(self.n, self.m)
+        return theta[-1] * initial_weights(seed, omega_init, self.m, self.p) + C.T @ self.net.X
+
+    def config(self):
+        return {**self.net.config(), "name": self.name, "form": "span",
+                "layout": {b.name: list(b.shape) for b in self.layout.blocks}}
+
+    # ---- numpy oracle -------------------------------------------------------------------------
+    def _blocks(self, theta):
+        n, m, nt = self.n, self.m, len(self.y_test)
+        nm = n * m
+        C = theta[:nm].reshape(n, m)
+        H0 = theta[nm : 2 * nm].reshape(n, m)
+        Ht0 = theta[2 * nm : 2 * nm + nt * m].reshape(nt, m)
+        P = theta[2 * nm + nt * m : -1].reshape(2, m)
+        return C, H0, Ht0, P
+
+    def loss_grad_numpy(self, theta, mh, key, t):
+        C, H0, _, _ = self._blocks(theta)
+        H = self.K @ C + H0
+        z = self.y * (np.maximum(H, 0.0) @ self.a)
+        c = -np.exp(-np.logaddexp(0.0, z)) * self.y / self.n
+        grad = np.zeros_like(theta)
+        grad[: C.size] = ((H > 0) * c[:, None] * self.a[None, :]).ravel()
+        return float(np.mean(np.logaddexp(0.0, -z))), grad
+
+    def metrics_numpy(self, theta, mh):
+        C, H0, Ht0, P = self._blocks(theta)
+        f = np.maximum(self.K @ C + H0, 0.0) @ self.a
+        ft = np.maximum(self.K_test @ C + Ht0, 0.0) @ self.a
+        return summarise_numpy(self, f, ft, P[0] + C.T @ self.X_mu1, P[1] + C.T @ self.X_mu2)

@@ -67,8 +67,9 @@ def _xor_grokking(cfg):
     from theorysim.setups.xor_grokking import data
 
     keys = ("n", "p", "m", "test")
-    return data.build({**{k: int(cfg[k]) for k in keys}, "eta": float(cfg["eta"]), "mu_scale": float(cfg["mu_scale"])},
-                      int(cfg["data_seed"]))
+    net = data.build({**{k: int(cfg[k]) for k in keys}, "eta": float(cfg["eta"]), "mu_scale": float(cfg["mu_scale"])},
+                     int(cfg["data_seed"]))
+    return net.span_form() if cfg["form"] == "span" else net
 
 
 BUILDERS = {
@@ -85,7 +86,8 @@ BUILDERS = {
                               {"factorization": ("XXT", "FGT"), "truth": ("", "symmetric", "asymmetric"),
                                "sensing": ("", "symmetric", "gaussian")}),
     "xor_grokking": Builder("xor_grokking", {"n": 50, "p": 2500, "m": 100, "eta": 0.05, "mu_scale": 2.5, "test": 500,
-                                             "data_seed": 1000}, _xor_grokking, ("omega_init",)),
+                                             "data_seed": 1000, "form": "direct"}, _xor_grokking, ("omega_init",),
+                            {"form": ("direct", "span")}),
 }
 
 
@@ -125,4 +127,8 @@ def validate(cfg: dict) -> None:
     if unknown:
         valid = sorted(set(ENGINE_KEYS) | set(b.keys) | set(spec.defaults) | set(b.hyper_names))
         raise ValueError(f"{unknown[0]}: unknown key for setup {b.name!r} with optimizer {spec.name!r}; valid: {', '.join(valid)}")
-    spec.resolve({k: tuple(v) if isinstance(v, list) else v for k, v in opt_hyper.items()})
+    resolved = spec.resolve({k: tuple(v) if isinstance(v, list) else v for k, v in opt_hyper.items()})
+    if setup.get("form") == "span":  # the span form's own check, without building the model
+        from theorysim.models.two_layer import TwoLayerReLUSpan
+
+        TwoLayerReLUSpan.check_optimizer(spec, resolved, where="experiment.")
