@@ -1,4 +1,4 @@
-"""Run W1 and W2 in theorysim, PyTorch and JAX side by side (each in its own subprocess, one at a
+"""Run W1, W2 and W3 in theorysim, PyTorch and JAX side by side (each in its own subprocess, one at a
 time) and write benchmarks/RESULTS.md: machine, date, times, ratios, GFLOP/s and the fraction of
 the machine's float64 peak (cores x FMA width x 2 x clock).
 
@@ -25,9 +25,9 @@ sys.path.insert(0, {here!r})
 impl, workload, repeats = {impl!r}, {workload!r}, {repeats}
 import numpy as np
 from theorysim.bench import workloads as W
-if impl == "theorysim":
+if impl.startswith("theorysim"):
     from theorysim.bench import run_workload
-    rec = run_workload(workload, "cpu", repeats)
+    rec = run_workload(workload + ("-direct" if impl == "theorysim-direct" else ""), "cpu", repeats)
     print(json.dumps({{"seconds": rec["seconds"], "first": rec["seconds"] + rec["compile_seconds"],
                       "result": rec["result"], "runs": rec["runs"]}}))
     raise SystemExit
@@ -65,6 +65,8 @@ def machine() -> dict:
     except (OSError, AttributeError):
         info.update(cpu=platform.processor(), mhz=None, simd="unknown")
     width = {"avx512f": 8, "avx2": 4, "sse2": 2}.get(info["simd"], 2)
+    if "AMD" in str(info.get("cpu")):
+        width = min(width, 4)  # Zen 4 runs 512-bit FMAs on its two 256-bit pipes (double-pumped)
     # 2 FMA units per core assumed (Skylake-SP and later server cores); an FMA is 2 FLOPs
     info["peak_gflops"] = (info["cores"] * width * 2 * 2 * info["mhz"] / 1000) if info.get("mhz") else None
     return info
@@ -91,15 +93,20 @@ def main():
     sys.path.insert(0, str(HERE.parent))
     from theorysim.bench import workloads as W
 
+    c3 = W.W3
     flops = {"W1": W.w1_step_flops(W.W1["n"], W.W1["k"]) * W.W1["steps"] * W.W1["seeds"],
              "W2": W.lsa_step_flops(W.W2["d"], W.W2["n_context"]) * W.W2["batch"] * W.W2["steps"] * W.W2["seeds"],
-             "W3": W.w3_step_flops(W.W3["n"], W.W3["p"], W.W3["m"]) * W.W3["steps"] * W.W3["seeds"]}
+             "W3": W.w3_step_flops(c3["n"], c3["p"], c3["m"]) * c3["steps"] * c3["seeds"]}
+    # theorysim's W3 runs the span form (exact for GD, p / n x fewer flops): its own count
+    own_flops = {("W3", "theorysim"): W.w3_span_flops(c3["n"], c3["p"], c3["m"], c3["test"], c3["steps"], c3["seeds"])}
+    impls = {"W1": ("theorysim", "torch", "jax"), "W2": ("theorysim", "torch", "jax"),
+             "W3": ("theorysim", "theorysim-direct", "torch", "jax")}
     info = machine()
     rows = []
     if args.from_log:
         rows = [json.loads(line) for line in Path(args.from_log).read_text().splitlines() if line.startswith("{")]
     for workload in ([] if args.from_log else (["W1", "W2", "W3"] if args.only is None else [args.only])):
-        for impl in ("theorysim", "torch", "jax"):
+        for impl in impls[workload]:
             r = run_one(impl, workload, args.repeats)
             r.update(impl=impl, workload=workload)
             print(json.dumps(r), flush=True)
@@ -107,10 +114,13 @@ def main():
     lines = [f"# Benchmark results\n",
              f"Machine: {info.get('cpu')}, {info['cores']} cores, {info.get('simd')}, {info.get('mhz')} MHz; "
              f"{info['platform']}; Python {info['python']}. Date: {datetime.date.today().isoformat()}.",
-             f"float64 peak assumed: {info['peak_gflops']:.1f} GFLOP/s (cores x SIMD doubles x 2 FMA units x 2 x clock).\n"
+             f"float64 peak assumed: {info['peak_gflops']:.1f} GFLOP/s (cores x SIMD doubles x 2 FMA units x 2 x clock; "
+             f"4 doubles on AMD, whose 512-bit FMAs are double-pumped).\n"
              if info.get("peak_gflops") else "",
              "Median of 3 runs after one warm-up run (the warm-up includes compilation); every implementation in its own "
-             "process, one at a time.\n",
+             "process, one at a time. W3 `theorysim` is the span form the xu2023 claims run (GD in the span of the "
+             "training points through Gram matrices: the same iterates, 2 n^2 m instead of 4 n p m flops per step, its "
+             "GFLOP/s counted on its own flops); `theorysim-direct` runs the same algorithm as JAX and PyTorch.\n",
              "| workload | implementation | seconds | first run (compile incl.) | GFLOP/s | % of peak | vs theorysim | result |",
              "|---|---|---|---|---|---|---|---|"]
     base = {r["workload"]: r.get("seconds") for r in rows if r["impl"] == "theorysim"}
@@ -118,7 +128,7 @@ def main():
         if "error" in r:
             lines.append(f"| {r['workload']} | {r['impl']} | error: {r['error']} | | | | | |")
             continue
-        gf = flops[r["workload"]] / r["seconds"] / 1e9
+        gf = own_flops.get((r["workload"], r["impl"]), flops[r["workload"]]) / r["seconds"] / 1e9
         peak = f"{100 * gf / info['peak_gflops']:.1f}%" if info.get("peak_gflops") else "?"
         ratio = r["seconds"] / base[r["workload"]] if base.get(r["workload"]) else float("nan")
         res = r["result"]

@@ -93,3 +93,32 @@ def test_bad_input_names_the_field():
         problem.symmetric_truth(N, 7, 0)
     with pytest.raises(ValueError, match="alpha"):
         ts.Experiment(FactorizedSensing(M, 2), "sgd", lr=0.1, steps=5, alpha=-1.0)
+
+
+@pytest.mark.parametrize("n,r,k", [(6, 2, 3), (30, 3, 10), (8, 0, 2)])
+def test_low_rank_path_matches_the_dense_residual(n, r, k):
+    """X S - V diag(w) V^T X (never forming X X^T - M*) against the dense residual kernel."""
+    from theorysim.models.factorized import factorized_loss_grad
+
+    M = problem.symmetric_truth(n, r, 4) if r else np.zeros((n, n))
+    low, dense = FactorizedSensing(M, k, low_rank=True), FactorizedSensing(M, k, low_rank=False)
+    assert low.low_rank and not dense.low_rank
+    theta = np.random.default_rng(n).normal(size=n * k)
+    out = []
+    for model in (low, dense):
+        grad, work = np.empty(n * k), np.empty(model.work_size)
+        fd, idata = model.data()
+        loss = factorized_loss_grad(theta, fd, idata, np.zeros(1), 0, 0, 1, grad, work)
+        out.append((loss, grad))
+    assert out[0][0] == pytest.approx(out[1][0], rel=1e-12)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-11, atol=1e-13 * np.abs(out[1][1]).max())
+    loss_ref, grad_ref = dense.loss_grad_numpy(theta, None, None, 1)
+    np.testing.assert_allclose(out[0][1], grad_ref, rtol=1e-11, atol=1e-13 * np.abs(grad_ref).max())
+
+
+def test_low_rank_is_chosen_only_when_cheaper():
+    assert FactorizedSensing(problem.symmetric_truth(20, 2, 0), 4).low_rank
+    assert not FactorizedSensing(problem.symmetric_truth(6, 6, 0), 6).low_rank  # full rank: dense is cheaper
+    assert not FactorizedSensing(problem.asymmetric_truth(6, 6, 2, 0), 3, symmetric=False).low_rank
+    with pytest.raises(ValueError, match="low_rank='yes'"):
+        FactorizedSensing(problem.symmetric_truth(6, 2, 0), 3, low_rank="yes")

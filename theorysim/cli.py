@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--parquet", metavar="FILE")
 
     bn = sub.add_parser("bench", help="time a performance workload (one warm-up, then the median of 3 runs)")
-    bn.add_argument("workload", help="W1 (matrix sensing), W2 (in-context LSA) or W3 (XOR two-layer ReLU)")
+    bn.add_argument("workload", help="W1 (matrix sensing), W2 (in-context LSA), W3 (XOR two-layer ReLU, span form) or "
+                                      "W3-direct (W3 with the direct kernel, the JAX/PyTorch algorithm)")
     bn.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
     bn.add_argument("--repeats", type=int, default=3, metavar="N")
     bn.add_argument("--json", action="store_true", help="print the JSON record only")

@@ -26,7 +26,8 @@ from theorysim.core.layout import Layout
 from theorysim.models.base import Model
 from theorysim.optim.registry import NONNEG
 
-# idata entry 0: (symmetric, population, n1, n2, k, m); fdata: M*[n1, n2], A[m, n1 n2], y[m], (c,)
+# fdata: M*[n1, n2], A[m, n1 n2], y[m], (c,), meta (int: symmetric, population, n1, n2, k, m, r_low),
+# V^T[r_low, n], w[r_low], (||M*||_F^2,): M* = V diag(w) V^T for the low-rank path (r_low > 0)
 
 
 @jit
@@ -119,10 +120,73 @@ def _symmetric_population(theta, fdata, idata, grad, work, n, k):
 
 
 @jit
+def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r):
+    """Fast path for X X^T, population loss and M* = V diag(w) V^T of rank r (eigenvectors V):
+    grad = 4c (X X^T - M*) X = 4c (X S - V diag(w) P) with S = X^T X (k x k) and P = V^T X (r x k),
+    and loss = c (||S||_F^2 - 2 sum_q w_q ||P_q||^2 + ||M*||_F^2). n (1.5 k^2 + 2 r k) multiply-adds
+    instead of 2 n^2 k; the n x n residual is never formed. The loss is a difference of O(||M*||^2)
+    terms (absolute error ~ 1e-16 ||M*||^2: the divergence test only reads it; the ``loss`` and
+    ``error`` metrics are computed from the residual)."""
+    Vt = farray2(fdata, idata, 5)
+    w = farray1(fdata, idata, 6)
+    msq = farray1(fdata, idata, 7)[0]
+    c = farray1(fdata, idata, 3)[0]
+    Xt = work[: k * n].reshape((k, n))
+    Gt = work[k * n : 2 * k * n].reshape((k, n))
+    S = work[2 * k * n : 2 * k * n + k * k].reshape((k, k))
+    P = work[2 * k * n + k * k : 2 * k * n + k * k + r * k].reshape((r, k))
+    for i in range(n):
+        for a in range(k):
+            Xt[a, i] = theta[i * k + a]
+    ss = 0.0
+    for a in range(k):
+        xa = Xt[a]
+        for b in range(a, k):
+            xb = Xt[b]
+            acc = 0.0
+            for i in range(n):
+                acc += xa[i] * xb[i]
+            S[a, b] = acc
+            S[b, a] = acc
+            ss += acc * acc if a == b else 2.0 * acc * acc
+    pw = 0.0
+    for q in range(r):
+        vq = Vt[q]
+        for a in range(k):
+            xa = Xt[a]
+            acc = 0.0
+            for i in range(n):
+                acc += vq[i] * xa[i]
+            P[q, a] = acc
+            pw += w[q] * acc * acc
+    for a in range(k):
+        g = Gt[a]
+        for i in range(n):
+            g[i] = 0.0
+        for b in range(k):
+            s = S[b, a]
+            xb = Xt[b]
+            for i in range(n):
+                g[i] += s * xb[i]
+        for q in range(r):
+            s = -w[q] * P[q, a]
+            vq = Vt[q]
+            for i in range(n):
+                g[i] += s * vq[i]
+    scale = 4.0 * c
+    for i in range(n):
+        for a in range(k):
+            grad[i * k + a] = scale * Gt[a, i]
+    return c * (ss - 2.0 * pw + msq)
+
+
+@jit
 def factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     meta = iarray1(idata, 4)
     sym, n1, n2, k = meta[0], meta[2], meta[3], meta[4]
     if sym == 1 and meta[1] == 1:
+        if meta[6] > 0:
+            return _symmetric_population_low_rank(theta, fdata, idata, grad, work, n1, k, meta[6])
         return _symmetric_population(theta, fdata, idata, grad, work, n1, k)
     nn = n1 * n2
     Mflat = work[:nn]
@@ -214,7 +278,7 @@ class FactorizedSensing(Model):
     kernels = (factorized_loss_grad, factorized_metrics)
 
     def __init__(self, M_star, k: int, A=None, symmetric: bool = True, loss_scale: float = 0.5,
-                 rank_tol: float = 1e-9):
+                 rank_tol: float = 1e-9, low_rank: bool | None = None):
         M = np.asarray(M_star, dtype=np.float64)
         if M.ndim != 2 or min(M.shape) < 1 or not np.all(np.isfinite(M)):
             raise ValueError(f"M_star: expected a finite 2-d matrix, got shape {M.shape}")
@@ -242,10 +306,21 @@ class FactorizedSensing(Model):
         self.M_star, self.k, self.symmetric, self.rank = M, k, bool(symmetric), r
         self.A, self.loss_scale = A, float(loss_scale)
         self.n1, self.n2, self.m = n1, n2, (0 if A is None else A.shape[0])
-        meta = np.array([int(symmetric), population, n1, n2, k, max(self.m, 1)], dtype=np.int64)
-        self._data = pack(M, Aflat, y, np.array([self.loss_scale]), meta)
+        if low_rank not in (None, True, False):
+            raise ValueError(f"low_rank={low_rank!r}: expected None (automatic), True or False")
+        Vt, w, r_low = np.zeros((1, 1)), np.zeros(1), 0
+        if symmetric and population and low_rank is not False:
+            evals, evecs = np.linalg.eigh(M)
+            keep = np.abs(evals) > n1 * np.finfo(float).eps * max(np.abs(evals).max(), 1e-300)
+            if low_rank or 1.5 * k + 2 * keep.sum() < 2 * n1:
+                Vt, w, r_low = np.ascontiguousarray(evecs[:, keep].T), evals[keep], int(keep.sum())
+                if r_low == 0:  # M* = 0: one zero direction keeps the kernel's shapes non-empty
+                    Vt, w, r_low = np.zeros((1, n1)), np.zeros(1), 1
+        self.low_rank = r_low > 0
+        meta = np.array([int(symmetric), population, n1, n2, k, max(self.m, 1), r_low], dtype=np.int64)
+        self._data = pack(M, Aflat, y, np.array([self.loss_scale]), meta, Vt, w, np.array([float(np.sum(M * M))]))
         self.layout = Layout.of({"X": (n1, k)} if symmetric else {"F": (n1, k), "G": (n2, k)})
-        self.work_size = 2 * n1 * n2 + 2 * k * max(n1, n2)
+        self.work_size = 2 * n1 * n2 + 2 * k * max(n1, n2) + k * k + r_low * k
 
     def data(self):
         return self._data
@@ -266,7 +341,7 @@ class FactorizedSensing(Model):
 
     def config(self):
         return {**super().config(), "symmetric": self.symmetric, "rank": self.rank, "k": self.k,
-                "measurements": self.m or "population", "loss_scale": self.loss_scale}
+                "measurements": self.m or "population", "loss_scale": self.loss_scale, "low_rank": self.low_rank}
 
     # ---- numpy oracle -------------------------------------------------------------------------
     def factors(self, theta):
