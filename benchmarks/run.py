@@ -27,7 +27,8 @@ import numpy as np
 from theorysim.bench import workloads as W
 if impl.startswith("theorysim"):
     from theorysim.bench import run_workload
-    rec = run_workload(workload + ("-direct" if impl == "theorysim-direct" else ""), "cpu", repeats)
+    suffix = {{"theorysim-direct": "-direct", "theorysim-dense": "-dense"}}.get(impl, "")
+    rec = run_workload(workload + suffix, "cpu", repeats)
     print(json.dumps({{"seconds": rec["seconds"], "first": rec["seconds"] + rec["compile_seconds"],
                       "result": rec["result"], "runs": rec["runs"]}}))
     raise SystemExit
@@ -98,8 +99,10 @@ def main():
              "W2": W.lsa_step_flops(W.W2["d"], W.W2["n_context"]) * W.W2["batch"] * W.W2["steps"] * W.W2["seeds"],
              "W3": W.w3_step_flops(c3["n"], c3["p"], c3["m"]) * c3["steps"] * c3["seeds"]}
     # theorysim's W3 runs the span form (exact for GD, p / n x fewer flops): its own count
-    own_flops = {("W3", "theorysim"): W.w3_span_flops(c3["n"], c3["p"], c3["m"], c3["test"], c3["steps"], c3["seeds"])}
-    impls = {"W1": ("theorysim", "torch", "jax"), "W2": ("theorysim", "torch", "jax"),
+    own_flops = {("W3", "theorysim"): W.w3_span_flops(c3["n"], c3["p"], c3["m"], c3["test"], c3["steps"], c3["seeds"]),
+                 ("W1", "theorysim"): W.w1_low_rank_step_flops(W.W1["n"], W.W1["k"], W.W1["r"]) * W.W1["steps"]
+                 * W.W1["seeds"]}
+    impls = {"W1": ("theorysim", "theorysim-dense", "torch", "jax"), "W2": ("theorysim", "torch", "jax"),
              "W3": ("theorysim", "theorysim-direct", "torch", "jax")}
     info = machine()
     rows = []
@@ -118,7 +121,8 @@ def main():
              f"4 doubles on AMD, whose 512-bit FMAs are double-pumped).\n"
              if info.get("peak_gflops") else "",
              "Median of 3 runs after one warm-up run (the warm-up includes compilation); every implementation in its own "
-             "process, one at a time. W3 `theorysim` is the span form the xu2023 claims run (GD in the span of the "
+             "process, one at a time. W1 `theorysim` trains through M* = V diag(w) V^T (rank 3; never forms the n x n "
+             "residual), `theorysim-dense` through the residual as JAX and PyTorch do. W3 `theorysim` is the span form the xu2023 claims run (GD in the span of the "
              "training points through Gram matrices: the same iterates, 2 n^2 m instead of 4 n p m flops per step, its "
              "GFLOP/s counted on its own flops); `theorysim-direct` runs the same algorithm as JAX and PyTorch.\n",
              "| workload | implementation | seconds | first run (compile incl.) | GFLOP/s | % of peak | vs theorysim | result |",

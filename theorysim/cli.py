@@ -45,8 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--parquet", metavar="FILE")
 
     bn = sub.add_parser("bench", help="time a performance workload (one warm-up, then the median of 3 runs)")
-    bn.add_argument("workload", help="W1 (matrix sensing), W2 (in-context LSA), W3 (XOR two-layer ReLU, span form) or "
-                                      "W3-direct (W3 with the direct kernel, the JAX/PyTorch algorithm)")
+    bn.add_argument("workload", help="W1 (matrix sensing, low-rank form), W1-dense, W2 (in-context LSA), W3 (XOR "
+                                      "two-layer ReLU, span form) or W3-direct; -dense/-direct run the "
+                                      "JAX/PyTorch algorithm")
     bn.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
     bn.add_argument("--repeats", type=int, default=3, metavar="N")
     bn.add_argument("--json", action="store_true", help="print the JSON record only")

@@ -13,8 +13,8 @@ import time
 
 from theorysim.bench import workloads
 
-WORKLOADS = {"W1": workloads.w1_matrix_sensing, "W2": workloads.w2_icl_lsa, "W3": workloads.w3_xor_relu,
-             "W3-direct": workloads.w3_direct}
+WORKLOADS = {"W1": workloads.w1_matrix_sensing, "W1-dense": workloads.w1_dense, "W2": workloads.w2_icl_lsa,
+             "W3": workloads.w3_xor_relu, "W3-direct": workloads.w3_direct}
 
 
 def _peak_rss_mb() -> float:
@@ -23,7 +23,7 @@ def _peak_rss_mb() -> float:
 
 
 def run_workload(name: str, backend: str = "cpu", repeats: int = 3) -> dict:
-    """Time workload ``name`` (W1, W2, W3, W3-direct) and return the bench JSON record."""
+    """Time workload ``name`` (W1, W1-dense, W2, W3, W3-direct) and return the bench JSON record."""
     if name not in WORKLOADS:
         raise ValueError(f"workload={name!r}: expected one of {sorted(WORKLOADS)}")
     if backend not in ("cpu", "cuda"):

@@ -166,7 +166,8 @@ class Experiment:
         self.state_rows = max(s.state_rows for s in specs)
         _, lrows, lcols = model.layout.arrays()
         P = model.layout.size
-        self.rule_work_size = rules.work_size(P, lrows, lcols)
+        clipping = any(r.get("clip_fraction", 0.0) > 0 or r.get("clip_value", 0.0) > 0 for r in self.resolved)
+        self.rule_work_size = rules.work_size(P, lrows, lcols, [s.name for s in specs], clipping)
         newton = [s.name for s in specs if s.needs_hessian]
         if newton and not model.has_hessian:
             raise ValueError(f"optimizer={newton[0]!r} needs the model's Hessian; model {model.name!r} has no hessian kernel")
@@ -228,18 +229,9 @@ class Experiment:
 
             bar = tqdm(total=T, desc=model.name, unit="step", leave=False, disable=not show)
         t0 = time.perf_counter()
-        for c in range(n_chunks):
-            kernel(
-                loss_grad, metrics, hessian,
-                theta, state, self.rule_id, self.hyper, self.sched_index, self.schedule, self.model_hyper,
-                keys, fdata, idata, offsets, rows, cols, int(bounds[c]), int(bounds[c + 1]), T, k,
-                self.divergence_factor, loss0, status, diverged_step, records, param_records, model.work_size,
-                self.rule_work_size, self.hess_size,
-            )
-            if bar is not None:
-                bar.update(int(bounds[c + 1] - bounds[c]))
-            if np.all(status != engine.RUNNING):
-                break
+        with _blas_limit(model, E):
+            self._run_chunks(kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, offsets, rows,
+                             cols, bounds, loss0, status, diverged_step, records, param_records, bar)
         if bar is not None:
             bar.close()
         seconds = time.perf_counter() - t0
@@ -257,6 +249,36 @@ class Experiment:
             seconds=seconds,
             compile_seconds=compile_seconds,
         )
+
+    def _run_chunks(self, kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, offsets, rows, cols,
+                    bounds, loss0, status, diverged_step, records, param_records, bar):
+        model, T, k = self.model, self.steps, self.record_every
+        n_chunks = len(bounds) - 1
+        for c in range(n_chunks):
+            kernel(
+                loss_grad, metrics, hessian,
+                theta, state, self.rule_id, self.hyper, self.sched_index, self.schedule, self.model_hyper,
+                keys, fdata, idata, offsets, rows, cols, int(bounds[c]), int(bounds[c + 1]), T, k,
+                self.divergence_factor, loss0, status, diverged_step, records, param_records, model.work_size,
+                self.rule_work_size, self.hess_size,
+            )
+            if bar is not None:
+                bar.update(int(bounds[c + 1] - bounds[c]))
+            if np.all(status != engine.RUNNING):
+                break
+
+
+def _blas_limit(model, members: int):
+    """BLAS single-threaded while the engine's threads run several BLAS-calling members at once."""
+    import contextlib
+
+    import numba
+
+    if model.uses_blas and min(members, numba.get_num_threads()) > 1:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(1, user_api="blas")
+    return contextlib.nullcontext()
 
 
 def _is_schedule_sequence(schedule, steps: int) -> bool:

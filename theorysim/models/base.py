@@ -51,6 +51,9 @@ class Model:
     #: (loss_grad, metrics, hessian or None): Numba functions with the engine's signatures
     kernels: tuple
     work_size: int = 1
+    #: the kernels call BLAS (np.dot): the engine then runs BLAS single-threaded while its own
+    #: threads train several members at once (nested thread pools oversubscribe the cores)
+    uses_blas: bool = False
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """``(fdata, idata)`` from :func:`theorysim.core.data.pack`."""

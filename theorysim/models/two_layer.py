@@ -179,6 +179,7 @@ class TwoLayerReLU(Model):
                     "aligned_mu1")
     hyper_spec = {"omega_init": (1e-15, NONNEG)}
     kernels = (two_layer_loss_grad, two_layer_metrics)
+    uses_blas = True
 
     def __init__(self, X, y, a, X_test, y_test, mu1, mu2, flipped=None):
         X = np.ascontiguousarray(X, dtype=np.float64)
@@ -338,6 +339,7 @@ class TwoLayerReLUSpan(Model):
     metric_names = TwoLayerReLU.metric_names
     hyper_spec = TwoLayerReLU.hyper_spec
     kernels = (span_loss_grad, span_metrics)
+    uses_blas = True
 
     def __init__(self, X, y, a, X_test, y_test, mu1, mu2, flipped=None):
         net = TwoLayerReLU(X, y, a, X_test, y_test, mu1, mu2, flipped)  # validates

@@ -37,8 +37,16 @@ STREAM_OPTIM = 5
 NS_A, NS_B, NS_C = 3.4445, -4.7750, 2.0315  # Keller Jordan's quintic Newton-Schulz coefficients
 
 
-def work_size(P: int, layout_rows, layout_cols) -> int:
-    """Scratch floats a member needs: 3P (projections, clipping) + the largest Muon block."""
+#: the rules that use the scratch buffer (everything else updates in place)
+USES_SCRATCH = frozenset({"adamp", "sgdp", "lars", "lamb", "muon", "newton"})
+
+
+def work_size(P: int, layout_rows, layout_cols, rules=None, clipping: bool = True) -> int:
+    """Scratch floats a member needs: 3P (projections, clipping) + the largest Muon block; with
+    ``rules`` (the names in use) and ``clipping`` (whether any member clips its update) given,
+    only what those need (1 when no rule uses scratch: the engine allocates it per chunk)."""
+    if rules is not None and not clipping and not (set(rules) & USES_SCRATCH):
+        return 1
     muon = 0
     for r, c in zip(layout_rows, layout_cols):
         if c > 0:
