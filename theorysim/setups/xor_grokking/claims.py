@@ -228,7 +228,8 @@ def _plot_alignment(cfg, out, verdict):
     a1.axvline(np.sqrt(cfg["n"]), color="k", ls=":", lw=1, label="t = sqrt(n)")
     finish(fig, a1, xlabel="t", ylabel="mean |<w_j, mu_1>|, aligned a_j > 0", title="Lemma 4.7: linear growth")
     a2.semilogy(t, np.nanmean(out["metrics"]["alignment_ratio"][0], axis=0), "o-", ms=3)
-    return finish(fig, a2, xlabel="t", ylabel="mean|<w,mu_1>| / mean|<w,mu_2>|", title="alignment ratio, a_j > 0")
+    return finish(fig, a2, legend=False, xlabel="t", ylabel="mean|<w,mu_1>| / mean|<w,mu_2>|",
+                  title="alignment ratio, a_j > 0")
 
 
 register(Claim(
