@@ -102,3 +102,18 @@ def test_span_form_refuses_nonlinear_rules():
         builders.validate({"setup": "xor_grokking", "steps": 3, "form": "span", "optimizer": "lion"})
     with pytest.raises(ValueError, match="experiment.form='gram'"):
         builders.validate({"setup": "xor_grokking", "steps": 3, "form": "gram"})
+
+
+@pytest.mark.parametrize("span", [False, True])
+def test_members_trained_together_equal_members_alone(span):
+    """The engine runs BLAS single-threaded while it trains members in parallel (and BLAS
+    multi-threaded for a lone member): the numbers must not depend on it."""
+    model = data.build({**SMALL, "p": 300, "m": 64, "n": 40}, 8)
+    model = model.span_form() if span else model
+    kw = dict(steps=12, record_every=3, divergence_factor=0)
+    together = ts.Experiment(model, "sgd", seeds=[0, 1, 2], lr=[0.05, 0.1, 0.2], omega_init=[0.1, 0.01, 0.1],
+                             **kw).run()
+    for e, (lr, om) in enumerate(zip([0.05, 0.1, 0.2], [0.1, 0.01, 0.1])):
+        alone = ts.Experiment(model, "sgd", seeds=[e], lr=lr, omega_init=om, **kw).run()
+        np.testing.assert_array_equal(alone.records[0], together.records[e])
+        np.testing.assert_array_equal(alone.theta[0], together.theta[e])
