@@ -88,6 +88,9 @@ def test_span_form_is_the_direct_network(hyper):
     for e, (seed, omega) in enumerate(zip([0, 1], [0.1, 0.01])):
         W = span_model.weights(span.theta[e], seed, omega)
         np.testing.assert_allclose(W.ravel(), direct.theta[e], rtol=1e-9, atol=1e-12)
+        d1, d2 = span_model.projections(span.theta[e])
+        np.testing.assert_allclose(d1, W @ net.mu1, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(d2, W @ net.mu2, rtol=1e-9, atol=1e-12)
 
 
 def test_span_form_refuses_nonlinear_rules():

@@ -384,6 +384,11 @@ class TwoLayerReLUSpan(Model):
         C = theta[: self.n * self.m].reshape(self.n, self.m)
         return theta[-1] * initial_weights(seed, omega_init, self.m, self.p) + C.T @ self.net.X
 
+    def projections(self, theta) -> tuple[np.ndarray, np.ndarray]:
+        """(<w_j, mu_1>, <w_j, mu_2>) for every neuron j of one member, without forming W."""
+        C, _, _, P = self._blocks(np.asarray(theta))
+        return P[0] + C.T @ self.X_mu1, P[1] + C.T @ self.X_mu2
+
     def config(self):
         return {**self.net.config(), "name": self.name, "form": "span",
                 "layout": {b.name: list(b.shape) for b in self.layout.blocks}}
