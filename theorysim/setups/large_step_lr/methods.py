@@ -102,7 +102,8 @@ def margin_and_radius(A, y) -> tuple[float, float]:
     res = optimize.minimize(dual, np.full(len(Z), 1e-3), jac=True, method="L-BFGS-B",
                             bounds=[(0, None)] * len(Z), options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 20000})
     theta = Z.T @ res.x
-    mu = float(np.min(Z @ theta) / np.linalg.norm(theta))
+    norm = np.linalg.norm(theta)
+    mu = float(np.min(Z @ theta) / norm) if norm > 0 else 0.0  # theta = 0: no separating direction
     if not mu > 0:
         raise ValueError("A, y: the data are not linearly separable through the origin (margin <= 0)")
     return mu, float(np.max(np.linalg.norm(A, axis=1)))
