@@ -287,7 +287,11 @@ class FactorizedSensing(Model):
     ``M_star``: the ground truth (n x n PSD for X X^T; n1 x n2 otherwise); ``k``: the factor
     width (k >= rank(M*) is required: below it M* cannot be reached); ``A``: the sensing
     matrices ``[m, n1, n2]`` (measurements y_i = <A_i, M*>), or ``None`` for the population
-    loss; ``loss_scale`` c in f = (c/m) sum r_i^2 (default 1/2).
+    loss; ``loss_scale`` c in f = (c/m) sum r_i^2 (default 1/2). ``low_rank`` (X X^T with the
+    population loss only): train through M* = V diag(w) V^T, its eigenvectors of nonzero
+    eigenvalue (numerical rank: |w| > n eps max|w|, as ``numpy.linalg.matrix_rank`` counts), so
+    the n x n residual is never formed; ``None`` (default) when that is cheaper (1.5 k + 2 r <
+    2 n), ``False`` always the dense residual. Both give the same iterates up to rounding.
     """
 
     name = "factorized_sensing"
