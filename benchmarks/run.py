@@ -24,7 +24,7 @@ import json, statistics, sys, time
 sys.path.insert(0, {here!r})
 impl, workload, repeats = {impl!r}, {workload!r}, {repeats}
 import numpy as np
-from theorysim.bench import workloads as W
+from benchmark_workloads import W
 if impl.startswith("theorysim"):
     from theorysim.bench import run_workload
     suffix = {{"theorysim-direct": "-direct", "theorysim-dense": "-dense"}}.get(impl, "")
@@ -92,7 +92,7 @@ def main():
     ap.add_argument("--from-log", metavar="FILE", help="rebuild the table from the JSON lines a previous run printed")
     args = ap.parse_args()
     sys.path.insert(0, str(HERE.parent))
-    from theorysim.bench import workloads as W
+    from benchmark_workloads import W
 
     c3 = W.W3
     flops = {"W1": W.w1_step_flops(W.W1["n"], W.W1["k"]) * W.W1["steps"] * W.W1["seeds"],

@@ -9,15 +9,15 @@ import numpy as np
 
 from _common import save
 from theorysim.plotting import pyplot
-from theorysim.setups.icl import claims
+from theorysim.setups.icl import simulation
 
 
 def main(steps: int) -> None:
-    cfg = {**claims.TRAIN_QUICK, "kappa": 10.0, "steps": steps, "seeds": 1}
-    out = claims._sim_trained(cfg)
+    cfg = {**simulation.TRAIN_QUICK, "kappa": 10.0, "steps": steps, "seeds": 1}
+    out = simulation.sim_trained(cfg)
     Ps, Qs = out["model"].weights(out["result"].theta[0])
-    learned = claims.effective_preconditioner(Ps[0], Qs[0])
-    target = claims._optimal_target(cfg)
+    learned = simulation.effective_preconditioner(Ps[0], Qs[0])
+    target = simulation.optimal_target(cfg)
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
     vmax = np.abs(target).max()

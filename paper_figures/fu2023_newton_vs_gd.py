@@ -10,7 +10,7 @@ import numpy as np
 from _common import save
 from theorysim.plotting import pyplot
 from theorysim.setups.icl import algorithms as alg
-from theorysim.setups.icl.claims import _ill_conditioned_prompts
+from theorysim.setups.icl.simulation import ill_conditioned_prompts as _ill_conditioned_prompts
 
 
 def main(prompts: int) -> None:

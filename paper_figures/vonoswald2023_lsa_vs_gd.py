@@ -9,7 +9,7 @@ import numpy as np
 
 import theorysim as ts
 from _common import save
-from theorysim.models import lsa
+from theorysim.setups.icl import model as lsa
 from theorysim.plotting import pyplot
 from theorysim.setups.icl import algorithms as alg
 from theorysim.setups.icl import task, theory

@@ -10,7 +10,7 @@ from collections import defaultdict
 import numpy as np
 
 from _common import save
-from theorysim.models.two_layer import TwoLayerReLU
+from theorysim.setups.xor_grokking.model import TwoLayerReLU
 from theorysim.plotting import pyplot
 from theorysim.sweep.store import Store, unpack_arrays
 

@@ -7,7 +7,8 @@ import jsonschema
 import numpy as np
 import pytest
 
-from theorysim.claims import Claim, Measurement, Paper, all_claims, papers, select, tol
+from theorysim.claims import Claim, Measurement, Paper, tol
+from theorysim.claims.registry import all_claims, papers, select
 from theorysim.claims.report import table, write_report
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "theorysim" / "claims" / "verdict.schema.json").read_text())

@@ -40,7 +40,8 @@ def test_check_one_claim_writes_json_and_report(tmp_path, capsys):
 def toy_registry(monkeypatch):
     claims = {c.id: c for c in (toy_claim(1.0, short="ok"), toy_claim(2.0, short="bad"),
                                 toy_claim(2.0, short="known", expect="fail", note="evidence"))}
-    monkeypatch.setattr(registry, "_CLAIMS", {**registry._CLAIMS, **claims})
+    registry.all_claims()  # load the real ones first
+    monkeypatch.setattr(registry, "REGISTERED", {**registry.REGISTERED, **claims})
     return claims
 
 
@@ -58,7 +59,8 @@ def test_exit_0_when_only_expected_failures(toy_registry):
 def test_a_crashing_claim_is_an_error_not_a_crash(monkeypatch, capsys):
     bad = toy_claim(1.0, short="boom")
     object.__setattr__(bad, "simulate", lambda cfg: 1 / 0)
-    monkeypatch.setattr(registry, "_CLAIMS", {**registry._CLAIMS, bad.id: bad})
+    registry.all_claims()
+    monkeypatch.setattr(registry, "REGISTERED", {**registry.REGISTERED, bad.id: bad})
     assert cli.main(["check", "--claim", "toy/boom"]) == 1
     assert "ZeroDivisionError" in capsys.readouterr().out
 

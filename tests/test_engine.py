@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import theorysim as ts
-from theorysim.core import engine, naive
+from theorysim.engine import loop as engine, naive
 
 
 def _compare(res, ref, rtol):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theorysim.models import lsa
+from theorysim.setups.icl import model as lsa
 from theorysim.setups.icl import algorithms as alg
 from theorysim.setups.icl import task, theory
 

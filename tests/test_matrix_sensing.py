@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import theorysim as ts
-from theorysim.core import naive
-from theorysim.models.factorized import FactorizedSensing
+from theorysim.engine import naive
+from theorysim.setups.matrix_sensing.model import FactorizedSensing
 from theorysim.setups.matrix_sensing import problem
 
 N, R = 6, 2
@@ -98,7 +98,7 @@ def test_bad_input_names_the_field():
 @pytest.mark.parametrize("n,r,k", [(6, 2, 3), (30, 3, 10), (8, 0, 2)])
 def test_low_rank_path_matches_the_dense_residual(n, r, k):
     """X S - V diag(w) V^T X (never forming X X^T - M*) against the dense residual kernel."""
-    from theorysim.models.factorized import factorized_loss_grad
+    from theorysim.setups.matrix_sensing.model import factorized_loss_grad
 
     M = problem.symmetric_truth(n, r, 4) if r else np.zeros((n, n))
     low, dense = FactorizedSensing(M, k, low_rank=True), FactorizedSensing(M, k, low_rank=False)

@@ -6,7 +6,7 @@ import pytest
 
 import theorysim as ts
 from theorysim import optim
-from theorysim.core import naive
+from theorysim.engine import naive
 from theorysim.optim import quantize, reference, schedules
 from tests.helpers import random_spd_problem
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import theorysim as ts
-from theorysim.core import naive
-from theorysim.models.two_layer import TwoLayerReLU
+from theorysim.engine import naive
+from theorysim.setups.xor_grokking.model import TwoLayerReLU
 from theorysim.setups.xor_grokking import data
 
 SMALL = {"n": 12, "p": 30, "m": 8, "eta": 0.2, "mu_scale": 2.5, "test": 40}

@@ -8,10 +8,10 @@ seeds and hyperparameters at once; each paper's predictions are checked as claim
     >>> model = ts.models.Quadratic(np.diag([1.0, 10.0]))
     >>> result = ts.Experiment(model, "sgd", lr=[0.05, 0.1], steps=100, seeds=0).run()
 """
-from theorysim import config
-from theorysim.core.experiment import Experiment, grid
+from theorysim.core import config
+from theorysim.engine.experiment import Experiment, grid
 from theorysim.core.layout import Layout
-from theorysim.core.result import Result
+from theorysim.engine.result import Result
 from theorysim import fit, models, optim, sweep
 
 __version__ = "0.1.0"

@@ -45,16 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--parquet", metavar="FILE")
 
     bn = sub.add_parser("bench", help="time a performance workload (one warm-up, then the median of 3 runs)")
-    bn.add_argument("workload", help="W1 (matrix sensing, low-rank form), W1-dense, W2 (in-context LSA), W3 (XOR "
-                                      "two-layer ReLU, span form) or W3-direct; -dense/-direct run the "
-                                      "JAX/PyTorch algorithm")
+    bn.add_argument("workload", help="a workload a setup declares (`theorysim list --workloads`): W1 (matrix "
+                                      "sensing), W2 (in-context LSA), W3 (XOR two-layer ReLU); -dense/-direct "
+                                      "run the JAX/PyTorch algorithm")
     bn.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
     bn.add_argument("--repeats", type=int, default=3, metavar="N")
     bn.add_argument("--json", action="store_true", help="print the JSON record only")
 
-    ls = sub.add_parser("list", help="list papers, claims, optimizers or setups")
+    ls = sub.add_parser("list", help="list papers, claims, optimizers, sweep setups or bench workloads")
     what = ls.add_mutually_exclusive_group()
-    for name in ("papers", "claims", "optimizers", "setups"):
+    for name in ("papers", "claims", "optimizers", "setups", "workloads"):
         what.add_argument(f"--{name}", dest="what", action="store_const", const=name)
     ls.set_defaults(what="claims")
     return p
@@ -92,14 +92,22 @@ def _cmd_list(args) -> int:
         for name, spec in sorted(optim.specs().items()):
             defaults = ", ".join(f"{k}={v}" for k, v in spec.defaults.items())
             print(f"{name:14s} {defaults}\n{'':14s} reference: {spec.reference}")
+    elif args.what == "setups":  # exactly the values a sweep spec's `setup` accepts
+        from theorysim.sweep import builders
+
+        for name, decl in builders.describe():
+            keys = ", ".join(f"{k}={v!r}" for k, v in decl.keys.items())
+            print(f"{name:16s} {decl.doc}\n{'':16s} keys: {keys}; model hyperparameters: {', '.join(decl.hyper_names)}")
     else:
-        for name in registry.setups():
-            print(name)
+        from theorysim.bench import workloads
+
+        for name, w in sorted(workloads().items()):
+            print(f"{name:10s} {w.doc}")
     return EXIT_OK
 
 
 def _cmd_check(args) -> int:
-    from theorysim import config
+    from theorysim.core import config
     from theorysim.claims import registry
     from theorysim.claims.claim import Verdict
     from theorysim.claims.report import table, write_report

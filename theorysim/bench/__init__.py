@@ -1,5 +1,5 @@
-"""``theorysim bench``: the performance workloads of the benchmark suite (W1-W3), run on the
+"""``theorysim bench``: the performance workloads the setups declare (W1-W3 today), run on the
 engine, with timings, the useful floating-point work and the peak memory."""
-from theorysim.bench.runner import WORKLOADS, run_workload
+from theorysim.bench.runner import run_workload, workloads
 
-__all__ = ["WORKLOADS", "run_workload"]
+__all__ = ["run_workload", "workloads"]

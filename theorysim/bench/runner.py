@@ -11,10 +11,12 @@ import statistics
 import sys
 import time
 
-from theorysim.bench import workloads
+from theorysim import setups
 
-WORKLOADS = {"W1": workloads.w1_matrix_sensing, "W1-dense": workloads.w1_dense, "W2": workloads.w2_icl_lsa,
-             "W3": workloads.w3_xor_relu, "W3-direct": workloads.w3_direct}
+
+def workloads() -> dict:
+    """Workload name -> declaration, from every setup (:func:`theorysim.setups.workloads`)."""
+    return setups.workloads()
 
 
 def _peak_rss_mb() -> float:
@@ -23,16 +25,17 @@ def _peak_rss_mb() -> float:
 
 
 def run_workload(name: str, backend: str = "cpu", repeats: int = 3) -> dict:
-    """Time workload ``name`` (W1, W1-dense, W2, W3, W3-direct) and return the bench JSON record."""
-    if name not in WORKLOADS:
-        raise ValueError(f"workload={name!r}: expected one of {sorted(WORKLOADS)}")
+    """Time workload ``name`` (``theorysim list --workloads``) and return the bench JSON record."""
+    known = workloads()
+    if name not in known:
+        raise ValueError(f"workload={name!r}: expected one of {', '.join(sorted(known))}")
     if backend not in ("cpu", "cuda"):
         raise ValueError(f"backend={backend!r}: expected 'cpu' or 'cuda'")
     if backend == "cuda":
         raise ValueError(f"backend='cuda': workload {name} has no CUDA implementation yet; use --backend cpu")
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats={repeats!r}: expected a positive integer")
-    fn = WORKLOADS[name]
+    fn = known[name].run
     t0 = time.perf_counter()
     fn(backend)
     first = time.perf_counter() - t0

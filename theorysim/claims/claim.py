@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from theorysim.claims.figure import save_figure
 from theorysim.claims.tolerance import Tolerance
 
 MODES = ("quick", "full")
@@ -191,10 +192,21 @@ class Claim:
         checks = self.evaluate(cfg, results)
         verdict = Verdict(self, mode, checks, time.perf_counter() - t0)
         if figure_dir is not None and self.plot is not None:
-            from theorysim.claims.report import save_figure
-
             verdict.figure = save_figure(self, cfg, results, verdict, figure_dir)
         return verdict
+
+
+#: every claim registered so far, by id (setups' claims modules register on import; the registry
+#: module imports them all)
+REGISTERED: dict[str, Claim] = {}
+
+
+def register(claim: Claim) -> Claim:
+    """Add a claim to :data:`REGISTERED` (its id must be new)."""
+    if claim.id in REGISTERED and REGISTERED[claim.id] is not claim:
+        raise ValueError(f"claim {claim.id!r} registered twice")
+    REGISTERED[claim.id] = claim
+    return claim
 
 
 def _jsonable(x):

@@ -1,44 +1,27 @@
-"""Every claim of every setup, found by importing ``theorysim.setups.<name>.claims``."""
+"""Every claim of every setup: the claims modules the setups hold (:func:`theorysim.setups.claim_modules`),
+imported once; each registers its claims (:func:`theorysim.claims.claim.register`)."""
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import pkgutil
 
-from theorysim.claims.claim import Claim, Paper
+from theorysim import setups
+from theorysim.claims.claim import REGISTERED, Claim, Paper
 
-_CLAIMS: dict[str, Claim] = {}
 _loaded = False
-
-
-def register(claim: Claim) -> Claim:
-    if claim.id in _CLAIMS and _CLAIMS[claim.id] is not claim:
-        raise ValueError(f"claim {claim.id!r} registered twice")
-    _CLAIMS[claim.id] = claim
-    return claim
-
-
-def setups() -> list[str]:
-    """Names of the setup packages under ``theorysim.setups``."""
-    import theorysim.setups as pkg
-
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.ispkg)
 
 
 def _load() -> None:
     global _loaded
     if _loaded:
         return
-    for name in setups():
-        module = f"theorysim.setups.{name}.claims"
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
+    for module in setups.claim_modules():
+        importlib.import_module(module)
     _loaded = True
 
 
 def all_claims() -> list[Claim]:
     _load()
-    return [_CLAIMS[k] for k in sorted(_CLAIMS)]
+    return [REGISTERED[k] for k in sorted(REGISTERED)]
 
 
 def papers() -> dict[str, Paper]:
@@ -48,9 +31,9 @@ def papers() -> dict[str, Paper]:
 
 def get_claim(claim_id: str) -> Claim:
     _load()
-    if claim_id not in _CLAIMS:
-        raise ValueError(f"claim {claim_id!r}: unknown; valid: {', '.join(sorted(_CLAIMS))}")
-    return _CLAIMS[claim_id]
+    if claim_id not in REGISTERED:
+        raise ValueError(f"claim {claim_id!r}: unknown; valid: {', '.join(sorted(REGISTERED))}")
+    return REGISTERED[claim_id]
 
 
 def select(paper: str | None = None, claim: str | None = None) -> list[Claim]:

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Sequence
 
-from theorysim.claims.claim import Check, Claim, Verdict
+from theorysim.claims.claim import Check, Verdict
 
 
 def fmt(x) -> str:
@@ -84,26 +84,6 @@ def summary_counts(verdicts: Sequence[Verdict]) -> dict[str, int]:
     for v in verdicts:
         counts[v.status] += 1
     return counts
-
-
-def figure_name(claim_id: str) -> str:
-    return claim_id.replace("/", "__") + ".png"
-
-
-def save_figure(claim: Claim, cfg, results, verdict: Verdict, directory) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    fig = claim.plot(cfg, results, verdict)
-    fig.suptitle(f"{claim.id}: {verdict.status}", fontsize=10, y=1.02)
-    path = directory / figure_name(claim.id)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path.name
 
 
 def _md_escape(s: str) -> str:

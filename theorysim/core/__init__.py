@@ -1,1 +1,3 @@
-"""The spine: parameter layout, counter-based RNG, the fused ensemble engine, experiments."""
+"""The floor every layer may use, importing nothing of theorysim above it: the compile policy
+(:mod:`config`), the counter RNG (:mod:`rng`), parameter :mod:`layout`, model :mod:`data` packing
+and hyperparameter :mod:`bounds`."""

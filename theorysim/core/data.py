@@ -7,12 +7,17 @@ into one int64 buffer whose header says where each entry lives::
     idata[1 + 5k : 6 + 5k] = (kind, offset, ndim, d0, d1)   kind 0: float64 in fdata, 1: int64 in idata
 
 Kernels get views back with :func:`farray1`, :func:`farray2`, :func:`iarray1` (no copies).
+
+Per-member data (a data set per ensemble member) is :func:`pack_members`: one packed row per
+member, all of the same layout (arrays of equal shapes: pad to the largest size and pass the used
+size as an integer entry), stacked into ``fdata[E, F]`` and ``idata[E, I]``; the engine hands member
+m its row, so kernels are written once for both cases.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from theorysim.config import CACHE, jit
+from theorysim.core.config import CACHE, jit
 
 
 def pack(*arrays) -> tuple[np.ndarray, np.ndarray]:
@@ -38,6 +43,21 @@ def pack(*arrays) -> tuple[np.ndarray, np.ndarray]:
     fdata = np.concatenate(floats) if floats else np.zeros(1)
     idata = np.concatenate([header] + ints)
     return np.ascontiguousarray(fdata), np.ascontiguousarray(idata)
+
+
+def pack_members(members) -> tuple[np.ndarray, np.ndarray]:
+    """``(fdata[E, F], idata[E, I])``: row m packs ``members[m]`` (a tuple of arrays, as for
+    :func:`pack`); every member's arrays must have the same shapes and kinds."""
+    rows = [pack(*arrays) for arrays in members]
+    if not rows:
+        raise ValueError("pack_members: expected at least one member")
+    f0, i0 = rows[0]
+    head = int(i0[0]) * 5 + 1
+    for m, (f, i) in enumerate(rows):
+        if f.shape != f0.shape or i.shape != i0.shape or not np.array_equal(i[:head], i0[:head]):
+            raise ValueError(f"pack_members: member {m}'s arrays differ in shape or kind from member 0's "
+                             "(pad every member's data to one shape)")
+    return np.ascontiguousarray(np.stack([f for f, _ in rows])), np.ascontiguousarray(np.stack([i for _, i in rows]))
 
 
 @jit(cache=CACHE)

@@ -36,7 +36,7 @@ from numba.extending import intrinsic
 
 import numpy as np
 
-from theorysim.config import CACHE, jit
+from theorysim.core.config import CACHE, jit
 
 # Philox4x64 constants (Random123 philox.h).
 PHILOX_M0 = np.uint64(0xD2E7470EE14C6C93)
@@ -243,3 +243,10 @@ def uniform(seed: int, shape, *, step: int = 0, stream: int = STREAM_INIT, sub: 
     out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np.float64)
     fill_uniform(key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub), out)
     return out.reshape(shape)
+
+
+def random_orthogonal(dim: int, seed: int) -> np.ndarray:
+    """Haar-random orthogonal matrix: QR of a Gaussian matrix with the signs of diag(R) fixed."""
+    G = normal(seed, (dim, dim), stream=STREAM_USER)
+    Q, R = np.linalg.qr(G)
+    return Q * np.sign(np.diag(R))

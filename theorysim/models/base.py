@@ -1,7 +1,7 @@
 """The model contract the engine trains.
 
 A model is a Python object holding its data and two or three Numba kernels with the fixed
-signatures of :mod:`theorysim.core.engine` (the engine calls them through pointers, so one
+signatures of :mod:`theorysim.engine.loop` (the engine calls them through pointers, so one
 compiled training loop serves every model):
 
 ``loss_grad(theta[P], fdata, idata, mh[Hm], k0, k1, t, grad_out[P], work[W]) -> loss``
@@ -14,8 +14,11 @@ compiled training loop serves every model):
 ``hessian(theta[P], fdata, idata, mh[Hm], out[P, P]) -> 0.0`` (optional)
     the Hessian of the loss, for Newton's method.
 
-``(fdata, idata)`` is the model's data packed by :func:`theorysim.core.data.pack` and shared by
-all members (kernels unpack views with ``farray1/farray2/iarray1``); ``mh`` is the member's row of model
+``(fdata, idata)`` is the model's data packed by :func:`theorysim.core.data.pack` (kernels unpack
+views with ``farray1/farray2/iarray1``). It is shared by all members, or, for a model with
+per-member data (``data_members = E``; :func:`theorysim.core.data.pack_members`), one packed row per
+member of identical layout, of which the engine hands member m row m (the kernels are the same:
+they see one member's buffers either way). ``mh`` is the member's row of model
 hyperparameters (``hyper_spec``: noise level, init scale, ...), which are data like the
 optimizer's, so a sweep over them does not recompile.
 """
@@ -26,9 +29,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from theorysim.config import jit
+from theorysim.core.bounds import Bound
+from theorysim.core.config import jit
 from theorysim.core.layout import Layout
-from theorysim.optim.registry import Bound
 
 
 @jit
@@ -54,10 +57,18 @@ class Model:
     #: the kernels call BLAS (np.dot): the engine then runs BLAS single-threaded while its own
     #: threads train several members at once (nested thread pools oversubscribe the cores)
     uses_blas: bool = False
+    #: 0 when every member shares the data; E when the model carries E data sets, one per member
+    data_members: int = 0
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(fdata, idata)`` from :func:`theorysim.core.data.pack`."""
+        """``(fdata, idata)`` from :func:`theorysim.core.data.pack` (1-d, shared), or ``[E, F]`` and
+        ``[E, I]`` from :func:`theorysim.core.data.pack_members` when ``data_members = E``."""
         raise NotImplementedError
+
+    def for_member(self, m: int) -> "Model":
+        """The model member ``m`` trains (its own data set); the numpy oracle runs member m on it.
+        Models with shared data return themselves."""
+        return self
 
     @property
     def has_hessian(self) -> bool:

@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 
-from theorysim.config import jit
 from theorysim.core import rng
-from theorysim.core.data import farray1, farray2, pack
+from theorysim.core.config import jit
+from theorysim.core.data import farray1, farray2, iarray1, pack, pack_members
 from theorysim.core.layout import Layout
+from theorysim.core.bounds import NONNEG
 from theorysim.models.base import Model
-from theorysim.optim.registry import NONNEG
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,12 +147,15 @@ class Quadratic(Model):
 
 
 # --------------------------------------------------------------------------------------------
-# Least-squares kernels. data = (X[n, P], y[n]); mh = (batch_size, init_scale); work = n + P.
+# Least-squares kernels. data = (X[n_max, P], y[n_max], [n]): the first n rows are used (n < n_max
+# when per-member data sets of different sizes are padded to one shape); mh = (batch_size,
+# init_scale); work = n_max + P.
 @jit
 def least_squares_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
-    n, P = X.shape
+    n = iarray1(idata, 2)[0]
+    P = X.shape[1]
     batch = int(mh[0])
     for j in range(P):
         grad[j] = 0.0
@@ -182,7 +185,8 @@ def least_squares_metrics(theta, fdata, idata, mh, out):
     """out = (full-batch loss 1/(2n) ||X w - y||^2,)."""
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
-    n, P = X.shape
+    n = iarray1(idata, 2)[0]
+    P = X.shape[1]
     loss = 0.0
     for i in range(n):
         r = -y[i]
@@ -197,7 +201,8 @@ def least_squares_metrics(theta, fdata, idata, mh, out):
 def least_squares_hessian(theta, fdata, idata, mh, out):
     """Full-batch Hessian X^T X / n (also used by minibatch members: Newton is full-batch here)."""
     X = farray2(fdata, idata, 0)
-    n, P = X.shape
+    n = iarray1(idata, 2)[0]
+    P = X.shape[1]
     for i in range(P):
         for j in range(P):
             s = 0.0
@@ -213,6 +218,11 @@ class LeastSquares(Model):
     Per-member hyperparameters: ``batch_size`` (0 = full batch; else rows drawn uniformly with
     replacement each step) and ``init_scale`` (w_0 = init_scale * z, z ~ N(0, I)). As a quadratic,
     A = X^T X / n and x* = the least-squares solution (:meth:`as_quadratic`).
+
+    Per-member data: ``X`` of shape ``[E, n, P]`` and ``y`` of shape ``[E, n]`` train member e on
+    ``(X[e], y[e])``; ``n_used`` (shape ``[E]``, each in [1, n]) then uses only the first
+    ``n_used[e]`` rows of member e (padding plus a count: one shape for every member, so a
+    sample-complexity search runs its training-set sizes as members of one ensemble).
     """
 
     name = "least_squares"
@@ -220,32 +230,65 @@ class LeastSquares(Model):
     hyper_spec = {"batch_size": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
     kernels = (least_squares_loss_grad, least_squares_metrics, least_squares_hessian)
 
-    def __init__(self, X, y):
+    def __init__(self, X, y, n_used=None):
         X = np.ascontiguousarray(X, dtype=np.float64)
         y = np.ascontiguousarray(y, dtype=np.float64)
-        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-            raise ValueError(f"X: expected a 2-d array (n, P), got shape {X.shape}")
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"y: expected shape ({X.shape[0]},), got {y.shape}")
+        if X.ndim not in (2, 3) or min(X.shape, default=0) < 1:
+            raise ValueError(f"X: expected (n, P) or, per member, (E, n, P) with every size >= 1; got shape {X.shape}")
+        if y.shape != X.shape[:-1]:
+            raise ValueError(f"y: expected shape {X.shape[:-1]}, got {y.shape}")
         if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
             raise ValueError("X, y: expected finite values")
-        self.X, self.y = X, y
-        self.layout = Layout.of({"w": (X.shape[1],)})
-        self.work_size = X.shape[0] + X.shape[1]
+        n_max = X.shape[-2]
+        if n_used is None:
+            n_used = np.full(X.shape[0], n_max, dtype=np.int64) if X.ndim == 3 else None
+        else:
+            if X.ndim != 3:
+                raise ValueError("n_used: only with per-member data (X of shape (E, n, P))")
+            raw = np.asarray(n_used)
+            if (raw.shape != (X.shape[0],) or not np.issubdtype(raw.dtype, np.integer)
+                    or np.any(raw < 1) or np.any(raw > n_max)):
+                raise ValueError(f"n_used={n_used!r}: expected {X.shape[0]} integers in [1, {n_max}]")
+            n_used = raw.astype(np.int64)
+        self.X, self.y, self.n_used = X, y, n_used
+        self.data_members = X.shape[0] if X.ndim == 3 else 0
+        self.layout = Layout.of({"w": (X.shape[-1],)})
+        self.work_size = n_max + X.shape[-1]
 
     def data(self):
-        return pack(self.X, self.y)
+        if self.data_members:
+            return pack_members([(self.X[e], self.y[e], np.array([self.n_used[e]])) for e in range(self.data_members)])
+        return pack(self.X, self.y, np.array([self.X.shape[0]]))
+
+    def for_member(self, m: int) -> "LeastSquares":
+        if not self.data_members:
+            return self
+        n = int(self.n_used[m])
+        return LeastSquares(self.X[m, :n], self.y[m, :n])
+
+    def config(self):
+        cfg = super().config()
+        if self.data_members:
+            cfg["data_members"] = self.data_members
+            cfg["n_used"] = self.n_used.tolist()
+        return cfg
 
     def init(self, seeds, mh):
         P = self.layout.size
         return np.stack([mh[m, 1] * rng.normal(int(s), (P,), stream=rng.STREAM_INIT) for m, s in enumerate(seeds)])
 
+    def _shared(self, what: str) -> None:
+        if self.data_members:
+            raise ValueError(f"{what}: this model has per-member data; call it on model.for_member(m)")
+
     def as_quadratic(self) -> Quadratic:
+        self._shared("as_quadratic")
         n = self.X.shape[0]
         w_star = np.linalg.lstsq(self.X, self.y, rcond=None)[0]
         return Quadratic(self.X.T @ self.X / n, w_star)
 
     def loss_grad_numpy(self, theta, mh, key, t):
+        self._shared("loss_grad_numpy")
         n = self.X.shape[0]
         batch = int(mh[0])
         if 0 < batch < n:
@@ -258,8 +301,10 @@ class LeastSquares(Model):
         return 0.5 * float(r @ r) / len(idx), self.X[idx].T @ r / len(idx)
 
     def hessian_numpy(self, theta, mh):
+        self._shared("hessian_numpy")
         return self.X.T @ self.X / self.X.shape[0]
 
     def metrics_numpy(self, theta, mh):
+        self._shared("metrics_numpy")
         r = self.X @ theta - self.y
         return np.array([0.5 * float(r @ r) / len(r)])

@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 
-from theorysim.config import jit
+from theorysim.core.config import jit
 from theorysim.core import rng
 from theorysim.core.data import farray2, pack
 from theorysim.core.layout import Layout
 from theorysim.models.base import Model
-from theorysim.optim.registry import POSITIVE
+from theorysim.core.bounds import POSITIVE
 
 
 @jit

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorysim.config import CACHE, jit
+from theorysim.core.config import CACHE, jit
 
 BLOCK = 2048
 MIN_8BIT_SIZE = 4096

@@ -1,21 +1,23 @@
 """Update rules, as scalar loops over one member's flat parameter vector.
 
-Every rule is called by the engine's step loop through :func:`apply_rule`::
+Every rule kernel has one signature, so that the dispatch can be built from the registration
+table (:mod:`theorysim.optim.family`, :mod:`theorysim.optim.dispatch`) instead of a hand-kept list::
 
-    apply_rule(rule_id, theta[P], grad[P], state[S, P], hyper[H], lr, t,
-               offsets, rows, cols, k0, k1, work, hess)
+    rule(theta[P], grad[P], state[S, P], hyper[H], lr, t, offsets, rows, cols, k0, k1, work, hess)
 
 ``t`` counts updates from 1; ``lr`` is the scheduled learning rate of this step (``hyper[LR]``
 times the schedule factor); ``state`` rows are the rule's buffers, zero-initialised (a rule that
 needs another start value, e.g. AdaGrad's initial accumulator, reads it at t = 1); the layout
 arrays (``cols == 0`` for vectors) let matrix-aware rules act per block; ``(k0, k1)`` is the
 member's Philox key (noisy SGD draws with counter (block, t, STREAM_OPTIM, 0)); ``work`` is
-scratch (:func:`work_size`) and ``hess`` the model's Hessian at theta (Newton only). Rules mutate
-``theta`` and ``state`` in place and allocate nothing.
+scratch (:func:`theorysim.optim.dispatch.work_size`) and ``hess`` the model's Hessian at theta
+(Newton only). A rule reads only the arguments it needs, mutates ``theta`` and ``state`` in place
+and allocates nothing.
 
 Shared pieces (the optax lesson: small rules from shared parts): :func:`adam_moments`,
-:func:`decay_weights`, :func:`block_norm`, :func:`newton_schulz5`, :func:`project_radial`,
-and the two wrappers applied to any rule: coordinate-wise clipping of the update and 8-bit state.
+:func:`decay_weights`, :func:`block_norm`, :func:`newton_schulz5`, :func:`project_radial`;
+the two wrappers applied to any rule (clipping of the gradient and of the update) live in
+:mod:`theorysim.optim.dispatch`, the 8-bit state in :mod:`theorysim.optim.quantize`.
 Each rule's docstring states its update; ``../shared/papers/optimizers.md`` has the sources.
 """
 from __future__ import annotations
@@ -24,35 +26,13 @@ import math
 
 import numpy as np
 
-from theorysim.config import jit
+from theorysim.core.config import jit
 from theorysim.core import rng
 from theorysim.optim import quantize, slots as S
-
-SGD, ADAGRAD, RMSPROP, ADAM, NADAM, ADABELIEF, DIFFGRAD, ADAMP, SGDP, LION = range(10)
-LARS, LAMB, MUON, AUON, SIGNSGD, SIGNUM, NORMALIZED_GD, NOISY_SGD, SGD_SAI, NEWTON = range(10, 20)
-N_RULES = 20
 
 STREAM_OPTIM = 5
 
 NS_A, NS_B, NS_C = 3.4445, -4.7750, 2.0315  # Keller Jordan's quintic Newton-Schulz coefficients
-
-
-#: the rules that use the scratch buffer (everything else updates in place)
-USES_SCRATCH = frozenset({"adamp", "sgdp", "lars", "lamb", "muon", "newton"})
-
-
-def work_size(P: int, layout_rows, layout_cols, rules=None, clipping: bool = True) -> int:
-    """Scratch floats a member needs: 3P (projections, clipping) + the largest Muon block; with
-    ``rules`` (the names in use) and ``clipping`` (whether any member clips its update) given,
-    only what those need (1 when no rule uses scratch: the engine allocates it per chunk)."""
-    if rules is not None and not clipping and not (set(rules) & USES_SCRATCH):
-        return 1
-    muon = 0
-    for r, c in zip(layout_rows, layout_cols):
-        if c > 0:
-            k, n = min(r, c), max(r, c)
-            muon = max(muon, 2 * k * n + 2 * k * k)
-    return 3 * P + muon
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,7 +89,7 @@ def requantize_state(row, offsets, rows, cols, signed):
 # ---------------------------------------------------------------------------------------------
 # SGD family
 @jit
-def sgd(theta, grad, state, hyper, lr, t):
+def sgd(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """SGD with heavy-ball or Nesterov momentum, torch.optim.SGD semantics.
 
     With mu = momentum, tau = dampening, lambda = weight_decay (coupled L2)::
@@ -145,14 +125,14 @@ def sgd(theta, grad, state, hyper, lr, t):
 
 
 @jit
-def signsgd(theta, grad, lr):
+def signsgd(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """signSGD (Bernstein et al. 2018): theta <- theta - lr sign(g), sign(0) = 0 (optax sign_sgd)."""
     for i in range(theta.shape[0]):
         theta[i] = theta[i] - lr * sign(grad[i])
 
 
 @jit
-def signum(theta, grad, state, hyper, lr):
+def signum(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """Signum (Bernstein et al. 2018): m = beta m + (1 - beta) g (m_0 = 0, no debiasing);
     theta <- theta - lr sign(m). optax ``signum(lr, beta=0.9)``; beta is ``momentum`` here."""
     beta = hyper[S.MOMENTUM]
@@ -163,7 +143,7 @@ def signum(theta, grad, state, hyper, lr):
 
 
 @jit
-def normalized_gd(theta, grad, hyper, lr):
+def normalized_gd(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """Normalized GD: theta <- theta - lr g / (||g|| + eps), global 2-norm over all blocks
     (optax ``normalize_by_update_norm``, eps = 1e-6)."""
     nrm = block_norm(grad, 0, grad.shape[0])
@@ -173,7 +153,7 @@ def normalized_gd(theta, grad, hyper, lr):
 
 
 @jit
-def noisy_sgd(theta, grad, hyper, lr, t, k0, k1):
+def noisy_sgd(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """Annealed gradient noise (Neelakantan et al. 2015): g~ = g + sigma_t xi, xi ~ N(0, I),
     sigma_t^2 = eta / t^gamma with t counted from 1 (= the paper's (1 + t), t from 0; optax
     ``noisy_sgd`` / ``add_noise``); theta <- theta - lr g~. Noise from Philox counter
@@ -197,7 +177,7 @@ def noisy_sgd(theta, grad, hyper, lr, t, k0, k1):
 # ---------------------------------------------------------------------------------------------
 # Adaptive methods
 @jit
-def adagrad(theta, grad, state, hyper, lr, t):
+def adagrad(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """AdaGrad, torch.optim.Adagrad: lr_t = lr / (1 + (t - 1) lr_decay); g = grad + wd theta;
     s = s + g^2 (s_0 = initial_accumulator_value); theta <- theta - lr_t g / (sqrt(s) + eps)."""
     clr = lr / (1.0 + (t - 1) * hyper[S.LR_DECAY])
@@ -211,7 +191,7 @@ def adagrad(theta, grad, state, hyper, lr, t):
 
 
 @jit
-def rmsprop(theta, grad, state, hyper, lr):
+def rmsprop(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """RMSProp, torch.optim.RMSprop: g = grad + wd theta; v = alpha v + (1 - alpha) g^2;
     centered: gbar = alpha gbar + (1 - alpha) g, v~ = v - gbar^2; d = sqrt(v~) + eps;
     momentum mu > 0: b = mu b + g / d, theta <- theta - lr b; else theta <- theta - lr g / d.
@@ -239,7 +219,7 @@ def rmsprop(theta, grad, state, hyper, lr):
 
 
 @jit
-def adam(theta, grad, state, hyper, lr, t, decoupled, offsets, rows, cols):
+def adam(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """Adam / AdamW / AMSGrad, torch.optim.Adam and AdamW.
 
     Adam (coupled L2): g = grad + wd theta. AdamW (decoupled): theta <- theta (1 - lr wd) first.
@@ -250,6 +230,7 @@ def adam(theta, grad, state, hyper, lr, t, decoupled, offsets, rows, cols):
     bias-corrected v and uses sqrt(nu_max) + eps. state_bits = 8 stores m and v block-wise
     quantised (:mod:`theorysim.optim.quantize`). State rows: m, v, v_max.
     """
+    decoupled = hyper[S.DECOUPLED] != 0.0
     b1 = hyper[S.BETA1]
     b2 = hyper[S.BETA2]
     eps = hyper[S.EPS]
@@ -283,7 +264,7 @@ def adam(theta, grad, state, hyper, lr, t, decoupled, offsets, rows, cols):
 
 
 @jit
-def nadam(theta, grad, state, hyper, lr, t):
+def nadam(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """NAdam, torch.optim.NAdam (Dozat 2016 with momentum decay psi = momentum_decay):
     mu_t = b1 (1 - 0.5 * 0.96^(t psi)); g = grad + wd theta; m, v as Adam;
     prod_t = prod_{i <= t} mu_i (kept in state[2, 0]);
@@ -309,7 +290,7 @@ def nadam(theta, grad, state, hyper, lr, t):
 
 
 @jit
-def adabelief(theta, grad, state, hyper, lr, t):
+def adabelief(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """AdaBelief, official adabelief_pytorch 0.2.1 (Zhuang et al. 2020, Algorithm 2).
 
     weight_decouple: theta <- theta (1 - lr wd) (or (1 - wd) if fixed_decay); else g += wd theta.
@@ -371,7 +352,7 @@ def adabelief(theta, grad, state, hyper, lr, t):
 
 
 @jit
-def diffgrad(theta, grad, state, hyper, lr, t):
+def diffgrad(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """diffGrad, official diffGrad_v2 (Dubey et al. 2019): g = grad + wd theta (coupled; the
     stored previous gradient includes it); m, v as Adam; xi = sigmoid(|g_prev - g|), g_0 = 0;
     theta <- theta - lr sqrt(bc2) / bc1 * xi m / (sqrt(v) + eps). State rows: m, v, g_prev."""
@@ -389,7 +370,7 @@ def diffgrad(theta, grad, state, hyper, lr, t):
 
 
 @jit
-def lion(theta, grad, state, hyper, lr, offsets, rows, cols):
+def lion(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """Lion, official google/automl lion_pytorch (Chen et al. 2023, Algorithm 2):
     theta <- theta (1 - lr wd); c = b1 m + (1 - b1) g; theta <- theta - lr sign(c);
     m = b2 m + (1 - b2) g. No eps, no bias correction. state_bits = 8 quantises m (signed map)."""
@@ -449,7 +430,7 @@ def project_radial(theta, grad, perturb, o, r, c, delta, eps):
 
 
 @jit
-def adamp(theta, grad, state, hyper, lr, t, offsets, rows, cols, work):
+def adamp(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """AdamP, official clovaai/AdamP (Heo et al. 2021): Adam moments; d = sqrt(v)/sqrt(bc2) + eps;
     perturb = m / d (nesterov: (b1 m + (1 - b1) g) / d); for matrix blocks, :func:`project_radial`
     with the raw gradient; theta <- theta (1 - lr wd ratio) with ratio = wd_ratio if projected
@@ -482,7 +463,7 @@ def adamp(theta, grad, state, hyper, lr, t, offsets, rows, cols, work):
 
 
 @jit
-def sgdp(theta, grad, state, hyper, lr, offsets, rows, cols, work):
+def sgdp(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """SGDP, official clovaai/AdamP: b = mu b + (1 - tau) g with b_0 = 0 (so b_1 = (1 - tau) g,
     unlike torch SGD); d = g + mu b (nesterov) or b; matrix blocks: :func:`project_radial`;
     theta <- theta (1 - lr wd ratio / (1 - mu)); theta <- theta - lr d. State row: b."""
@@ -512,7 +493,7 @@ def sgdp(theta, grad, state, hyper, lr, offsets, rows, cols, work):
 # ---------------------------------------------------------------------------------------------
 # Layer-wise trust ratios
 @jit
-def lars(theta, grad, state, hyper, lr, t, offsets, rows, cols, work):
+def lars(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """LARS (You et al. 2017), per layout block.
 
     convention 0, optax ``lars`` (default): u = g + wd theta;
@@ -559,7 +540,7 @@ def lars(theta, grad, state, hyper, lr, t, offsets, rows, cols, work):
 
 
 @jit
-def lamb(theta, grad, state, hyper, lr, t, offsets, rows, cols, work):
+def lamb(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """LAMB (You et al. 2020), TF-Addons ``LAMB`` = optax ``lamb`` (the paper's reference code):
     m, v as Adam; r = m_hat / (sqrt(v_hat) + eps) + wd theta; per block
     ratio = ||theta|| / ||r|| (1 if either norm is 0; phi = identity, no clipping);
@@ -651,7 +632,7 @@ def newton_schulz5(u, o, r, c, steps, work):
 
 
 @jit
-def muon(theta, grad, state, hyper, lr, t, offsets, rows, cols, work):
+def muon(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """Muon, Keller Jordan's ``muon.py`` (``MuonWithAuxAdam``), per layout block.
 
     Matrix blocks (rows r, cols c): m = b m + (1 - b) g (EMA, m_0 = 0); u = (1 - b) g + b m if
@@ -695,7 +676,7 @@ def muon(theta, grad, state, hyper, lr, t, offsets, rows, cols, work):
 
 
 @jit
-def auon(theta, grad, state, hyper, lr, offsets, rows, cols):
+def auon(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """AuON, official ryyzn9/AuON (arXiv 2509.24320), per layout block:
     theta <- theta (1 - lr wd); m = m + (1 - b)(g - m); G = (1 - b) g + b m (always Nesterov);
     if ||G|| > 0: r = sqrt(mean(cosh(gamma G / (||G||_F + 1e-7))^2)), theta <- theta - lr G / (r + 1e-8).
@@ -726,7 +707,7 @@ def auon(theta, grad, state, hyper, lr, offsets, rows, cols):
 
 
 @jit
-def sgd_sai(theta, grad, state, hyper, lr, t, offsets, rows, cols):
+def sgd_sai(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """SGD-SaI, official AnonymousAlethiometer/SGD_SaI (arXiv 2412.11768).
 
     At t = 1, per block: v1.0.4 (gsnr_version 0, default) gsnr = ||g|| / (std(g) + eps) with the
@@ -765,7 +746,7 @@ def sgd_sai(theta, grad, state, hyper, lr, t, offsets, rows, cols):
 
 
 @jit
-def newton(theta, grad, hyper, lr, hess, work):
+def newton(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """(Damped) Newton: d = (H + ridge I)^{-1} g by Cholesky; plain: theta <- theta - lr d;
     damped (Nesterov, Introductory Lectures, sec. 4.1.5): theta <- theta - lr d / (1 + lambda),
     lambda = sqrt(g^T d) (the Newton decrement). A Hessian that is not positive definite gives
@@ -811,102 +792,3 @@ def newton(theta, grad, hyper, lr, hess, work):
         scale = lr / (1.0 + math.sqrt(max(dec, 0.0)))
     for i in range(P):
         theta[i] = theta[i] - scale * d[i]
-
-
-# ---------------------------------------------------------------------------------------------
-@jit
-def dispatch(rule_id, theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
-    if rule_id == SGD:
-        sgd(theta, grad, state, hyper, lr, t)
-    elif rule_id == ADAGRAD:
-        adagrad(theta, grad, state, hyper, lr, t)
-    elif rule_id == RMSPROP:
-        rmsprop(theta, grad, state, hyper, lr)
-    elif rule_id == ADAM:
-        adam(theta, grad, state, hyper, lr, t, hyper[S.DECOUPLED] != 0.0, offsets, rows, cols)
-    elif rule_id == NADAM:
-        nadam(theta, grad, state, hyper, lr, t)
-    elif rule_id == ADABELIEF:
-        adabelief(theta, grad, state, hyper, lr, t)
-    elif rule_id == DIFFGRAD:
-        diffgrad(theta, grad, state, hyper, lr, t)
-    elif rule_id == ADAMP:
-        adamp(theta, grad, state, hyper, lr, t, offsets, rows, cols, work)
-    elif rule_id == SGDP:
-        sgdp(theta, grad, state, hyper, lr, offsets, rows, cols, work)
-    elif rule_id == LION:
-        lion(theta, grad, state, hyper, lr, offsets, rows, cols)
-    elif rule_id == LARS:
-        lars(theta, grad, state, hyper, lr, t, offsets, rows, cols, work)
-    elif rule_id == LAMB:
-        lamb(theta, grad, state, hyper, lr, t, offsets, rows, cols, work)
-    elif rule_id == MUON:
-        muon(theta, grad, state, hyper, lr, t, offsets, rows, cols, work)
-    elif rule_id == AUON:
-        auon(theta, grad, state, hyper, lr, offsets, rows, cols)
-    elif rule_id == SIGNSGD:
-        signsgd(theta, grad, lr)
-    elif rule_id == SIGNUM:
-        signum(theta, grad, state, hyper, lr)
-    elif rule_id == NORMALIZED_GD:
-        normalized_gd(theta, grad, hyper, lr)
-    elif rule_id == NOISY_SGD:
-        noisy_sgd(theta, grad, hyper, lr, t, k0, k1)
-    elif rule_id == SGD_SAI:
-        sgd_sai(theta, grad, state, hyper, lr, t, offsets, rows, cols)
-    elif rule_id == NEWTON:
-        newton(theta, grad, hyper, lr, hess, work)
-
-
-@jit
-def clip_update(theta, old, hyper, buf):
-    """Coordinate-wise clipping of the update u = theta - old (Pan & Li 2023, arXiv 2306.00204,
-    Algorithm 1): u_i <- sign(u_i) min(|u_i|, tau), with tau = clip_value if set, else the
-    (1 - clip_fraction) quantile of |u| (numpy's default linear interpolation), so that the
-    largest clip_fraction of the coordinates are clipped. The paper's exact threshold rule was not
-    available; this is the documented emulation."""
-    P = theta.shape[0]
-    tau = hyper[S.CLIP_VALUE]
-    if tau <= 0.0:
-        for i in range(P):
-            buf[i] = abs(theta[i] - old[i])
-        srt = buf[:P]
-        srt.sort()
-        pos = (1.0 - hyper[S.CLIP_FRACTION]) * (P - 1)
-        lo = int(math.floor(pos))
-        hi = min(lo + 1, P - 1)
-        tau = srt[lo] + (pos - lo) * (srt[hi] - srt[lo])
-    for i in range(P):
-        u = theta[i] - old[i]
-        if abs(u) > tau:
-            theta[i] = old[i] + sign(u) * tau
-
-
-@jit
-def clip_grad_norm(grad, max_norm):
-    """grad <- grad * max_norm / ||grad|| when ||grad|| > max_norm (torch clip_grad_norm_, whose
-    factor is max_norm / (||grad|| + 1e-6), clamped to 1)."""
-    nrm = block_norm(grad, 0, grad.shape[0])
-    factor = max_norm / (nrm + 1e-6)
-    if factor < 1.0:
-        for i in range(grad.shape[0]):
-            grad[i] = grad[i] * factor
-
-
-@jit
-def apply_rule(rule_id, theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
-    """One update by rule id, with the optional global-norm clipping of the gradient (first) and
-    coordinate-wise clipping of the update (last)."""
-    if hyper[S.MAX_GRAD_NORM] > 0.0:
-        clip_grad_norm(grad, hyper[S.MAX_GRAD_NORM])
-    clip = hyper[S.CLIP_FRACTION] > 0.0 or hyper[S.CLIP_VALUE] > 0.0
-    P = theta.shape[0]
-    if clip:
-        old = work[work.shape[0] - 2 * P : work.shape[0] - P]
-        for i in range(P):
-            old[i] = theta[i]
-        dispatch(rule_id, theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1,
-                 work[: work.shape[0] - 2 * P], hess)
-        clip_update(theta, old, hyper, work[work.shape[0] - P :])
-    else:
-        dispatch(rule_id, theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess)

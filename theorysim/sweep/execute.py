@@ -30,20 +30,16 @@ def run_group(configs: list[dict]) -> list[dict]:
 
 
 def _ensemble(configs: list[dict]) -> list[dict]:
-    from theorysim.core.experiment import Experiment
+    from theorysim.engine.experiment import Experiment
 
-    engine, setup, _ = builders.split(configs[0])
+    engine, setup, _, _ = builders.split(configs[0])
     model = builders.builder(configs[0]).build(setup)
-    hyper_keys = sorted({k for cfg in configs for k in builders.split(cfg)[2]})
-    hyper = {}
-    for k in hyper_keys:
-        values = [builders.split(cfg)[2].get(k) for cfg in configs]
-        if any(v is None for v in values):
-            raise ValueError(f"hyperparameter {k!r} is set for some points of a group and not others")
-        hyper[k] = [tuple(v) if isinstance(v, list) else v for v in values]
+    parts = [builders.split(cfg) for cfg in configs]
+    model_hyper = _per_member([p[2] for p in parts])
+    opt_hyper = _per_member([p[3] for p in parts])
     exp = Experiment(model, engine["optimizer"], steps=engine["steps"], record_every=engine["record_every"],
                      schedule=engine["schedule"], divergence_factor=engine["divergence_factor"],
-                     seeds=[cfg["seed"] for cfg in configs], progress=False, **hyper)
+                     seeds=[cfg["seed"] for cfg in configs], progress=False, model_hyper=model_hyper, **opt_hyper)
     res = exp.run()
     out = []
     for m in range(len(configs)):
@@ -52,6 +48,17 @@ def _ensemble(configs: list[dict]) -> list[dict]:
         arrays = {"steps": res.steps, "records": res.records[m], "theta": res.theta[m]}
         out.append({"status": "diverged" if res.diverged[m] else "done", "metrics": metrics, "arrays": arrays,
                     "error": None})
+    return out
+
+
+def _per_member(rows: list[dict]) -> dict[str, list]:
+    """{key: one value per point} from each point's {key: value} (every point must set the same keys)."""
+    out = {}
+    for k in sorted({k for row in rows for k in row}):
+        values = [row.get(k) for row in rows]
+        if any(v is None for v in values):
+            raise ValueError(f"hyperparameter {k!r} is set for some points of a group and not others")
+        out[k] = [tuple(v) if isinstance(v, list) else v for v in values]
     return out
 
 

@@ -18,8 +18,9 @@ def groups_of(points: list[dict], max_members: int = 64) -> list[list[dict]]:
     """Points that share everything but seed and hyperparameters, in chunks of max_members."""
     by_model: OrderedDict[str, list[dict]] = OrderedDict()
     for cfg in points:
-        engine, setup, hyper = builders.split(cfg)
-        ident = canonical({**{k: v for k, v in engine.items() if k != "seed"}, **setup, "hyper_keys": sorted(hyper)})
+        engine, setup, model_hyper, opt_hyper = builders.split(cfg)
+        ident = canonical({**{k: v for k, v in engine.items() if k != "seed"}, **setup,
+                           "hyper_keys": sorted(model_hyper) + [f"{builders.OPTIM_PREFIX}{k}" for k in sorted(opt_hyper)]})
         by_model.setdefault(ident, []).append(cfg)
     out = []
     for members in by_model.values():

@@ -1,11 +1,11 @@
 """Sweep specs: a TOML file -> validated points (DESIGN section 5).
 
     [experiment]            # base config: setup, optimizer, steps, record_every, schedule, ...
-    setup = "quadratic"     # a builder in theorysim.sweep.builders
+    setup = "quadratic"     # `theorysim list --setups` (declared by the setup packages)
     optimizer = "sgd"
     steps = 2000
     dim = 20                # setup keys
-    lr = 0.1                # optimizer / model hyperparameters
+    lr = 0.1                # optimizer / model hyperparameters (model.NAME / optim.NAME when both take NAME)
     [grid]                  # cartesian axes over any key
     lr = [0.05, 0.1, 0.2]
     [zip]                   # axes zipped together (equal lengths)
@@ -86,6 +86,18 @@ def point_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(config).encode()).hexdigest()
 
 
+def _flatten(table: dict) -> dict:
+    """``model.alpha = 0.5`` (a TOML dotted key, i.e. a nested table) -> ``{"model.alpha": 0.5}``:
+    the namespaced form of a key (:mod:`theorysim.sweep.builders`)."""
+    out = {}
+    for key, value in table.items():
+        if key in ("model", "optim") and isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
 def _err(path, key, reason) -> SpecError:
     return SpecError(f"{path}: {key}: {reason}")
 
@@ -103,9 +115,11 @@ def load_spec(path) -> Spec:
             raise _err(path, key, f"unknown top-level key; allowed: {', '.join(TOP_KEYS)}")
     if "experiment" not in raw or not isinstance(raw["experiment"], dict):
         raise _err(path, "experiment", "missing table [experiment]")
-    experiment = dict(raw["experiment"])
+    experiment = _flatten(raw["experiment"])
     grid = raw.get("grid", {})
     zipped = raw.get("zip", {})
+    grid = _flatten(grid) if isinstance(grid, dict) else grid
+    zipped = _flatten(zipped) if isinstance(zipped, dict) else zipped
     for name, table in (("grid", grid), ("zip", zipped)):
         if not isinstance(table, dict):
             raise _err(path, name, "expected a table of axes")
@@ -132,6 +146,7 @@ def load_spec(path) -> Spec:
     variants = raw.get("variant", [])
     if not isinstance(variants, list) or not all(isinstance(v, dict) and v for v in variants):
         raise _err(path, "variant", "expected [[variant]] tables, each with at least one key")
+    variants = [_flatten(v) for v in variants]
     for i, v in enumerate(variants):
         for key, values in v.items():
             if key in grid or key in zipped:

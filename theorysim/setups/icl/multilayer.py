@@ -3,30 +3,31 @@ tuning K-step GD and non-recurrent GD++ on the task distribution, and finding th
 Newton iteration / GD step count that best matches a trained model's predictions.
 
 Used by ``vonoswald2023/multilayer-vs-gd`` and ``fu2023/layers-match-newton``; both claims
-train the same models, so :func:`train_depths` memoises its result per configuration.
+train the same models, so :func:`train_depths` keeps them in :data:`TRAINED`, a
+:class:`~theorysim.engine.cache.RunCache` keyed by the training configuration.
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
+from theorysim.engine.cache import RunCache
+from theorysim.engine.experiment import Experiment
 from theorysim.setups.icl import algorithms as alg
+from theorysim.setups.icl import model as lsa_model
 from theorysim.setups.icl import task
+from theorysim.setups.icl.model import LinearSelfAttention
 
-_TRAINED: dict[str, dict] = {}
+#: the trained K-layer models, by training configuration (shared by two claims)
+TRAINED = RunCache("icl multilayer: trained K-layer LSA models")
 
 
 def train_depths(cfg) -> dict:
     """Train a K-layer LSA for every K in ``cfg["depths"]`` (Adam, warm-up + cosine, global-norm
     clipping, token clipping as in von Oswald et al. A.12), ``cfg["seeds"]`` seeds at once.
-    Returns ``{K: (model, result)}``; memoised on the configuration."""
-    from theorysim.core.experiment import Experiment
-    from theorysim.models.lsa import LinearSelfAttention
+    Returns ``{K: (model, result)}``; kept in :data:`TRAINED` per configuration."""
 
-    key = json.dumps(cfg, sort_keys=True, default=str)
-    if key not in _TRAINED:
+    def train():
         out = {}
         for K in cfg["depths"]:
             model = LinearSelfAttention(cfg["d"], cfg["n_context"], layers=K, batch=cfg["batch"],
@@ -38,8 +39,9 @@ def train_depths(cfg) -> dict:
                              max_grad_norm=cfg["max_grad_norm"], init_scale=cfg["init_scale"],
                              progress=cfg.get("progress", False)).run()
             out[K] = (model, res)
-        _TRAINED[key] = out
-    return _TRAINED[key]
+        return out
+
+    return TRAINED.get(cfg, train)
 
 
 def tune_gdpp(p: task.Prompts, depth: int, curvature: bool, starts: int = 12, seed: int = 0):
@@ -103,7 +105,6 @@ def compare_depths(cfg) -> dict:
     K, every seed's trained-LSA loss and predictions, the tuned K-step GD and GD++ (tuned on a
     separate prompt set) losses and predictions, and the Newton / GD match of each seed.
 """
-    from theorysim.models import lsa as lsa_model
 
     trained = train_depths(cfg)
     d, N = cfg["d"], cfg["n_context"]
@@ -133,7 +134,6 @@ def paired_ratio(a_sq: np.ndarray, b_sq: np.ndarray):
     """mean(a) / mean(b) over the same prompts, with a 95% interval by the delta method
     (var R ~ var(a - R b) / (n mean(b)^2); a paired bootstrap over 32k prompts agrees, but needs
     the index matrix of every resample)."""
-    from scipy import stats
 
     R = float(a_sq.mean() / b_sq.mean())
     se = float(np.std(a_sq - R * b_sq, ddof=1) / (np.sqrt(len(a_sq)) * b_sq.mean()))

@@ -33,7 +33,7 @@ class Prompts:
         return self.X.shape[1]
 
 
-def _matrix_sqrt(S: np.ndarray, name: str) -> np.ndarray:
+def matrix_sqrt(S: np.ndarray, name: str) -> np.ndarray:
     S = np.asarray(S, dtype=np.float64)
     if S.ndim != 2 or S.shape[0] != S.shape[1] or not np.allclose(S, S.T):
         raise ValueError(f"{name}: expected a symmetric matrix, got shape {S.shape}")
@@ -64,9 +64,9 @@ def sample(seed: int, batch: int, d: int, n_context: int, *, step: int = 0, x_di
     W = rng.normal(seed, (batch, d), step=step, stream=STREAM_W)
     E = rng.normal(seed, (batch, n), step=step, stream=STREAM_NOISE) if noise_std > 0 else np.zeros((batch, n))
     if sigma is not None and x_dist == "gaussian":
-        X = X @ _matrix_sqrt(sigma, "sigma")
+        X = X @ matrix_sqrt(sigma, "sigma")
     if sigma_w is not None:
-        W = W @ _matrix_sqrt(sigma_w, "sigma_w")
+        W = W @ matrix_sqrt(sigma_w, "sigma_w")
     s = np.einsum("bnd,bd->bn", X, W)
     if response == "tanh":
         s = np.tanh(s)
@@ -78,7 +78,6 @@ def sample(seed: int, batch: int, d: int, n_context: int, *, step: int = 0, x_di
 
 def spectrum_covariance(d: int, eigenvalues, seed: int = 0) -> np.ndarray:
     """U diag(eigenvalues) U^T with a Haar-random orthogonal U from ``seed``."""
-    from theorysim.setups.quadratic.task import random_orthogonal
 
-    U = random_orthogonal(d, seed)
+    U = rng.random_orthogonal(d, seed)
     return (U * np.asarray(eigenvalues, dtype=np.float64)) @ U.T

@@ -245,7 +245,7 @@ def _sim_fix(cfg):
     mdl = problem.model(c, cfg["k"], "FGT")
     eta = cfg["eta"]
     # phase 1: plain GD with the iterates recorded, to switch at the first record below the threshold
-    from theorysim.core.experiment import Experiment, grid
+    from theorysim.engine.experiment import Experiment, grid
 
     g = grid(alpha=cfg["alphas"], lr=[eta], seeds=range(cfg["seeds"]))
     rec = Experiment(mdl, "sgd", steps=cfg["switch_search"], record_every=cfg["switch_every"], divergence_factor=0,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorysim.core.experiment import Experiment, grid
-from theorysim.models.factorized import FactorizedSensing
+from theorysim.engine.experiment import Experiment, grid
+from theorysim.setups.matrix_sensing.model import FactorizedSensing
 
 
 def _spectrum(r: int, spectrum):

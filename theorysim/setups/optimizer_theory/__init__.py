@@ -1,2 +1,15 @@
 """Optimizer theory: Lion's box constraint, AdamP's norm growth, Muon's polar factor,
 annealed gradient noise."""
+from theorysim.models.scale_invariant import ScaleInvariant
+from theorysim.setups import Setup, SweepSetup
+
+
+def _build(cfg):
+    return ScaleInvariant(int(cfg["rows"]), int(cfg["cols"]), int(cfg["problem_seed"]))
+
+
+SETUP = Setup(
+    name="optimizer_theory", doc=__doc__,
+    sweeps=(SweepSetup("scale_invariant", {"rows": 8, "cols": 6, "problem_seed": 0}, _build, ScaleInvariant,
+                       doc="a scale-invariant loss of one weight matrix (AdamP's norm-growth setting)"),),
+)

@@ -7,7 +7,7 @@ import numpy as np
 from theorysim import fit
 from theorysim.plotting import finish, pyplot, seed_curves
 from theorysim.claims import Claim, Measurement, Paper, register, tol
-from theorysim.core.experiment import Experiment, grid
+from theorysim.engine.experiment import Experiment, grid
 from theorysim.setups.quadratic import task, theory
 
 PAPER = Paper(

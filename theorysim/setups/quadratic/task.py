@@ -4,7 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from theorysim.core import rng
+from theorysim.core.rng import random_orthogonal
 from theorysim.models.linear import Quadratic
+
+__all__ = ["make_quadratic", "random_orthogonal", "spectrum"]
 
 
 def spectrum(dim: int, kappa: float, lambda_max: float = 1.0) -> np.ndarray:
@@ -18,13 +21,6 @@ def spectrum(dim: int, kappa: float, lambda_max: float = 1.0) -> np.ndarray:
     eig = np.geomspace(lambda_max / kappa, lambda_max, dim)
     eig[0], eig[-1] = lambda_max / kappa, lambda_max
     return eig
-
-
-def random_orthogonal(dim: int, seed: int) -> np.ndarray:
-    """Haar-random orthogonal matrix: QR of a Gaussian matrix with the signs of diag(R) fixed."""
-    G = rng.normal(seed, (dim, dim), stream=rng.STREAM_USER)
-    Q, R = np.linalg.qr(G)
-    return Q * np.sign(np.diag(R))
 
 
 def make_quadratic(dim: int, kappa: float, lambda_max: float = 1.0, seed: int = 0,

@@ -3,14 +3,13 @@ for XOR Cluster Data": one GD step overfits the noisy training set while the net
 classifier (test ~ 50% on XOR); a few steps later it generalises (grokking)."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from scipy import stats
 
 from theorysim.claims import Claim, Measurement, Paper, register, tol
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.xor_grokking import data
+from theorysim.setups.xor_grokking.simulation import run
 
 PAPER = Paper(key="xu2023", title="Benign Overfitting and Grokking in ReLU Networks for XOR Cluster Data",
               authors="Z. Xu, Y. Wang, S. Frei, G. Vardi, W. Hu", year=2023, arxiv="2310.02541", venue="ICLR 2024")
@@ -32,32 +31,6 @@ EVIDENCE = ("Finding: at the issue's quick configuration (n = 50, p = 2500, ||mu
             "1 >= 6.25 C n); the paper's own experiments break it too (spec C5). The code is checked against a numpy "
             "oracle (1.7e-16) and finite differences, and the mechanism itself (linear at t = 1, alignment with mu_1, "
             "only omega/alpha mattering) passes in the other claims.")
-
-_RUNS: dict[str, dict] = {}
-
-
-def run(cfg, members=None) -> dict:
-    """Full-batch GD (lr = alpha) from N(0, omega_init^2) on ``cfg["seeds"]`` independent data
-    draws; ``members``: a list of {"alpha", "omega_init"} run together on each draw (default the
-    config's pair). Returns {"steps", "metrics": {name: [member, seed, R]}}; memoised."""
-    from theorysim.core.experiment import Experiment
-
-    members = members or [{"alpha": cfg["alpha"], "omega_init": cfg["omega_init"]}]
-    key = json.dumps([cfg, members], sort_keys=True)
-    if key not in _RUNS:
-        curves, steps = [], None
-        for s in range(cfg["seeds"]):
-            model = data.build(cfg, 1000 + s).span_form()  # GD in the span of the data: exact, p / n x fewer flops
-            res = Experiment(model, "sgd", steps=cfg["steps"], record_every=1, divergence_factor=0,
-                             lr=[mb["alpha"] for mb in members], omega_init=[mb["omega_init"] for mb in members],
-                             seeds=[s] * len(members)).run()
-            curves.append(res.records)
-            steps = res.steps
-            names = model.metric_names
-        rec = np.stack(curves, axis=1)  # [member, seed, R, metric]
-        _RUNS[key] = {"steps": steps, "metrics": {n: rec[..., i] for i, n in enumerate(names)}}
-    return _RUNS[key]
-
 
 def _sim(cfg):
     return run(cfg)

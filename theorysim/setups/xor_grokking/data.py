@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from theorysim.models.two_layer import TwoLayerReLU
+from theorysim.setups.xor_grokking.model import TwoLayerReLU
 
 
 def sample(n: int, p: int, mu_norm: float, rng):

@@ -3,7 +3,7 @@
 For every member m (in parallel, one thread per member, members independent)::
 
     for t = t_begin+1 .. t_end:                 # update t reads iterate t-1
-        loss = loss_grad(theta[m], fdata, idata, mh[m], key[m], t, grad, work)
+        loss = loss_grad(theta[m], fdata[data_row[m]], idata[data_row[m]], mh[m], key[m], t, grad, work)
         if loss is not finite, or loss > divergence_factor * loss_0:  -> diverged at iterate t-1, stop m
         lr = hyper[m, LR] * schedule[sched_index[m], t-1]
         apply_rule(rule_id[m], theta[m], grad, state[m], hyper[m], lr, t, layout arrays, ...)
@@ -18,7 +18,8 @@ Why one kernel for all models: the optimizer family is large (its dispatch compi
 and Numba re-optimises linked callees inside every caller. So the model's kernels are passed as
 first-class functions of fixed signatures (:data:`LOSS_GRAD`, :data:`METRICS`, :data:`HESSIAN`)
 and called through a pointer, and model data travels as one flat float64 buffer plus one int64
-buffer (:mod:`theorysim.core.data`). The loop then compiles once per environment, is cached on
+buffer (:mod:`theorysim.core.data`), one row of each per data set: shared data is one row that
+every member reads (zero-copy), per-member data one row per member (``data_row[m]`` picks it). The loop then compiles once per environment, is cached on
 disk, and a new model costs only the compile of its own small kernels. The indirect call per
 step costs nothing measurable next to a gradient.
 """
@@ -30,8 +31,8 @@ import numba
 import numpy as np
 from numba import types
 
-from theorysim import config
-from theorysim.optim.rules import NEWTON, apply_rule
+from theorysim.core import config
+from theorysim.optim.dispatch import apply_rule
 from theorysim.optim.slots import LR
 
 RUNNING, DONE, DIVERGED = 0, 1, 2
@@ -49,16 +50,16 @@ HESSIAN = types.float64(_f1, _f1, _i1, _f1, _f2)
 
 _SIGNATURE = types.void(
     types.FunctionType(LOSS_GRAD), types.FunctionType(METRICS), types.FunctionType(HESSIAN),
-    _f2, types.float64[:, :, ::1], _i1, _f2, _i1, _f2, _f2, types.uint64[:, ::1], _f1, _i1,
+    _f2, types.float64[:, :, ::1], _i1, _i1, _f2, _i1, _f2, _f2, types.uint64[:, ::1], _f2, types.int64[:, ::1], _i1,
     _i1, _i1, _i1, types.int64, types.int64, types.int64, types.int64, types.float64,
     _f1, _i1, _i1, types.float64[:, :, ::1], types.float64[:, :, ::1], types.int64, types.int64, types.int64,
 )
 
 
 @numba.njit(parallel=True, cache=config.CACHE, fastmath=config.FASTMATH)
-def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, hyper, sched_index, schedule, model_hyper, keys,
-              fdata, idata, offsets, rows, cols, t_begin, t_end, n_steps, record_every, divergence_factor,
-              loss0, status, diverged_step, records, param_records, work_size, rule_work_size, hess_size):
+def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, needs_hessian, hyper, sched_index, schedule,
+              model_hyper, keys, fdata_rows, idata_rows, data_row, offsets, rows, cols, t_begin, t_end, n_steps,
+              record_every, divergence_factor, loss0, status, diverged_step, records, param_records, work_size, rule_work_size, hess_size):
     E, P = theta.shape
     record_params = param_records.shape[1] > 0
     for m in numba.prange(E):
@@ -72,6 +73,8 @@ def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, hyper, sched_i
         k1 = keys[m, 1]
         q = sched_index[m]
         rid = rule_id[m]
+        fdata = fdata_rows[data_row[m]]
+        idata = idata_rows[data_row[m]]
         grad = np.empty(P)
         work = np.empty(max(work_size, 1))
         rwork = np.zeros(max(rule_work_size, 1))
@@ -93,7 +96,7 @@ def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, hyper, sched_i
                 stopped = True
                 break
             lr = hy[LR] * schedule[q, t - 1]
-            if rid == NEWTON:
+            if needs_hessian[m] != 0:
                 hessian(th, fdata, idata, mh, hess)
             apply_rule(rid, th, grad, st, hy, lr, t, offsets, rows, cols, k0, k1, rwork, hess)
             if t % record_every == 0:

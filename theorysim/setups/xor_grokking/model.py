@@ -21,12 +21,12 @@ import math
 
 import numpy as np
 
-from theorysim.config import jit
+from theorysim.core.config import jit
 from theorysim.core import rng
 from theorysim.core.data import farray1, farray2, pack
 from theorysim.core.layout import Layout
 from theorysim.models.base import Model
-from theorysim.optim.registry import NONNEG
+from theorysim.core.bounds import NONNEG
 
 # fdata: X[n, p], y[n], a[m], Xtest[nt, p], ytest[nt], mu1[p], mu2[p], lin[nt], flipped[n]
 # (lin = Xtest sum_i y_i x_i: the linear classifier's test scores, eq. 4.3)

@@ -19,12 +19,12 @@ import math
 
 import numpy as np
 
-from theorysim.config import jit
+from theorysim.core.config import jit
 from theorysim.core import rng
 from theorysim.core.data import farray1, farray2, iarray1, pack
 from theorysim.core.layout import Layout
 from theorysim.models.base import Model
-from theorysim.optim.registry import NONNEG
+from theorysim.core.bounds import NONNEG
 
 # fdata: M*[n1, n2], A[m, n1 n2], y[m], (c,), meta (int: symmetric, population, n1, n2, k, m, r_low),
 # V^T[r_low, n], w[r_low], (||M*||_F^2,): M* = V diag(w) V^T for the low-rank path (r_low > 0)

@@ -13,10 +13,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from theorysim.core import engine, rng
-from theorysim.core.result import Result
+from theorysim.core import rng
+from theorysim.engine import loop
+from theorysim.engine.result import Result
 from theorysim.models.base import Model, no_hessian
-from theorysim.optim import rules, schedules
+from theorysim.optim import schedules
+from theorysim.optim.dispatch import work_size
 from theorysim.optim.registry import PAIRS, Optimizer, OptimizerSpec, get
 
 
@@ -66,8 +68,15 @@ class Experiment:
         finite) is marked diverged at that iterate and stopped; ``0`` keeps only the finiteness test
     record_params : also record the full parameter vector at every record step
     progress : show a progress bar (default: when stderr is a terminal)
+    model_hyper : model hyperparameters by name (see ``model.hyper_spec``), each a scalar or a
+        per-member sequence; the explicit form, needed when a name is also a keyword of the optimizer
     **hyper : optimizer hyperparameters (``lr``, ``momentum``, ``betas``, ...) and model
-        hyperparameters (see ``model.hyper_spec``), each a scalar or a per-member sequence
+        hyperparameters, each a scalar or a per-member sequence. A name that both the model and
+        the chosen optimizer take (``alpha``: the matrix-sensing init scale and RMSprop's smoothing)
+        is refused with a ValueError naming both: give the model's in ``model_hyper``.
+
+    A model with per-member data (``model.data_members = E``) fixes the ensemble size to E:
+    member m trains on data set m.
     """
 
     def __init__(
@@ -82,6 +91,7 @@ class Experiment:
         divergence_factor: float = 1e12,
         record_params: bool = False,
         progress: bool | None = None,
+        model_hyper: Mapping[str, Any] | None = None,
         **hyper,
     ):
         if not isinstance(model, Model):
@@ -101,10 +111,19 @@ class Experiment:
         self.record_params = bool(record_params)
         self.progress = progress
 
-        per_member = {"seeds": seeds, "optimizer": optimizer, "schedule": schedule, **hyper}
+        model_hyper = dict(model_hyper or {})
+        for k in model_hyper:
+            if k not in model.hyper_spec:
+                raise ValueError(f"model_hyper: model {model.name!r} has no hyperparameter {k!r}; "
+                                 f"valid: {', '.join(model.hyper_spec) or '(none)'}")
+        # model_hyper entries travel under "model." so that they never meet an optimizer keyword
+        per_member = {"seeds": seeds, "optimizer": optimizer, "schedule": schedule, **hyper,
+                      **{f"model.{k}": v for k, v in model_hyper.items()}}
         lengths = {k: len(v) for k, v in per_member.items() if _is_member_sequence(k, v) and k != "schedule"}
         if _is_schedule_sequence(schedule, self.steps):
             lengths["schedule"] = len(schedule)
+        if model.data_members:
+            lengths["model data"] = model.data_members
         sizes = set(lengths.values())
         if len(sizes) > 1:
             detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
@@ -134,8 +153,16 @@ class Experiment:
                 spec, base = opt.spec, dict(opt.hyper)
             else:
                 spec, base = get(opt), {}
-            opt_hyper = {k: member_value(k, m) for k in hyper if k not in model_keys}
-            model_hyper = {k: member_value(k, m) for k in hyper if k in model_keys}
+            clash = [k for k in hyper if k in model_keys and k in spec.defaults and k not in model_hyper]
+            if clash:
+                k = clash[0]
+                raise ValueError(
+                    f"{where}{k!r} is a hyperparameter of both model {model.name!r} and optimizer {spec.name!r}: "
+                    f"give the model's as model_hyper={{{k!r}: ...}} (then {k}=... is the optimizer's)"
+                )
+            opt_hyper = {k: member_value(k, m) for k in hyper if k not in model_keys or k in model_hyper}
+            m_hyper = {k: member_value(k, m) for k in hyper if k in model_keys and k not in model_hyper}
+            m_hyper.update({k: member_value(f"model.{k}", m) for k in model_hyper})
             unknown = [k for k in opt_hyper if k not in spec.defaults]
             if unknown:
                 raise ValueError(
@@ -148,7 +175,7 @@ class Experiment:
             self.resolved.append(resolved)
             specs.append(spec)
             rows.append(spec.hyper_row(resolved))
-            mrows.append(model.hyper_row(model_hyper, where=where))
+            mrows.append(model.hyper_row(m_hyper, where=where))
             sched_keys.append(member_value("schedule", m))
             self.members.append(
                 {
@@ -156,18 +183,20 @@ class Experiment:
                     "seed": int(seed),
                     "optimizer": spec.name,
                     **{k: (list(v) if isinstance(v, tuple) else v) for k, v in resolved.items()},
-                    **{k: float(mrows[-1][model.hyper_index(k)]) for k in model.hyper_spec},
+                    **{(f"model.{k}" if k in resolved else k): float(mrows[-1][model.hyper_index(k)])
+                       for k in model.hyper_spec},
                 }
             )
         self.specs = specs
         self.rule_id = np.array([s.rule_id for s in specs], dtype=np.int64)
+        self.needs_hessian = np.array([s.needs_hessian for s in specs], dtype=np.int64)
         self.hyper = np.stack(rows)
         self.model_hyper = np.stack(mrows)
         self.state_rows = max(s.state_rows for s in specs)
         _, lrows, lcols = model.layout.arrays()
         P = model.layout.size
         clipping = any(r.get("clip_fraction", 0.0) > 0 or r.get("clip_value", 0.0) > 0 for r in self.resolved)
-        self.rule_work_size = rules.work_size(P, lrows, lcols, [s.name for s in specs], clipping)
+        self.rule_work_size = work_size(P, lrows, lcols, [s.name for s in specs], clipping)
         newton = [s.name for s in specs if s.needs_hessian]
         if newton and not model.has_hessian:
             raise ValueError(f"optimizer={newton[0]!r} needs the model's Hessian; model {model.name!r} has no hessian kernel")
@@ -189,7 +218,7 @@ class Experiment:
         }
 
     def run(self, theta0: np.ndarray | None = None) -> Result:
-        """Train every member; returns a :class:`~theorysim.core.result.Result`.
+        """Train every member; returns a :class:`~theorysim.engine.result.Result`.
 
         ``theta0`` ([E, P]) overrides the model's initialisation.
         """
@@ -212,13 +241,18 @@ class Experiment:
         diverged_step = np.full(E, -1, dtype=np.int64)
         offsets, rows, cols = model.layout.arrays()
         fdata, idata = model.data()
+        if fdata.ndim == 1:  # shared by every member: one row, read by all (no copy)
+            fdata, idata = fdata[None, :], idata[None, :]
+            data_row = np.zeros(E, dtype=np.int64)
+        else:  # per-member data: row m is member m's
+            data_row = np.arange(E, dtype=np.int64)
 
         t_compile = time.perf_counter()
-        kernel = engine.kernel()
-        loss_grad = engine.compiled(model.kernels[0], engine.LOSS_GRAD)
-        metrics = engine.compiled(model.kernels[1], engine.METRICS)
+        kernel = loop.kernel()
+        loss_grad = loop.compiled(model.kernels[0], loop.LOSS_GRAD)
+        metrics = loop.compiled(model.kernels[1], loop.METRICS)
         hessian = model.kernels[2] if model.has_hessian else no_hessian
-        hessian = engine.compiled(hessian, engine.HESSIAN)
+        hessian = loop.compiled(hessian, loop.HESSIAN)
         compile_seconds = time.perf_counter() - t_compile
         n_chunks = min(T, 100)
         bounds = np.linspace(0, T, n_chunks + 1).round().astype(np.int64)
@@ -230,8 +264,8 @@ class Experiment:
             bar = tqdm(total=T, desc=model.name, unit="step", leave=False, disable=not show)
         t0 = time.perf_counter()
         with _blas_limit(model, E):
-            self._run_chunks(kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, offsets, rows,
-                             cols, bounds, loss0, status, diverged_step, records, param_records, bar)
+            self._run_chunks(kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, data_row, offsets,
+                             rows, cols, bounds, loss0, status, diverged_step, records, param_records, bar)
         if bar is not None:
             bar.close()
         seconds = time.perf_counter() - t0
@@ -243,28 +277,28 @@ class Experiment:
             records=records,
             param_records=param_records if self.record_params else None,
             theta=theta,
-            diverged=status == engine.DIVERGED,
+            diverged=status == loop.DIVERGED,
             diverged_step=diverged_step,
             members=self.members,
             seconds=seconds,
             compile_seconds=compile_seconds,
         )
 
-    def _run_chunks(self, kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, offsets, rows, cols,
-                    bounds, loss0, status, diverged_step, records, param_records, bar):
+    def _run_chunks(self, kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, data_row, offsets,
+                    rows, cols, bounds, loss0, status, diverged_step, records, param_records, bar):
         model, T, k = self.model, self.steps, self.record_every
         n_chunks = len(bounds) - 1
         for c in range(n_chunks):
             kernel(
                 loss_grad, metrics, hessian,
-                theta, state, self.rule_id, self.hyper, self.sched_index, self.schedule, self.model_hyper,
-                keys, fdata, idata, offsets, rows, cols, int(bounds[c]), int(bounds[c + 1]), T, k,
+                theta, state, self.rule_id, self.needs_hessian, self.hyper, self.sched_index, self.schedule,
+                self.model_hyper, keys, fdata, idata, data_row, offsets, rows, cols, int(bounds[c]), int(bounds[c + 1]), T, k,
                 self.divergence_factor, loss0, status, diverged_step, records, param_records, model.work_size,
                 self.rule_work_size, self.hess_size,
             )
             if bar is not None:
                 bar.update(int(bounds[c + 1] - bounds[c]))
-            if np.all(status != engine.RUNNING):
+            if np.all(status != loop.RUNNING):
                 break
 
 

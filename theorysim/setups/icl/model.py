@@ -77,17 +77,18 @@ def gdpp_weights(etas, gammas, d: int, n_context: int):
 # The trainable model: Numba kernels with hand-written gradients, prompts drawn in the kernel.
 import math  # noqa: E402
 
-from theorysim.config import jit  # noqa: E402
+from theorysim.core.config import jit  # noqa: E402
 from theorysim.core import rng  # noqa: E402
 from theorysim.core.data import farray1, farray2, iarray1, pack  # noqa: E402
 from theorysim.core.layout import Layout  # noqa: E402
 from theorysim.models.base import Model  # noqa: E402
-from theorysim.optim.registry import NONNEG  # noqa: E402
+from theorysim.setups.icl import task  # noqa: E402
+from theorysim.core.bounds import NONNEG  # noqa: E402
 
 # data entries: 0 sqrt(Sigma), 1 sqrt(Sigma_w), 2 ints (d, N, L, batch, x_dist 0 gaussian / 1 uniform,
 # response 0 linear / 1 tanh / 2 relu, eval prompts, Sx is I, Sw is I), 3 eval X [Be, (N+1) d], 4 eval y [Be, N+1],
 # 5 scalars (uniform_a, noise_std)
-STREAM_X, STREAM_W, STREAM_NOISE = rng.STREAM_USER + 20, rng.STREAM_USER + 21, rng.STREAM_USER + 22
+from theorysim.setups.icl.task import STREAM_NOISE, STREAM_W, STREAM_X  # noqa: E402  (the prompt streams)
 
 
 @jit
@@ -432,7 +433,6 @@ class LinearSelfAttention(Model):
     def __init__(self, d: int, n_context: int, layers: int = 1, batch: int = 256, x_dist: str = "gaussian",
                  sigma=None, sigma_w=None, uniform_a: float = 0.5, noise_std: float = 0.0, response: str = "linear",
                  eval_prompts: int = 2048, eval_seed: int = 10_000, token_clip: float = 0.0):
-        from theorysim.setups.icl import task
 
         for name, v in (("d", d), ("n_context", n_context), ("layers", layers), ("batch", batch),
                         ("eval_prompts", eval_prompts)):
@@ -443,8 +443,8 @@ class LinearSelfAttention(Model):
         ev = task.sample(eval_seed, eval_prompts, d, n_context, step=0, **self.task_kwargs)
         self.eval = ev
         self.d, self.n_context, self.layers, self.batch = d, n_context, layers, batch
-        Sx = np.eye(d) if sigma is None else task._matrix_sqrt(sigma, "sigma")
-        Sw = np.eye(d) if sigma_w is None else task._matrix_sqrt(sigma_w, "sigma_w")
+        Sx = np.eye(d) if sigma is None else task.matrix_sqrt(sigma, "sigma")
+        Sw = np.eye(d) if sigma_w is None else task.matrix_sqrt(sigma_w, "sigma_w")
         X_all = np.concatenate([ev.X, ev.xq[:, None, :]], axis=1).reshape(eval_prompts, -1)
         Y_all = np.concatenate([ev.y, ev.yq[:, None]], axis=1)
         ints = np.array([d, n_context, layers, batch, task.X_DISTS.index(x_dist), task.RESPONSES.index(response),
@@ -473,7 +473,6 @@ class LinearSelfAttention(Model):
         return [blocks[f"P{l}"] for l in range(self.layers)], [blocks[f"Q{l}"] for l in range(self.layers)]
 
     def prompts(self, seed: int, step: int):
-        from theorysim.setups.icl import task
 
         return task.sample(seed, self.batch, self.d, self.n_context, step=step, **self.task_kwargs)
 

@@ -1,7 +1,8 @@
 """Numerical and compilation policy, decided in one place.
 
-Every Numba kernel in theorysim is built through :func:`jit` or :func:`jit_parallel`, so that
-fastmath, caching and threading are chosen here and nowhere else. Environment overrides:
+Every Numba kernel in theorysim is built through :func:`jit` (the engine's parallel loop uses
+``numba.njit(parallel=True)`` with :data:`FASTMATH` and :data:`CACHE` from here), so that fastmath,
+caching and threading are chosen here and nowhere else. Environment overrides:
 
 ``THEORYSIM_FASTMATH``  ``1`` turns on LLVM fastmath (default off: results must be reproducible
                         to the bit and IEEE semantics are part of the contract).
@@ -45,7 +46,7 @@ def _invalidate_stale_caches() -> None:
     """
     import hashlib
 
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parent.parent  # the package: theorysim/core/config.py -> theorysim/
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         h.update(str(path.relative_to(root)).encode())

@@ -1,0 +1,179 @@
+"""Simulations and measurements that claims of several papers share: the trained one-layer LSA
+(mahankali2023, ahn2023, vonoswald2023), the ill-conditioned prompts of fu2023, the multi-layer
+training (vonoswald2023, fu2023; trained once per configuration, see :mod:`theorysim.setups.icl.multilayer`)."""
+from __future__ import annotations
+
+import numpy as np
+
+from theorysim import fit
+from theorysim.claims import Measurement, tol
+from theorysim.core import rng
+from theorysim.plotting import finish, pyplot
+from theorysim.setups.icl import algorithms as alg
+from theorysim.setups.icl import task
+
+
+# fu2023: Iterative Newton vs GD
+def ill_conditioned_prompts(seed, prompts, d, n, kappa):
+    """Per-prompt covariance U diag(kappa (d/2 times), 1 (d/2 times)) U^T with a random basis per
+    prompt (Fu et al. sec. 4.3); kappa = 1 is Sigma = I. Noiseless, w ~ N(0, I)."""
+
+    p = task.sample(seed, prompts, d, n)
+    if kappa == 1:
+        return p
+    D = np.sqrt(np.r_[np.full(d // 2, float(kappa)), np.ones(d - d // 2)])
+    X, xq = p.X.copy(), p.xq.copy()
+    for b in range(prompts):
+        T = rng.random_orthogonal(d, 10_000 + b) * D  # x = U D^{1/2} z
+        X[b] = p.X[b] @ T.T
+        xq[b] = T @ p.xq[b]
+    y = np.einsum("bnd,bd->bn", X, p.w)
+    return task.Prompts(X, y, xq, np.einsum("bd,bd->b", xq, p.w), p.w)
+
+
+def covariance(cfg):
+    if cfg.get("kappa", 1.0) == 1.0:
+        return None
+    return task.spectrum_covariance(cfg["d"], np.geomspace(1.0, cfg["kappa"], cfg["d"]), cfg["problem_seed"])
+
+
+def sim_trained(cfg):
+    from theorysim.engine.experiment import Experiment
+    from theorysim.setups.icl.model import LinearSelfAttention
+
+    kw = dict(x_dist=cfg.get("x_dist", "gaussian"), sigma=covariance(cfg), noise_std=cfg.get("noise_std", 0.0),
+              response=cfg.get("response", "linear"))
+    model = LinearSelfAttention(cfg["d"], cfg["n_context"], layers=1, batch=cfg["batch"], eval_prompts=cfg["eval_prompts"],
+                                **kw)
+    res = Experiment(model, "adam", lr=cfg["lr"], steps=cfg["steps"], seeds=range(cfg["seeds"]),
+                     record_every=max(1, cfg["steps"] // 50), schedule="cosine").run()
+    fresh = task.sample(cfg["fresh_seed"], cfg["eval_prompts"], cfg["d"], cfg["n_context"], **kw)
+    return {"model": model, "result": res, "fresh": fresh, "sigma": kw["sigma"]}
+
+
+def effective_preconditioner(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Gamma_eff = -P[d, d] Q[:d, :d]^T: a one-layer LSA with P[d, :d] = 0 and Q[d, :d] = 0
+    predicts y_hat = x_q^T Gamma_eff h (sec. 2 of the spec)."""
+    d = P.shape[0] - 1
+    return -P[d, d] * Q[:d, :d].T
+
+
+def identity_distance(M: np.ndarray) -> float:
+    """Ahn et al.'s Dist(M, I) = min_a ||M - a I||_F / ||M||_F (a = tr M / d)."""
+    d = M.shape[0]
+    return float(np.linalg.norm(M - np.trace(M) / d * np.eye(d)) / np.linalg.norm(M))
+
+
+def trained_checks(cfg, out, target):
+    from theorysim.setups.icl import model as lsa_model
+
+    model, res, fresh = out["model"], out["result"], out["fresh"]
+    Sigma = np.eye(cfg["d"]) if out["sigma"] is None else out["sigma"]
+    ev = model.eval
+    _, h_ev = alg._moments(ev)
+    gstar_eval = 0.5 * np.mean((np.einsum("bi,ij,bj->b", ev.xq, target, h_ev) - ev.yq) ** 2)
+    closed = 0.5 * theory_mse(target, Sigma, cfg)
+    final = res.final("eval_loss")
+    best = best_basin(final)
+    cv = final[best] - (gstar_eval - closed)  # control variate: same prompts, known mean
+    rel, dist, mismatch = [], [], []
+    _, h_fr = alg._moments(fresh)
+    gd_pred = np.einsum("bi,ij,bj->b", fresh.xq, target, h_fr)
+    for th in res.theta[best]:
+        Ps, Qs = model.weights(th)
+        G = effective_preconditioner(Ps[0], Qs[0])
+        rel.append(np.linalg.norm(G - target) / np.linalg.norm(target))
+        dist.append(identity_distance(G))
+        pred = lsa_model.predict(fresh.X, fresh.y, fresh.xq, Ps, Qs)
+        mismatch.append(np.mean(np.abs(pred - gd_pred)) / np.mean(np.abs(gd_pred)))
+    return closed, cv, np.array(rel), np.array(dist), np.array(mismatch)
+
+
+def best_basin(final_losses: np.ndarray) -> np.ndarray:
+    """Seeds whose final loss is within 2% of the best seed's: the runs that reached the best
+    basin. Seeds stuck at a worse critical point are reported (details), not averaged in."""
+    return np.nonzero(final_losses <= 1.02 * np.nanmin(final_losses))[0]
+
+
+def theory_mse(G, Sigma, cfg):
+    from theorysim.setups.icl import theory
+
+    return theory.one_layer_mse(G, Sigma, cfg["n_context"], cfg.get("noise_std", 0.0) ** 2)
+
+
+def optimal_target(cfg):
+    from theorysim.setups.icl import theory
+
+    Sigma = covariance(cfg)
+    Sigma = np.eye(cfg["d"]) if Sigma is None else Sigma
+    return theory.optimal_preconditioner(Sigma, cfg["n_context"], cfg.get("noise_std", 0.0) ** 2)
+
+
+def measure_trained(cfg, out):
+    target = optimal_target(cfg)
+    closed, cv, rel, dist, mismatch = trained_checks(cfg, out, target)
+    final = out["result"].final("eval_loss")
+    kept = best_basin(final)
+    m = {
+        "in-context loss of the trained LSA": Measurement(*fit.mean_ci(cv), {
+            "closed form": closed, "seeds in the best basin": f"{len(kept)} of {len(final)}",
+            "final eval losses": final.tolist()}),
+        "||Gamma_eff - Gamma*||_F / ||Gamma*||_F": Measurement(*fit.mean_ci(rel)),
+        "mean |y_LSA - y_GD*| / mean |y_GD*| on fresh prompts": Measurement(*fit.mean_ci(mismatch)),
+    }
+    if cfg.get("kappa", 1.0) > 1.0:
+        m["Dist(Gamma_eff, I) (Gamma* has)"] = Measurement(*fit.mean_ci(dist), {"Gamma*": identity_distance(target)})
+    return m
+
+
+def predict_trained(cfg):
+    target = optimal_target(cfg)
+    Sigma = covariance(cfg)
+    p = {"in-context loss of the trained LSA": 0.5 * theory_mse(target, np.eye(cfg["d"]) if Sigma is None else Sigma, cfg),
+         "||Gamma_eff - Gamma*||_F / ||Gamma*||_F": 0.0,
+         "mean |y_LSA - y_GD*| / mean |y_GD*| on fresh prompts": 0.0}
+    if cfg.get("kappa", 1.0) > 1.0:
+        p["Dist(Gamma_eff, I) (Gamma* has)"] = identity_distance(target)
+    return p
+
+
+TRAINED_TOL = {"in-context loss of the trained LSA": tol.relative(0.02),
+               "||Gamma_eff - Gamma*||_F / ||Gamma*||_F": tol.at_most(0.05),
+               "mean |y_LSA - y_GD*| / mean |y_GD*| on fresh prompts": tol.at_most(0.05),
+               "Dist(Gamma_eff, I) (Gamma* has)": tol.relative(0.1)}
+
+
+def plot_trained(cfg, out, verdict):
+    plt = pyplot()
+    res = out["result"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in res.curve("eval_loss"):
+        ax.semilogy(res.steps, row, lw=1)
+    closed = verdict.checks[0].predicted
+    ax.axhline(closed, color="k", ls="--", lw=1, label="optimal one-step (preconditioned) GD, closed form")
+    return finish(fig, ax, xlabel="training step", ylabel="in-context loss (eval prompts)",
+                  title="one-layer LSA pretraining (Adam, cosine schedule)")
+
+
+TRAIN_QUICK = {"d": 5, "n_context": 20, "batch": 128, "steps": 2000, "lr": 3e-3, "seeds": 2, "eval_prompts": 4096,
+               "fresh_seed": 777, "problem_seed": 3}
+
+
+TRAIN_FULL = {**TRAIN_QUICK, "batch": 512, "steps": 8000, "seeds": 4, "eval_prompts": 16384}
+
+
+# Trained K-layer LSA vs K-step GD / GD++ / Iterative Newton (shared training, multilayer.py)
+def sim_multilayer(cfg):
+    from theorysim.setups.icl import multilayer
+
+    return multilayer.compare_depths(cfg)
+
+
+MULTILAYER_QUICK = {"d": 5, "n_context": 10, "x_dist": "uniform", "depths": [1, 2, 3], "batch": 256, "steps": 15000,
+                    "lr": 1e-2, "warmup": 500, "max_grad_norm": 1.0, "init_scale": 0.05, "token_clip": 10.0,
+                    "seeds": 3, "eval_prompts": 2048, "tune_seed": 4321, "tune_prompts": 8192, "tune_starts": 8,
+                    "test_seed": 8765, "test_prompts": 16384, "newton_max": 20, "gd_steps": [2**i for i in range(13)]}
+
+
+MULTILAYER_FULL = {**MULTILAYER_QUICK, "depths": [1, 2, 3, 4], "batch": 512, "steps": 20000, "seeds": 5,
+                   "tune_prompts": 32768, "tune_starts": 24, "test_prompts": 65536}

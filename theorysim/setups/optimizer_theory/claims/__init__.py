@@ -1,0 +1,1 @@
+"""The optimizer-theory claims, one module per paper (each registers its claims on import)."""
