@@ -1,4 +1,4 @@
-"""CLI exit codes and output (DESIGN section 1)."""
+"""CLI exit codes and output (README, "A short tour")."""
 import json
 import subprocess
 import sys

@@ -2,7 +2,7 @@
 
 They skip when the library is absent (it is not a dependency), and print the version used.
 float64 everywhere, a fixed quadratic 1/2 x^T A x - b^T x with one matrix and one vector block,
-deterministic gradients, every step compared (DESIGN section 7, layer 1; optimizers.md sec. 13).
+deterministic gradients, every step compared (optimizers.md sec. 13).
 """
 import numpy as np
 import pytest

@@ -14,5 +14,6 @@ from theorysim.core.layout import Layout
 from theorysim.engine.result import Result
 from theorysim import fit, models, optim, sweep
 
-__version__ = "0.1.0"
+from theorysim.core.version import __version__
+
 __all__ = ["Experiment", "Layout", "Result", "config", "fit", "grid", "models", "optim", "sweep", "__version__"]

@@ -1,6 +1,6 @@
 """``theorysim`` command line: check claims, list what exists.
 
-Exit codes (DESIGN section 1): 0 when every selected claim has its expected outcome, 1 when any
+Exit codes (README, "A short tour"): 0 when every selected claim has its expected outcome, 1 when any
 claim fails unexpectedly (FAIL, XPASS or an error inside a claim), 2 on bad usage.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     mode = c.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick", help="small configurations (default)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full", help="paper-sized configurations")
-    c.add_argument("--json", metavar="FILE", help="write the verdicts as a JSON list (DESIGN section 4 schema)")
+    c.add_argument("--json", metavar="FILE", help="write the verdicts as a JSON list (schema: theorysim/claims/verdict.schema.json)")
     c.add_argument("--report", metavar="DIR", help="write DIR/report.md with one PNG figure per claim")
     c.add_argument("--threads", type=int, metavar="N", help="Numba threads (results do not depend on it)")
     c.set_defaults(mode="quick")

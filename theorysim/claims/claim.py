@@ -1,4 +1,4 @@
-"""The claim record and its verdict (DESIGN section 4).
+"""The claim record and its verdict (README, "Claims" and "Design").
 
 A claim is data: an id ``"<paper-key>/<short-name>"``, the paper, the reference inside it
 (theorem / equation / figure), a one-sentence statement, a quick and a full configuration, and

@@ -32,7 +32,7 @@ import numpy as np
 from numba import types
 
 from theorysim.core import config
-from theorysim.optim.dispatch import apply_rule
+from theorysim.optim.dispatch import apply_rule, quiet_compile
 from theorysim.optim.slots import LR
 
 RUNNING, DONE, DIVERGED = 0, 1, 2
@@ -122,7 +122,8 @@ def kernel():
     cache when present); further compilation is disabled so that passing a model's kernels
     never specialises the loop on them."""
     if not run_chunk.signatures:
-        run_chunk.compile(_SIGNATURE)
+        with quiet_compile():
+            run_chunk.compile(_SIGNATURE)
         run_chunk.disable_compile()
     return run_chunk
 

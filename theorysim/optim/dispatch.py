@@ -7,6 +7,7 @@ rule id with a direct call in each branch, the same machine code a hand-written 
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 
@@ -21,11 +22,18 @@ from theorysim.optim.rules import block_norm, sign
 #: the rule kernels as a tuple, in rule-id order (a compile-time constant of :func:`dispatch`)
 KERNELS = tuple(_KERNEL_LIST)
 
-# Numba types a tuple of jitted functions as "first-class functions" and warns that the feature
-# is experimental; inside literal_unroll each element is resolved statically (direct calls, no
-# function pointers), so the warning says nothing about this use.
-warnings.filterwarnings("ignore", message="First-class function type feature is experimental",
-                        category=NumbaExperimentalFeatureWarning)
+
+
+@contextlib.contextmanager
+def quiet_compile():
+    """Compile code that calls :func:`dispatch` without Numba's "first-class function type is
+    experimental" warning: Numba types the tuple of kernels as first-class functions, but inside
+    ``literal_unroll`` each one is resolved statically (a direct call), so the warning does not
+    apply. Scoped to the compilation, so no other warning is hidden."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="First-class function type feature is experimental",
+                                category=NumbaExperimentalFeatureWarning)
+        yield
 
 
 def work_size(P: int, layout_rows, layout_cols, rules=None, clipping: bool = True) -> int:

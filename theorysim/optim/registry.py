@@ -12,7 +12,7 @@ import numpy as np
 
 from theorysim.core.layout import Layout
 from theorysim.optim import slots
-from theorysim.optim.dispatch import apply_rule, work_size
+from theorysim.optim.dispatch import apply_rule, quiet_compile, work_size
 from theorysim.optim.family import SPECS as _SPECS
 from theorysim.optim.spec import BOUNDS, COMMON, PAIRS, OptimizerSpec
 
@@ -35,7 +35,7 @@ def get(name: str) -> OptimizerSpec:
 
 
 class Optimizer:
-    """One rule with fixed hyperparameters, for one parameter set (the DESIGN section 3 contract)."""
+    """One rule with fixed hyperparameters, for one parameter set (the optimizer API contract: README, "Optimizers")."""
 
     def __init__(self, spec: OptimizerSpec, hyper: Mapping[str, Any]):
         self.spec = spec
@@ -79,10 +79,11 @@ class Optimizer:
             hess = np.zeros((0, 0))
         work = np.zeros(work_size(layout.size, rows, cols))
         key = np.zeros(2, dtype=np.uint64) if key is None else np.asarray(key, dtype=np.uint64)
-        apply_rule(
-            self.spec.rule_id, theta, grad, buffers, self._row, self._row[slots.LR] * lr_factor, t,
-            offsets, rows, cols, key[0], key[1], work, hess,
-        )
+        with quiet_compile():  # the first call compiles apply_rule
+            apply_rule(
+                self.spec.rule_id, theta, grad, buffers, self._row, self._row[slots.LR] * lr_factor, t,
+                offsets, rows, cols, key[0], key[1], work, hess,
+            )
         new_params = {k: v.copy() for k, v in layout.unpack(theta).items()}
         return new_params, {"t": t, "buffers": buffers}
 

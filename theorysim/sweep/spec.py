@@ -1,4 +1,4 @@
-"""Sweep specs: a TOML file -> validated points (DESIGN section 5).
+"""Sweep specs: a TOML file -> validated points (README, "A short tour"; the store: README, "Design").
 
     [experiment]            # base config: setup, optimizer, steps, record_every, schedule, ...
     setup = "quadratic"     # `theorysim list --setups` (declared by the setup packages)

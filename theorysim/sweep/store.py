@@ -1,5 +1,5 @@
 """The sweep store: one SQLite file (WAL), written only by the coordinating process,
-one transaction per finished point (DESIGN section 5)."""
+one transaction per finished point (README, "A short tour"; the store: README, "Design")."""
 from __future__ import annotations
 
 import io
@@ -53,7 +53,7 @@ class Store:
 
     def write(self, key: str, config: dict, status: str, seconds: float, metrics: dict | None,
               arrays: dict | None, error: str | None = None) -> None:
-        from theorysim import __version__
+        from theorysim.core.version import __version__
 
         with self.db:  # one transaction per point
             self.db.execute(
