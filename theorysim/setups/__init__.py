@@ -90,26 +90,25 @@ def discover() -> dict[str, Setup]:
     return out
 
 
+def _collect(attr: str, what: str) -> dict:
+    """name -> declaration over every setup's ``attr`` (``sweeps`` or ``workloads``); names are unique."""
+    out: dict = {}
+    for setup in discover().values():
+        for decl in getattr(setup, attr):
+            if decl.name in out:
+                raise ValueError(f"{what} {decl.name!r} declared twice (second in theorysim.setups.{setup.name})")
+            out[decl.name] = decl
+    return out
+
+
 def sweep_setups() -> dict[str, SweepSetup]:
     """Sweep-spec ``setup`` value -> its declaration, over every setup (names must be unique)."""
-    out: dict[str, SweepSetup] = {}
-    for setup in discover().values():
-        for s in setup.sweeps:
-            if s.name in out:
-                raise ValueError(f"sweep setup {s.name!r} declared twice (second in theorysim.setups.{setup.name})")
-            out[s.name] = s
-    return out
+    return _collect("sweeps", "sweep setup")
 
 
 def workloads() -> dict[str, Workload]:
     """Bench workload name -> its declaration, over every setup."""
-    out: dict[str, Workload] = {}
-    for setup in discover().values():
-        for w in setup.workloads:
-            if w.name in out:
-                raise ValueError(f"workload {w.name!r} declared twice (second in theorysim.setups.{setup.name})")
-            out[w.name] = w
-    return out
+    return _collect("workloads", "workload")
 
 
 def claim_modules() -> list[str]:
