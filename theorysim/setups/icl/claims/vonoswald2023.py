@@ -58,7 +58,7 @@ register(Claim(
 ))
 
 
-# vonoswald2023/gdpp-gamma and ahn2023/three-layer-steps: optimal parameters by Monte Carlo.
+# vonoswald2023/gdpp-gamma (and ahn2023/three-layer-steps, the same method): optimal parameters by Monte Carlo.
 # The losses are polynomials in the parameters with per-prompt coefficients (algorithms.py), so
 # each optimum is found on many prompts at once; its statistical error comes from re-optimising
 # on `chunks` independent prompt sets (t interval of their mean).
