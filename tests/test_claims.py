@@ -19,7 +19,30 @@ def toy_claim(measured, expect="pass", note="", short="c", plot=None):
     return Claim(id=f"toy/{short}", paper=TOY, reference="Eq. 1", statement="x equals 1.", quick={"v": measured},
                  full={"v": measured}, simulate=lambda cfg: cfg["v"], predict=lambda cfg: 1.0,
                  measure=lambda cfg, r: Measurement(r, (r - 0.1, r + 0.1)), tolerance=tol.relative(0.05),
-                 expect=expect, note=note, plot=plot)
+                 expect=expect, note=note, plot=plot, failing=("",) if expect == "fail" else ())
+
+
+def two_check_claim(a, b, failing=("a",)):
+    """Checks "a" and "b" (each: the value equals 1 within 5%); expected to fail in ``failing``."""
+    return Claim(id="toy/two", paper=TOY, reference="Eq. 2", statement="a and b equal 1.", quick={"v": (a, b)},
+                 full={"v": (a, b)}, simulate=lambda cfg: cfg["v"], predict=lambda cfg: {"a": 1.0, "b": 1.0},
+                 measure=lambda cfg, r: {"a": Measurement(r[0]), "b": Measurement(r[1])},
+                 tolerance=tol.relative(0.05), expect="fail", note="evidence", failing=failing)
+
+
+def test_an_expected_fail_claim_fails_only_in_its_named_checks():
+    assert two_check_claim(2.0, 1.0).check().status == "XFAIL"      # a fails, as the evidence says
+    assert two_check_claim(1.0, 1.0).check().status == "XPASS"      # nothing fails any more
+    broken = two_check_claim(2.0, 2.0).check()                      # b, which holds, now fails too
+    assert broken.status == "FAIL" and broken.unexpected
+    assert two_check_claim(1.0, 2.0).check().status == "FAIL"       # only the unnamed check fails
+    with pytest.raises(ValueError, match="failing names check 'c'"):
+        two_check_claim(2.0, 1.0, failing=("c",)).check()
+    with pytest.raises(ValueError, match="needs failing="):
+        two_check_claim(2.0, 1.0, failing=())
+    with pytest.raises(ValueError, match="only for expect='fail'"):
+        Claim(id="toy/x", paper=TOY, reference="", statement="", quick={}, full={}, simulate=None, predict=None,
+              measure=None, tolerance=tol.equal(), failing=("a",))
 
 
 @pytest.mark.parametrize("rule,pred,meas,ok", [
@@ -90,6 +113,8 @@ def test_registry_selection():
 def test_quick_claim_has_its_expected_outcome(claim):
     verdict = claim.check("quick")
     assert verdict.status in ("PASS", "XFAIL"), verdict.to_json()
+    if claim.expect == "fail":  # the checks expected to hold do hold
+        assert {c.name for c in verdict.checks if not c.passed} <= set(claim.failing)
     for check in verdict.checks:  # the numbers behind a verdict are real numbers, not placeholders
         assert np.isfinite(check.measured.value)
 

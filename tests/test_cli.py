@@ -33,7 +33,8 @@ def test_check_one_claim_writes_json_and_report(tmp_path, capsys):
     assert [p["id"] for p in payload] == ["quadratic/gd-exact-trajectory"] and payload[0]["mode"] == "quick"
     assert (tmp_path / "r" / "report.md").exists() and (tmp_path / "r" / "quadratic__gd-exact-trajectory.png").exists()
     text = capsys.readouterr().out
-    assert "PASS" in text and "predicted" in text
+    row = [line for line in text.splitlines() if line.startswith("quadratic/gd-exact-trajectory")]
+    assert len(row) == 1 and row[0].split()[-2] == "PASS" and text.startswith("claim") and "predicted" in text
 
 
 @pytest.fixture
@@ -48,7 +49,9 @@ def toy_registry(monkeypatch):
 def test_exit_1_on_an_unexpected_failure(toy_registry, capsys):
     assert cli.main(["check", "--paper", "toy"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL" in out and "XFAIL" in out
+    status = {line.split()[0]: line.split()[-2] for line in out.splitlines() if line.startswith("toy/")}
+    assert status == {"toy/ok": "PASS", "toy/bad": "FAIL", "toy/known": "XFAIL"}
+    assert "1 PASS, 1 FAIL, 1 XFAIL" in out
 
 
 def test_exit_0_when_only_expected_failures(toy_registry):

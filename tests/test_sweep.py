@@ -195,11 +195,22 @@ def test_bad_specs_name_file_and_key(tmp_path, body, match):
     assert str(path) in str(info.value) and "\n" not in str(info.value).strip()
 
 
+def _summary(out: str, store) -> dict[str, int]:
+    """The counts of the CLI's closing line `STORE: N done, N diverged, N failed, N already finished; ...`."""
+    line = [ln for ln in out.splitlines() if ln.startswith(f"{store}: ")]
+    assert len(line) == 1, out
+    parts = line[0].split(": ", 1)[1].split(";")[0].split(", ")
+    return {p.split(" ", 1)[1]: int(p.split(" ", 1)[0]) for p in parts}
+
+
 def test_cli_sweep_and_results(tmp_path, capsys):
     path = write_spec(tmp_path, seeds=2)
     store = tmp_path / "c.sqlite"
     assert main(["sweep", str(path), "--executor", "serial", "--store", str(store)]) == 0
-    assert "12 total" not in capsys.readouterr().out
+    counts = _summary(capsys.readouterr().out, store)
+    assert counts["done"] + counts["diverged"] == 12 and counts["failed"] == 0 and counts["already finished"] == 0
+    assert main(["sweep", str(path), "--executor", "serial", "--store", str(store)]) == 0  # resumes: nothing to do
+    assert _summary(capsys.readouterr().out, store) == {"done": 0, "diverged": 0, "failed": 0, "already finished": 12}
     assert main(["results", str(store), "--csv", str(tmp_path / "c.csv")]) == 0
     assert (tmp_path / "c.csv").read_text().count("\n") == 12 + 1
     assert main(["sweep", str(tmp_path / "nosuch.toml")]) == 2

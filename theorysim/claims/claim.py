@@ -12,7 +12,10 @@ four functions::
 with ``tolerance`` a :class:`~theorysim.claims.tolerance.Tolerance` or ``{check name: ...}``.
 A claim with several checks passes when all pass; the first is the headline in tables.
 ``expect="fail"`` records a statement that the evidence (in ``note``) shows not to hold as
-tested: its FAIL shows as XFAIL, an unexpected PASS as XPASS.
+tested, and ``failing`` names the check(s) the evidence is about (``""`` is a single-check
+claim's one check): the verdict is XFAIL when some of those fail and every other check passes,
+XPASS when all pass, and FAIL when a check outside ``failing`` fails (a regression in a part of
+the claim that holds).
 """
 from __future__ import annotations
 
@@ -97,7 +100,10 @@ class Verdict:
             return "ERROR"
         if self.expected == "pass":
             return "PASS" if self.passed else "FAIL"
-        return "XPASS" if self.passed else "XFAIL"
+        if self.passed:
+            return "XPASS"
+        failed = {c.name for c in self.checks if not c.passed}
+        return "XFAIL" if self.checks and failed <= set(self.claim.failing) else "FAIL"
 
     @property
     def unexpected(self) -> bool:
@@ -146,6 +152,8 @@ class Claim:
     plot: Callable[..., Any] | None = None
     expect: str = "pass"
     note: str = ""
+    #: with expect="fail": the names of the checks expected to fail ("" for a single-check claim)
+    failing: tuple[str, ...] = ()
 
     def __post_init__(self):
         key, _, short = self.id.partition("/")
@@ -155,6 +163,11 @@ class Claim:
             raise ValueError(f"claim {self.id}: expect={self.expect!r}: expected 'pass' or 'fail'")
         if self.expect == "fail" and not self.note:
             raise ValueError(f"claim {self.id}: expect='fail' needs the evidence in note")
+        if self.expect == "fail" and not self.failing:
+            raise ValueError(f"claim {self.id}: expect='fail' needs failing=(names of the checks expected to fail; "
+                             "'' for a single-check claim)")
+        if self.expect == "pass" and self.failing:
+            raise ValueError(f"claim {self.id}: failing={self.failing!r} is only for expect='fail'")
 
     @property
     def paper_key(self) -> str:
@@ -178,6 +191,10 @@ class Claim:
         missing = [n for n in measured if n not in predicted or n not in tolerances]
         if missing:
             raise ValueError(f"claim {self.id}: check {missing[0]!r} lacks a prediction or a tolerance")
+        unknown = [n for n in self.failing if n not in measured]
+        if unknown:
+            raise ValueError(f"claim {self.id}: failing names check {unknown[0]!r}, which it does not measure; "
+                             f"checks: {', '.join(map(repr, measured))}")
         checks = []
         for name, m in measured.items():
             tol = tolerances[name]

@@ -142,6 +142,7 @@ register(Claim(
     tolerance=tol.at_least(1.0),
     plot=_plot_norm,
     expect="fail",
+    failing=('',),
     note="Not reproduced on this toy: plain Adam *shrinks* ||W|| (8x6 layer, lr 0.01: 7.60 -> 5.66 in 300 steps) "
          "because its coordinate-wise scaling gives the update a radial component pointing inwards, while AdamP "
          "grows it slightly (7.60 -> 7.65), so the growth ratio is negative. The paper's evidence is empirical, on "
