@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from theorysim import fit
 from theorysim.claims import Claim, Measurement, Paper, register, tol
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.large_step_lr import data
@@ -35,11 +36,34 @@ def _distances(out):
     return g, np.array([out["dist"][x] for x in g])
 
 
-def _measure_limit(cfg, out):
-    g, d = _distances(out)
-    return Measurement(float(d[-1] / out["scale"]), None, {
-        "distance per gamma": dict(zip(map(str, g.tolist()), d.tolist())), "Batch Perceptron iterations": out["t_bp"],
-        "max_t ||theta_hat_t||": out["scale"]})
+LIMIT_CHECK = "upper end of the 95% CI of the mean log-log slope of the distance vs gamma (1 <= gamma <= 1e4)"
+
+
+def _measure_limit(cfg, outs):
+    """The approach to the limit, over the gammas where the distance is above rounding (``fit_gammas``):
+    per data draw the least-squares slope of log10(distance / scale) on log10(gamma); the check is the
+    upper end of the 95% bootstrap CI of their mean (negative: the distance falls with gamma). The
+    largest gammas, where the sigmoid weights are exactly 0 or 1 in float64 and LR+GD / gamma does
+    the Batch Perceptron's arithmetic, are reported as the exact-arithmetic endpoint, not checked."""
+    lo, hi = cfg["fit_gammas"]
+    slopes, rhos, per_draw = [], [], {}
+    for seed, out in zip(cfg["data_seeds"], outs):
+        g, d = _distances(out)
+        rel = d / out["scale"]
+        m = (g >= lo) & (g <= hi)
+        slopes.append(float(stats.linregress(np.log10(g[m]), np.log10(rel[m])).slope))
+        rhos.append(float(stats.spearmanr(g[m], rel[m]).statistic))
+        per_draw[str(seed)] = dict(zip(map(str, g.tolist()), rel.tolist()))
+    mean, ci = fit.mean_ci(np.array(slopes))
+    g_all, _ = _distances(outs[0])
+    top = [x for x in g_all if x > hi]
+    return {LIMIT_CHECK: Measurement(float(ci[1]) if ci else mean, ci, {
+        "mean log-log slope over draws": mean, "slope per draw": dict(zip(map(str, cfg["data_seeds"]), slopes)),
+        "Spearman per draw over the fitted gammas (-1: monotone)": dict(zip(map(str, cfg["data_seeds"]), rhos)),
+        "distance / max_t ||theta_hat_t|| per draw and gamma": per_draw,
+        "exact-arithmetic endpoint (gamma above the fit range), max over draws": {
+            str(x): max(o["dist"][x] / o["scale"] for o in outs) for x in top},
+        "Batch Perceptron iterations per draw": [o["t_bp"] for o in outs]})}
 
 
 def _sim_monotone(cfg):
@@ -59,12 +83,15 @@ def _measure_monotone(cfg, outs):
                                                           for o, m in zip(outs, monotone) if not m), None)})
 
 
-def _plot_limit(cfg, out, verdict):
+def _plot_limit(cfg, outs, verdict):
     plt = pyplot()
-    g, d = _distances(out)
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.loglog(g, d, "o-")
-    return finish(fig, ax, xlabel="step gamma", ylabel="max_t ||theta_t / gamma - theta_hat_t||",
+    for seed, out in zip(cfg["data_seeds"], outs):
+        g, d = _distances(out)
+        ax.loglog(g, d / out["scale"], "o-", label=f"draw {seed}")
+    ax.axvspan(*cfg["fit_gammas"], color="0.9", label="fitted range")
+    ax.legend(fontsize=7)
+    return finish(fig, ax, xlabel="step gamma", ylabel="max_t ||theta_t / gamma - theta_hat_t|| / max_t ||theta_hat_t||",
                   title="LR+GD / gamma -> Batch Perceptron (Thm 3.2)")
 
 
@@ -77,10 +104,20 @@ register(Claim(
     paper=PAPER,
     reference="Theorem 3.2: theta_t / gamma -> theta_hat_t (Batch Perceptron) as gamma -> infinity, for every t",
     statement="On Gaussian separable data (d = 20, n = 500), max over t <= t_BP of ||theta_t / gamma - theta_hat_t|| "
-              "tends to 0: at the largest gamma (1e6) it is below 1e-6 of max_t ||theta_hat_t||.",
-    quick=LIMIT_QUICK, full=LIMIT_FULL,
-    simulate=_sim_limit, predict=lambda cfg: 0.0, measure=_measure_limit, tolerance=tol.at_most(1e-6),
+              "(relative to max_t ||theta_hat_t||) falls as gamma grows over 1 <= gamma <= 1e4, where it is above "
+              "rounding: the mean over data draws of its log-log slope is negative with 95% confidence.",
+    quick={**LIMIT_QUICK, "data_seeds": [0, 1, 2, 3], "fit_gammas": [1.0, 1e4]},
+    full={**LIMIT_FULL, "data_seeds": list(range(12)), "fit_gammas": [1.0, 1e4]},
+    simulate=_sim_monotone, predict=lambda cfg: {LIMIT_CHECK: 0.0}, measure=_measure_limit,
+    tolerance={LIMIT_CHECK: tol.at_most(0.0)},
     plot=_plot_limit,
+    note="The verdict is on the approach, not on the endpoint: from gamma = 1e5 on, the sigmoid weights "
+         "(1 + exp(gamma m))^(-1) are exactly 0 or 1 in float64, LR+GD / gamma performs the Batch Perceptron's "
+         "arithmetic and the distance (3e-17 to 6e-16) is rounding; it is kept as a detail. Theorem 3.2 gives no "
+         "rate; the fitted slope only says the distance falls (quick run: slopes -1.13 / -1.59 / -2.16 / -1.41 on "
+         "draws 0-3). It is ~1/gamma for gamma <= 100, where gamma |m| is small, then falls faster than any power "
+         "once the margins saturate the sigmoid (exp(-gamma |m|)); not monotone on every draw "
+         "(tyurin2024/perceptron-limit-monotone).",
 ))
 
 register(Claim(
