@@ -10,6 +10,7 @@ from theorysim.claims import Measurement, tol
 from theorysim.core import rng
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.icl import algorithms as alg
+from theorysim.setups.icl import multilayer
 from theorysim.setups.icl import task
 
 
@@ -164,15 +165,15 @@ TRAIN_FULL = {**TRAIN_QUICK, "batch": 512, "steps": 8000, "seeds": 4, "eval_prom
 
 # Trained K-layer LSA vs K-step GD / GD++ / Iterative Newton (shared training, multilayer.py)
 def sim_multilayer(cfg):
-    from theorysim.setups.icl import multilayer
-
     return multilayer.compare_depths(cfg)
 
 
 MULTILAYER_QUICK = {"d": 5, "n_context": 10, "x_dist": "uniform", "depths": [1, 2, 3], "batch": 256, "steps": 15000,
                     "lr": 1e-2, "warmup": 500, "max_grad_norm": 1.0, "init_scale": 0.05, "token_clip": 10.0,
                     "seeds": 3, "eval_prompts": 2048, "tune_seed": 4321, "tune_prompts": 8192, "tune_starts": 8,
-                    "test_seed": 8765, "test_prompts": 16384, "newton_max": 20, "gd_steps": [2**i for i in range(13)]}
+                    "test_seed": 8765, "test_prompts": 16384, "newton_max": 20,
+                    # GD step counts on a grid of ratio 2^(1/4): fine enough to resolve a growth factor of 2 per layer
+                    "gd_steps": sorted({round(2 ** (i / 4)) for i in range(49)})}
 
 
 MULTILAYER_FULL = {**MULTILAYER_QUICK, "depths": [1, 2, 3, 4], "batch": 512, "steps": 20000, "seeds": 5,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from theorysim import fit
 from theorysim.claims import Claim, Measurement, register, tol
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.icl import algorithms as alg
@@ -34,6 +35,45 @@ def _iteration_counts(p, eps, max_newton, max_gd):
     return alg.iterations_to(newton_err, eps), gd_iter, lam[:, -1] / lam[:, 0]
 
 
+def _closed_form_counts(p, eps, max_newton, max_gd):
+    """Iterations to relative error eps from the spectrum of S alone (noiseless prompts, n > d, so
+    w_OLS = S^-1 X^T y and both methods start at w = 0). With S = V diag(lam) V^T and c = V^T w_OLS:
+
+    * GD, w_k = w_{k-1} - eta (S w_{k-1} - X^T y) / n with eta = 2 / (mu_max + mu_min), mu = lam / n:
+      w_k - w_OLS = -(I - eta S / n)^k w_OLS, so err(k)^2 = sum_j (1 - eta mu_j)^(2k) c_j^2 / ||c||^2;
+    * Iterative Newton, M_0 = alpha S, M_{k+1} = 2 M_k - M_k S M_k: I - M_k S = (I - alpha S^2)^(2^k)
+      (each step squares it), so err(k)^2 = sum_j (1 - alpha lam_j^2)^(2^(k+1)) c_j^2 / ||c||^2,
+      alpha = 1 / ||S S^T||_F as in the simulation.
+
+    Each err(k) decreases in k; the count is the first k with err(k) <= eps (GD by bisection)."""
+    S = np.einsum("bni,bnj->bij", p.X, p.X)
+    lam, V = np.linalg.eigh(S)
+    c2 = np.einsum("bji,bj->bi", V, alg.ols(p)) ** 2
+    c2 = c2 / c2.sum(axis=1, keepdims=True)
+    alpha = 1.0 / np.linalg.norm(S @ np.swapaxes(S, 1, 2), axis=(1, 2))
+    e0 = np.abs(1.0 - alpha[:, None] * lam**2)
+    newton_err = np.array([np.sqrt(np.sum(e0 ** (2.0 ** (k + 1)) * c2, axis=1)) for k in range(max_newton + 1)])
+    mu = lam / p.n_context
+    r = np.abs(1.0 - (2.0 / (mu[:, -1] + mu[:, 0]))[:, None] * mu)
+    gd_err = lambda k: np.sqrt(np.sum(r ** (2.0 * k[:, None]) * c2, axis=1))
+    lo, hi = np.zeros(len(r), dtype=np.int64), np.full(len(r), max_gd, dtype=np.int64)  # err(lo) > eps >= err(hi)
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        ok = gd_err(mid) <= eps
+        hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid)
+    return alg.iterations_to(newton_err, eps), hi
+
+
+def _predict_table(cfg):
+    out = {}
+    for kappa in cfg["kappas"]:
+        p = ill_conditioned_prompts(cfg["seed"], cfg["prompts"], cfg["d"], cfg["n"], kappa)
+        newton, gd = _closed_form_counts(p, cfg["eps"], cfg["max_newton"], cfg["max_gd"])
+        out[f"Newton iterations, kappa(Sigma)={kappa:g}"] = float(np.median(newton))
+        out[f"GD iterations, kappa(Sigma)={kappa:g}"] = float(np.median(gd))
+    return out
+
+
 def _sim_iterations(cfg):
     out = {}
     for kappa in cfg["kappas"]:
@@ -42,12 +82,16 @@ def _sim_iterations(cfg):
     return out
 
 
+PAPER_COUNTS = {"Newton": "about 21 iterations (the trained model's last layers, sec. 4)", "GD": "about 2000 steps"}
+
+
 def _measure_table(cfg, out):
     m = {}
     for kappa, (newton, gd, kS) in out.items():
-        m[f"Newton iterations, kappa(Sigma)={kappa:g}"] = Measurement(float(np.median(newton)),
-                                                                     details={"median kappa(S)": float(np.median(kS))})
-        m[f"GD iterations, kappa(Sigma)={kappa:g}"] = Measurement(float(np.median(gd)))
+        m[f"Newton iterations, kappa(Sigma)={kappa:g}"] = Measurement(float(np.median(newton)), details={
+            "median kappa(S)": float(np.median(kS)), "the paper reports": PAPER_COUNTS["Newton"]})
+        m[f"GD iterations, kappa(Sigma)={kappa:g}"] = Measurement(float(np.median(gd)), details={
+            "the paper reports": PAPER_COUNTS["GD"]})
     return m
 
 
@@ -56,20 +100,25 @@ register(Claim(
     paper=FU,
     reference="sec. 3.1 and 4.3 (d = 20, n = 40); table of iteration counts derived in the spec (sec. 6)",
     statement="To reach relative error 1e-3 on the OLS weights (median of 200 prompts, d = 20, n = 40), Iterative "
-              "Newton needs 11-12 iterations vs about 62 GD steps at Sigma = I, and 22-23 vs about 2950 at kappa(Sigma) = 100.",
+              "Newton and GD (optimal constant step) need the iteration counts their closed-form error laws give on the "
+              "same prompts' spectra (quick draws: 12 vs 63.5 at Sigma = I, 23 vs 2969 at kappa(Sigma) = 100).",
     quick={"d": 20, "n": 40, "kappas": [1, 100], "prompts": 200, "eps": 1e-3, "max_newton": 40, "max_gd": 20000, "seed": 0},
     full={"d": 20, "n": 40, "kappas": [1, 100], "prompts": 1000, "eps": 1e-3, "max_newton": 40, "max_gd": 20000, "seed": 1},
     simulate=_sim_iterations,
-    predict=lambda cfg: {"Newton iterations, kappa(Sigma)=1": 11.5, "GD iterations, kappa(Sigma)=1": 62.0,
-                         "Newton iterations, kappa(Sigma)=100": 22.5, "GD iterations, kappa(Sigma)=100": 2950.0},
+    predict=_predict_table,
     measure=_measure_table,
-    tolerance={"Newton iterations, kappa(Sigma)=1": tol.interval(11, 12),
-               "GD iterations, kappa(Sigma)=1": tol.relative(0.05),
-               "Newton iterations, kappa(Sigma)=100": tol.interval(22, 23),
-               "GD iterations, kappa(Sigma)=100": tol.relative(0.05)},
-    note="GD uses the optimal constant step 2/(lambda_max + lambda_min) of S/n per prompt; Newton starts at "
-         "M_0 = S / ||S S^T||_F (the authors' code). The table's values are the spec's derivation, not the paper's "
-         "text (which reports ~21 Newton iterations for the trained model's last layers and ~2000 GD steps).",
+    tolerance={"Newton iterations, kappa(Sigma)=1": tol.absolute(0.5),
+               "GD iterations, kappa(Sigma)=1": tol.relative(0.01),
+               "Newton iterations, kappa(Sigma)=100": tol.absolute(0.5),
+               "GD iterations, kappa(Sigma)=100": tol.relative(0.01)},
+    note="The prediction is the closed form of each method's error after k steps, (1 - eta mu_j)^k for GD and "
+         "(1 - alpha lam_j^2)^(2^k) for Newton-Schulz, on the spectrum of each prompt's S (see _closed_form_counts); "
+         "the simulation runs the matrix iterations themselves. GD uses the optimal constant step 2/(mu_max + mu_min) "
+         "of S/n per prompt; Newton starts at M_0 = S / ||S S^T||_F (the authors' code). The tolerance (half an "
+         "iteration on a median, 1% for GD) allows only the rounding of the float64 iterations near the threshold. "
+         "The paper's own numbers (about 21 Newton iterations for the trained model's last layers, about 2000 GD "
+         "steps) are for its GPT-2 probe and are shown in the details, not predicted: the 11.5 / 62 / 22.5 / 2950 of "
+         "the first version of this claim came from a planning re-implementation.",
 ))
 
 
@@ -129,17 +178,37 @@ def _matches(out):
     return Ks, newton, gd
 
 
+NEWTON_SLOPE = "best-matching Newton iteration: increase per layer"
+GD_GROWTH = "best-matching GD step count: growth factor per layer"
+
+
+def _seed_slopes(out, key, transform=lambda x: x):
+    """Per seed, the least-squares slope of transform(best match) on K."""
+    Ks = np.array(sorted(out["depths"]), dtype=float)
+    n_seeds = len(out["depths"][Ks[0]]["match"])
+    return np.array([stats.linregress(Ks, [transform(out["depths"][K]["match"][s][key]) for K in Ks]).slope
+                     for s in range(n_seeds)])
+
+
 def _measure_layers_newton(cfg, out):
+    """Newton: the per-seed slopes of the best-matching iteration on K, mean with a bootstrap CI; the
+    R^2 of the linear law on the medians is reported (3 points in quick mode: not a check). GD: the
+    per-seed slopes of log(best-matching step count) on K, exp of their mean (the growth factor)."""
     Ks, newton, gd = _matches(out)
     nw = stats.linregress(Ks, newton)
-    gd_fit = stats.linregress(Ks, np.log(gd))
+    slopes = _seed_slopes(out, "best_newton")
+    mean, ci = fit.mean_ci(slopes)
+    log_growth = _seed_slopes(out, "best_gd", np.log)
+    g_mean, g_ci = fit.mean_ci(log_growth)
     per_seed = {f"K={int(K)}": [(m["best_newton"], m["best_gd"]) for m in out["depths"][K]["match"]] for K in Ks}
     return {
-        "best-matching Newton iteration: increase per layer": Measurement(float(nw.slope), None, {
-            "median best Newton iteration per K": newton.tolist(), "(Newton, GD) per seed": per_seed}),
-        "best-matching Newton iteration: R^2 of the linear law": Measurement(float(nw.rvalue**2)),
-        "best-matching GD step count: growth factor per layer": Measurement(float(np.exp(gd_fit.slope)), None, {
-            "median best GD step count per K": gd.tolist()}),
+        NEWTON_SLOPE: Measurement(float(mean), ci, {
+            "median best Newton iteration per K": newton.tolist(), "slope of the medians": float(nw.slope),
+            "R^2 of the linear law (medians; reported, not checked)": float(nw.rvalue**2),
+            "slope per seed": slopes.tolist(), "(Newton, GD) per seed": per_seed}),
+        GD_GROWTH: Measurement(float(np.exp(g_mean)), None if g_ci is None else tuple(float(np.exp(c)) for c in g_ci), {
+            "median best GD step count per K": gd.tolist(), "growth factor per seed": np.exp(log_growth).tolist(),
+            "GD step grid": f"{len(cfg['gd_steps'])} counts from 1 to {max(cfg['gd_steps'])}, ratio 2^(1/4)"}),
     }
 
 
@@ -160,18 +229,14 @@ register(Claim(
     paper=FU,
     reference="sec. 4.2: the best-matching Iterative Newton iteration grows linearly with layer index "
               "(about 3 per layer) while the best-matching GD step count grows exponentially",
-    statement="For trained K-layer LSA (K = 1..3 quick, 1..4 full), the Newton iteration whose predictions are closest to the model's "
-              "grows linearly in K (R^2 >= 0.9, at least 1 iteration per layer) while the closest GD step count "
-              "grows at least 2x per layer.",
+    statement="For trained K-layer LSA (K = 1..3 quick, 1..4 full), the Newton iteration whose predictions are closest "
+              "to the model's grows by 3 +- 1 iterations per layer (the paper: 'each middle layer roughly computing 3 "
+              "iterations') while the closest GD step count grows at least 2x per layer (exponentially).",
     quick=MULTILAYER_QUICK, full=MULTILAYER_FULL,
     simulate=sim_multilayer,
-    predict=lambda cfg: {"best-matching Newton iteration: increase per layer": 3.0,
-                         "best-matching Newton iteration: R^2 of the linear law": 1.0,
-                         "best-matching GD step count: growth factor per layer": 2.0},
+    predict=lambda cfg: {NEWTON_SLOPE: 3.0, GD_GROWTH: 2.0},
     measure=_measure_layers_newton,
-    tolerance={"best-matching Newton iteration: increase per layer": tol.at_least(1.0),
-               "best-matching Newton iteration: R^2 of the linear law": tol.at_least(0.9),
-               "best-matching GD step count: growth factor per layer": tol.at_least(2.0)},
+    tolerance={NEWTON_SLOPE: tol.interval(2.0, 4.0), GD_GROWTH: tol.at_least(2.0)},
     plot=_plot_layers_newton,
     note="The paper probes a 12-layer softmax GPT-2; here each depth is its own trained LSA and the match is made on "
          "final predictions. Match = argmin over iterations of mean (y_LSA - y_alg)^2 / mean y_alg^2 on the test "
