@@ -55,6 +55,8 @@ class Measurement:
     value: float
     ci: tuple[float, float] | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    #: a short qualifier shown with the value in tables (e.g. "3 of 4 seeds": what the value is over)
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Check:
             "ci": None if self.measured.ci is None else [_jsonable(c) for c in self.measured.ci],
             "tolerance": self.tolerance.describe(),
             "passed": bool(self.passed),
+            "label": self.measured.label,
             "details": _jsonable(dict(self.measured.details)),
         }
 

@@ -36,9 +36,8 @@ def fmt_measured(check: Check | None) -> str:
     if check is None:
         return "-"
     m = check.measured
-    if m.ci is None:
-        return fmt(m.value)
-    return f"{fmt(m.value)} [{fmt(m.ci[0])}, {fmt(m.ci[1])}]"
+    text = fmt(m.value) if m.ci is None else f"{fmt(m.value)} [{fmt(m.ci[0])}, {fmt(m.ci[1])}]"
+    return f"{text} ({m.label})" if m.label else text
 
 
 def _row(v: Verdict) -> list[str]:

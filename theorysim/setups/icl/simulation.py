@@ -8,10 +8,12 @@ import numpy as np
 from theorysim import fit
 from theorysim.claims import Measurement, tol
 from theorysim.core import rng
+from theorysim.engine.experiment import Experiment
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.icl import algorithms as alg
-from theorysim.setups.icl import multilayer
-from theorysim.setups.icl import task
+from theorysim.setups.icl import model as lsa_model
+from theorysim.setups.icl import multilayer, task, theory
+from theorysim.setups.icl.model import LinearSelfAttention
 
 
 # fu2023: Iterative Newton vs GD
@@ -39,9 +41,6 @@ def covariance(cfg):
 
 
 def sim_trained(cfg):
-    from theorysim.engine.experiment import Experiment
-    from theorysim.setups.icl.model import LinearSelfAttention
-
     kw = dict(x_dist=cfg.get("x_dist", "gaussian"), sigma=covariance(cfg), noise_std=cfg.get("noise_std", 0.0),
               response=cfg.get("response", "linear"))
     model = LinearSelfAttention(cfg["d"], cfg["n_context"], layers=1, batch=cfg["batch"], eval_prompts=cfg["eval_prompts"],
@@ -49,7 +48,25 @@ def sim_trained(cfg):
     res = Experiment(model, "adam", lr=cfg["lr"], steps=cfg["steps"], seeds=range(cfg["seeds"]),
                      record_every=max(1, cfg["steps"] // 50), schedule="cosine").run()
     fresh = task.sample(cfg["fresh_seed"], cfg["eval_prompts"], cfg["d"], cfg["n_context"], **kw)
-    return {"model": model, "result": res, "fresh": fresh, "sigma": kw["sigma"]}
+    # the seeds' losses on prompts used for nothing else: which seeds reached the best basin is
+    # decided here, so the prompts that measure the kept seeds do not also select them
+    select = task.sample(cfg["fresh_seed"] + SELECT_OFFSET, cfg["eval_prompts"], cfg["d"], cfg["n_context"], **kw)
+    select_loss = np.array([alg.icl_loss(select, lsa_model.predict(select.X, select.y, select.xq, *model.weights(th)))
+                            for th in res.theta])
+    return {"model": model, "result": res, "fresh": fresh, "sigma": kw["sigma"], "select_loss": select_loss}
+
+
+#: the selection prompts' seed is fresh_seed + this
+SELECT_OFFSET = 7919
+
+
+def kept_seeds(out) -> np.ndarray:
+    """The seeds in the best basin, chosen on the selection prompts (:func:`best_basin`)."""
+    return best_basin(out["select_loss"])
+
+
+def kept_label(out) -> str:
+    return f"{len(kept_seeds(out))} of {len(out['select_loss'])} seeds"
 
 
 def effective_preconditioner(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
@@ -66,8 +83,6 @@ def identity_distance(M: np.ndarray) -> float:
 
 
 def trained_checks(cfg, out, target):
-    from theorysim.setups.icl import model as lsa_model
-
     model, res, fresh = out["model"], out["result"], out["fresh"]
     Sigma = np.eye(cfg["d"]) if out["sigma"] is None else out["sigma"]
     ev = model.eval
@@ -75,7 +90,7 @@ def trained_checks(cfg, out, target):
     gstar_eval = 0.5 * np.mean((np.einsum("bi,ij,bj->b", ev.xq, target, h_ev) - ev.yq) ** 2)
     closed = 0.5 * theory_mse(target, Sigma, cfg)
     final = res.final("eval_loss")
-    best = best_basin(final)
+    best = kept_seeds(out)
     cv = final[best] - (gstar_eval - closed)  # control variate: same prompts, known mean
     rel, dist, mismatch = [], [], []
     _, h_fr = alg._moments(fresh)
@@ -97,14 +112,10 @@ def best_basin(final_losses: np.ndarray) -> np.ndarray:
 
 
 def theory_mse(G, Sigma, cfg):
-    from theorysim.setups.icl import theory
-
     return theory.one_layer_mse(G, Sigma, cfg["n_context"], cfg.get("noise_std", 0.0) ** 2)
 
 
 def optimal_target(cfg):
-    from theorysim.setups.icl import theory
-
     Sigma = covariance(cfg)
     Sigma = np.eye(cfg["d"]) if Sigma is None else Sigma
     return theory.optimal_preconditioner(Sigma, cfg["n_context"], cfg.get("noise_std", 0.0) ** 2)
@@ -114,11 +125,11 @@ def measure_trained(cfg, out):
     target = optimal_target(cfg)
     closed, cv, rel, dist, mismatch = trained_checks(cfg, out, target)
     final = out["result"].final("eval_loss")
-    kept = best_basin(final)
     m = {
         "in-context loss of the trained LSA": Measurement(*fit.mean_ci(cv), {
-            "closed form": closed, "seeds in the best basin": f"{len(kept)} of {len(final)}",
-            "final eval losses": final.tolist()}),
+            "closed form": closed, "seeds in the best basin (chosen on separate prompts)": kept_label(out),
+            "selection losses": out["select_loss"].tolist(), "final eval losses": final.tolist()},
+            label=kept_label(out)),
         "||Gamma_eff - Gamma*||_F / ||Gamma*||_F": Measurement(*fit.mean_ci(rel)),
         "mean |y_LSA - y_GD*| / mean |y_GD*| on fresh prompts": Measurement(*fit.mean_ci(mismatch)),
     }

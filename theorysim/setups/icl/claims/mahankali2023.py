@@ -8,7 +8,8 @@ from theorysim import fit
 from theorysim.claims import Claim, Measurement, register, tol
 from theorysim.setups.icl.papers import MAHANKALI
 from theorysim.setups.icl.simulation import (
-    TRAINED_TOL, TRAIN_FULL, TRAIN_QUICK, best_basin, effective_preconditioner, identity_distance, measure_trained, plot_trained, predict_trained, sim_trained,
+    TRAINED_TOL, TRAIN_FULL, TRAIN_QUICK, effective_preconditioner, identity_distance, kept_label,
+    kept_seeds, measure_trained, plot_trained, predict_trained, sim_trained,
 )
 
 
@@ -33,10 +34,10 @@ register(Claim(
 def _measure_nonlinear(cfg, out):
     model, res = out["model"], out["result"]
     dist = []
-    for th in res.theta[best_basin(res.final("eval_loss"))]:
+    for th in res.theta[kept_seeds(out)]:
         Ps, Qs = model.weights(th)
         dist.append(identity_distance(effective_preconditioner(Ps[0], Qs[0])))
-    return Measurement(*fit.mean_ci(np.array(dist)))
+    return Measurement(*fit.mean_ci(np.array(dist)), label=kept_label(out))
 
 
 register(Claim(

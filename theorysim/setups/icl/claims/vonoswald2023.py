@@ -12,7 +12,8 @@ from theorysim.setups.icl import algorithms as alg
 from theorysim.setups.icl import task
 from theorysim.setups.icl.papers import VONOSWALD
 from theorysim.setups.icl.simulation import (
-    MULTILAYER_FULL, MULTILAYER_QUICK, TRAIN_FULL, TRAIN_QUICK, best_basin, plot_trained, sim_multilayer, sim_trained,
+    MULTILAYER_FULL, MULTILAYER_QUICK, TRAIN_FULL, TRAIN_QUICK, kept_label, kept_seeds,
+    plot_trained, sim_multilayer, sim_trained,
 )
 
 
@@ -131,9 +132,9 @@ def _measure_uniform(cfg, out):
     ev = out["model"].eval
     gd_eval = alg.icl_loss(ev, alg.predict(ev, alg.gd(ev, eta, 1)))
     final = out["result"].final("eval_loss")
-    cv = final[best_basin(final)] - (gd_eval - closed)
+    cv = final[kept_seeds(out)] - (gd_eval - closed)
     return {"best one-step GD: 0.5 MSE (closed form)": Measurement(closed, details={"eta*": eta}),
-            "trained one-layer LSA (control variate)": Measurement(*fit.mean_ci(cv))}
+            "trained one-layer LSA (control variate)": Measurement(*fit.mean_ci(cv), label=kept_label(out))}
 
 
 register(Claim(
