@@ -38,6 +38,7 @@ CASES = [
     ("diffgrad", dict(lr=0.01)), ("diffgrad", dict(lr=0.01, weight_decay=0.01)),
     ("adamp", dict(lr=0.01, weight_decay=0.01)), ("adamp", dict(lr=0.01, nesterov=True, delta=1.0, weight_decay=0.1)),
     ("sgdp", dict(lr=0.05, momentum=0.9, weight_decay=0.01)), ("sgdp", dict(lr=0.05, momentum=0.9, nesterov=True, delta=1.0, weight_decay=0.1)),
+    ("sgdp", dict(lr=0.05, momentum=0.9, weight_decay=0.01, delta=1.0, project_momentum=False)),
     ("lion", dict(lr=0.003)), ("lion", dict(lr=0.003, weight_decay=0.1, betas=(0.95, 0.98))),
     ("lars", dict(lr=0.5, trust_coefficient=0.01)), ("lars", dict(lr=0.5, trust_coefficient=0.01, weight_decay=0.01, nesterov=True)),
     ("lars", dict(lr=0.5, trust_coefficient=0.01, weight_decay=0.01, convention="kozistr", dampening=0.1)),
@@ -291,3 +292,58 @@ def test_max_grad_norm_rescales_large_gradients_only():
     np.testing.assert_allclose(big["x"], -np.array([3.0, 4.0]) * 1.0 / (5.0 + 1e-6), rtol=1e-15)
     small, _ = opt.step(params, {"x": np.array([0.3, 0.4])}, state)  # norm 0.5: untouched
     np.testing.assert_array_equal(small["x"], -np.array([0.3, 0.4]))
+
+
+def _official_sgdp(W, b, grad_fn, steps, lr, momentum, weight_decay, delta=0.1, wd_ratio=0.1, eps=1e-8):
+    """clovaai/AdamP ``SGDP.step`` (nesterov=False, dampening=0) transcribed line by line in numpy,
+    keeping its aliasing: ``d_p = buf`` and ``_projection`` subtracts from ``perturb`` in place, so
+    the stored momentum buffer is the projected one. Matrix W (channel view = rows), vector b."""
+    bufW, bufb = np.zeros_like(W), np.zeros_like(b)
+    for _ in range(steps):
+        gW, gb = grad_fn(W, b)
+        bufW *= momentum
+        bufW += gW
+        bufb *= momentum
+        bufb += gb
+        d_p, ratio = bufW, 1.0  # the same array
+        for view in (lambda x: x.reshape(x.shape[0], -1), lambda x: x.reshape(1, -1)):
+            pv, gv = view(W), view(gW)
+            cos = np.abs(np.sum(pv * gv, axis=1)) / (np.maximum(np.linalg.norm(pv, axis=1), eps)
+                                                       * np.maximum(np.linalg.norm(gv, axis=1), eps))
+            if cos.max() < delta / np.sqrt(pv.shape[1]):
+                p_n = pv / (np.linalg.norm(pv, axis=1, keepdims=True) + eps)
+                per = view(d_p)  # a view of the buffer
+                per -= p_n * np.sum(p_n * per, axis=1, keepdims=True)
+                ratio = wd_ratio
+                break
+        W = W * (1 - lr * weight_decay * ratio / (1 - momentum)) - lr * d_p
+        b = b * (1 - lr * weight_decay / (1 - momentum)) - lr * bufb
+    return W, b
+
+
+def test_sgdp_matches_the_official_code_and_the_paper_option_differs():
+    """Default: the official step (projected momentum stored). project_momentum=False is the paper's
+    Algorithm 2; on this two-block problem they differ by several percent after 40 steps."""
+    g = np.random.default_rng(3)
+    A, B, C, c = g.normal(size=(5, 4)), g.normal(size=(3, 3)), g.normal(size=(5, 3)), g.normal(size=6)
+
+    def grad_fn(W, b):
+        return A.T @ (A @ W @ B - C) @ B.T, b - c
+
+    W0, b0 = np.random.default_rng(4).normal(size=(4, 3)), np.random.default_rng(5).normal(size=6)
+    kw = dict(lr=0.01, momentum=0.9, weight_decay=0.01, delta=1.0)  # delta = 1: the projection fires
+    Wo, bo = _official_sgdp(W0.copy(), b0.copy(), grad_fn, 40, **kw)
+    runs = {}
+    for project in (True, False):
+        opt = optim.make("sgdp", project_momentum=project, **kw)
+        params = {"W": W0.copy(), "b": b0.copy()}
+        state = opt.init(params)
+        for _ in range(40):
+            gW, gb = grad_fn(params["W"], params["b"])
+            params, state = opt.step(params, {"W": gW, "b": gb}, state)
+        runs[project] = params
+    np.testing.assert_allclose(runs[True]["W"], Wo, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(runs[True]["b"], bo, rtol=1e-12, atol=1e-14)
+    flat = lambda p: np.r_[p["W"].ravel(), p["b"]]
+    rel = np.linalg.norm(flat(runs[True]) - flat(runs[False])) / np.linalg.norm(flat(runs[True]))
+    assert rel > 1e-2, rel

@@ -78,8 +78,10 @@ _register("adamp", 2, {**ADAM_DEFAULTS, "delta": 0.1, "wd_ratio": 0.1, "nesterov
           "clovaai/AdamP adamp.py (official)", "projection with the raw gradient; channel view, then layer view", uses_scratch=True)
 _register("sgdp", 1,
           {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False,
-           "eps": 1e-8, "delta": 0.1, "wd_ratio": 0.1},
-          "clovaai/AdamP sgdp.py (official)", "b_0 = 0, so b_1 = (1 - tau) g (unlike torch); wd / (1 - mu)", uses_scratch=True)
+           "eps": 1e-8, "delta": 0.1, "wd_ratio": 0.1, "project_momentum": True},
+          "clovaai/AdamP sgdp.py (official)", "b_0 = 0, so b_1 = (1 - tau) g (unlike torch); wd / (1 - mu); the stored "
+          "momentum is the projected one (official code; project_momentum=False: the paper's Algorithm 2)",
+          uses_scratch=True)
 _register("lion", 1, {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0, "state_bits": 64},
           "google/automl lion_pytorch.py (official)", "decoupled wd x lr; sign(0) = 0; optax default wd is 1e-3")
 _register("lars", 1,

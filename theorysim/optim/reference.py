@@ -224,7 +224,7 @@ def adamp(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_deca
 
 
 def sgdp(params, grads, state, t, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, eps=1e-8,
-         delta=0.1, wd_ratio=0.1, **_):
+         delta=0.1, wd_ratio=0.1, project_momentum=True, **_):
     b0 = _zeros(state, "b", params)
     out, b = {}, {}
     for n, p in params.items():
@@ -234,6 +234,8 @@ def sgdp(params, grads, state, t, lr, momentum=0.0, dampening=0.0, weight_decay=
         ratio = 1.0
         if p.ndim > 1:
             d, ratio = _projection(p, g, d, delta, wd_ratio, eps)
+            if project_momentum and not nesterov:  # the official code projects the buffer in place
+                b[n] = d
         if weight_decay != 0:
             p = p * (1 - lr * weight_decay * ratio / (1 - momentum))
         out[n] = p - lr * d

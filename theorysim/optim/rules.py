@@ -466,11 +466,17 @@ def adamp(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, h
 def sgdp(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
     """SGDP, official clovaai/AdamP: b = mu b + (1 - tau) g with b_0 = 0 (so b_1 = (1 - tau) g,
     unlike torch SGD); d = g + mu b (nesterov) or b; matrix blocks: :func:`project_radial`;
-    theta <- theta (1 - lr wd ratio / (1 - mu)); theta <- theta - lr d. State row: b."""
+    theta <- theta (1 - lr wd ratio / (1 - mu)); theta <- theta - lr d. State row: b.
+
+    Without Nesterov the official ``SGDP.step`` projects the momentum buffer itself (``d_p`` is
+    the buffer and ``_projection`` subtracts in place), so the stored b is the projected d:
+    ``project_momentum=True`` (default). ``False`` keeps the unprojected b of the paper's
+    Algorithm 2 (Heo et al. 2021), where only the step is projected."""
     mu = hyper[S.MOMENTUM]
     tau = hyper[S.DAMPENING]
     wd = hyper[S.WEIGHT_DECAY]
     nesterov = hyper[S.NESTEROV] != 0.0
+    store_projected = hyper[S.PROJECT_MOMENTUM] != 0.0 and not nesterov
     P = theta.shape[0]
     d = work[:P]
     for i in range(P):
@@ -483,6 +489,9 @@ def sgdp(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, he
         ratio = 1.0
         if c > 0 and project_radial(theta, grad, d, o, r, c, hyper[S.DELTA], hyper[S.EPS]):
             ratio = hyper[S.WD_RATIO]
+            if store_projected:
+                for i in range(o, o + n):
+                    state[0, i] = d[i]
         factor = 1.0 - lr * wd * ratio / (1.0 - mu)
         for i in range(o, o + n):
             if wd != 0.0:

@@ -27,7 +27,7 @@ BOUNDS: dict[str, Bound] = {
     "ns_steps": STEPS, "adam_lr": NONNEG, "adam_betas": BETA, "adam_eps": NONNEG,
     "adam_weight_decay": NONNEG, "gamma": NONNEG, "eta": NONNEG, "gsnr_version": GSNR,
     "clip_fraction": FRACTION, "clip_value": NONNEG, "state_bits": BITS, "damped": BOOL, "ridge": NONNEG,
-    "max_grad_norm": NONNEG,
+    "max_grad_norm": NONNEG, "project_momentum": BOOL,
 }
 #: every rule accepts these (off by default): global-norm clipping of the gradient
 #: (torch.nn.utils.clip_grad_norm_) and coordinate-wise clipping of the update
