@@ -48,6 +48,7 @@ CASES = [
     ("signsgd", dict(lr=0.003)), ("signum", dict(lr=0.003)), ("normalized_gd", dict(lr=0.05)),
     ("noisy_sgd", dict(lr=0.05, eta=0.3)),
     ("sgd_sai", dict(lr=0.05)), ("sgd_sai", dict(lr=0.05, gsnr_version="v1.1.0", weight_decay=0.0)),
+    ("sgd_sai", dict(lr=0.05, gsnr_version="v1.0.3")),
     ("newton", dict(lr=0.5)), ("newton", dict(lr=1.0, damped=True, ridge=0.1)),
     ("adam", dict(lr=0.01, clip_fraction=0.2)), ("lion", dict(lr=0.003, clip_value=0.002)),
     ("sgd", dict(lr=0.05, momentum=0.9, max_grad_norm=0.5)),
@@ -347,3 +348,60 @@ def test_sgdp_matches_the_official_code_and_the_paper_option_differs():
     flat = lambda p: np.r_[p["W"].ravel(), p["b"]]
     rel = np.linalg.norm(flat(runs[True]) - flat(runs[False])) / np.linalg.norm(flat(runs[True]))
     assert rel > 1e-2, rel
+
+
+def _official_sgd_sai(blocks, grad_fn, steps, lr, momentum, weight_decay, eps, version):
+    """AnonymousAlethiometer/SGD_SaI ``SGD_sai.step`` transcribed in numpy: release 1.0.3 (PyPI),
+    gsnr = ||g|| / (std(g) + eps) per block with torch's unbiased std (nan -> 0 for one element);
+    1.1.0, gsnr = sqrt(numel); "paper", Algorithm 1 of arXiv 2412.11768: the 1.0.3 g-SNR divided by
+    its maximum over blocks (line 14). Momentum buffer: clone of g at the first step, then
+    b = mu b + (1 - mu) g; p <- p (1 - wd lr) - lr gsnr b."""
+    gsnr, buf = None, None
+    for _ in range(steps):
+        grads = grad_fn(blocks)
+        if gsnr is None:
+            if version == "v1.1.0":
+                gsnr = {k: g.size ** 0.5 for k, g in grads.items()}
+            else:
+                gsnr = {k: np.linalg.norm(g) / ((np.std(g, ddof=1) if g.size > 1 else 0.0) + eps)
+                        for k, g in grads.items()}
+                if version == "paper":
+                    top = max(gsnr.values())
+                    gsnr = {k: v / top for k, v in gsnr.items()}
+            buf = {k: g.copy() for k, g in grads.items()}
+        else:
+            buf = {k: momentum * buf[k] + (1 - momentum) * grads[k] for k in grads}
+        blocks = {k: p * (1 - weight_decay * lr) - lr * gsnr[k] * buf[k] for k, p in blocks.items()}
+    return blocks
+
+
+@pytest.mark.parametrize("version", ["paper", "v1.0.3", "v1.1.0"])
+def test_sgd_sai_versions_match_their_code(version):
+    g = np.random.default_rng(11)
+    A, c = g.normal(size=(6, 4)), g.normal(size=5)
+    grad_fn = lambda p: {"W": 0.3 * (A.T @ A @ p["W"] - A.T[:, :3] * 0.1), "b": 3.0 * (p["b"] - c)}
+    start = {"W": np.random.default_rng(12).normal(size=(4, 3)), "b": np.random.default_rng(13).normal(size=5)}
+    kw = dict(lr=0.01, momentum=0.9, weight_decay=0.01, eps=1e-8)
+    ref = _official_sgd_sai({k: v.copy() for k, v in start.items()}, grad_fn, 40, version=version, **kw)
+    opt = optim.make("sgd_sai", gsnr_version=version, **kw)
+    params = {k: v.copy() for k, v in start.items()}
+    state = opt.init(params)
+    for _ in range(40):
+        params, state = opt.step(params, grad_fn(params), state)
+    for k in params:
+        np.testing.assert_allclose(params[k], ref[k], rtol=1e-12, atol=1e-14)
+
+
+def test_sgd_sai_paper_and_release_differ_by_the_max_gsnr():
+    """The paper's Algorithm 1 divides every block's g-SNR by the largest; the 1.0.3 release does not:
+    the first steps differ by exactly that factor."""
+    g = {"W": np.array([[1.0, 2.0], [3.0, 5.0]]), "b": np.array([0.5, -1.0, 2.0])}
+    p0 = {"W": np.zeros((2, 2)), "b": np.zeros(3)}
+    steps = {}
+    for version in ("paper", "v1.0.3"):
+        opt = optim.make("sgd_sai", gsnr_version=version, lr=0.1, weight_decay=0.0)
+        steps[version], _ = opt.step(p0, g, opt.init(p0))
+    top = max(np.linalg.norm(x) / (np.std(x, ddof=1) + 1e-8) for x in g.values())
+    for k in g:
+        np.testing.assert_allclose(steps["v1.0.3"][k], top * steps["paper"][k], rtol=1e-12)
+    assert top > 2

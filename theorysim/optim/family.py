@@ -104,8 +104,10 @@ _register("normalized_gd", 0, {"lr": 1e-3, "eps": 1e-6},
 _register("noisy_sgd", 0, {"lr": 1e-3, "eta": 0.01, "gamma": 0.55},
           "optax.noisy_sgd (Neelakantan et al. 2015)", "variance eta / t^gamma, t from 1; Philox noise")
 _register("sgd_sai", 2,
-          {"lr": 1e-2, "momentum": 0.9, "eps": 1e-8, "weight_decay": 1e-2, "gsnr_version": "v1.0.4"},
-          "AnonymousAlethiometer/SGD_SaI sgd_sai.py (official)", "gsnr at t = 1: v1.0.4 std-based / max; v1.1.0 sqrt(numel)",
+          {"lr": 1e-2, "momentum": 0.9, "eps": 1e-8, "weight_decay": 1e-2, "gsnr_version": "paper"},
+          "arXiv 2412.11768 Algorithm 1; AnonymousAlethiometer/SGD_SaI (official) releases 1.0.3 and 1.1.0",
+          "gsnr at t = 1: 'paper' ||g|| / (std + eps) divided by the max over blocks (Algorithm 1, line 14); "
+          "'v1.0.3' (the PyPI package) the same without the max; 'v1.1.0' sqrt(numel)",
           check=_check_sgd_sai)
 _register("newton", 0, {"lr": 1.0, "damped": False, "ridge": 0.0},
           "textbook (Nesterov 2004, sec. 4.1.5 for the damped step)", "needs the model's Hessian; Cholesky solve",

@@ -379,7 +379,7 @@ def noisy_sgd(params, grads, state, t, lr, eta=0.01, gamma=0.55, key=(0, 0), **_
     return out, {}
 
 
-def sgd_sai(params, grads, state, t, lr, momentum=0.9, eps=1e-8, weight_decay=1e-2, gsnr_version="v1.0.4", **_):
+def sgd_sai(params, grads, state, t, lr, momentum=0.9, eps=1e-8, weight_decay=1e-2, gsnr_version="paper", **_):
     if t == 1:
         gsnr = {}
         for n, g in grads.items():
@@ -388,7 +388,7 @@ def sgd_sai(params, grads, state, t, lr, momentum=0.9, eps=1e-8, weight_decay=1e
             else:
                 sd = float(np.std(g, ddof=1)) if g.size > 1 else 0.0
                 gsnr[n] = float(np.linalg.norm(g)) / (sd + eps)
-        if gsnr_version != "v1.1.0":
+        if gsnr_version == "paper":  # Algorithm 1, line 14
             top = max(gsnr.values())
             gsnr = {n: v / top for n, v in gsnr.items()}
         b = {n: grads[n].copy() for n in params}

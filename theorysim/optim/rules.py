@@ -717,12 +717,13 @@ def auon(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, he
 
 @jit
 def sgd_sai(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess):
-    """SGD-SaI, official AnonymousAlethiometer/SGD_SaI (arXiv 2412.11768).
+    """SGD-SaI (Xu et al. 2024, arXiv 2412.11768, Algorithm 1; official AnonymousAlethiometer/SGD_SaI).
 
-    At t = 1, per block: v1.0.4 (gsnr_version 0, default) gsnr = ||g|| / (std(g) + eps) with the
-    unbiased std (0 for a single element), then divided by the max over blocks; v1.1.0
-    (gsnr_version 1) gsnr = sqrt(numel). Every step: b_1 = g, b = mu b + (1 - mu) g;
-    theta <- theta (1 - lr wd); theta <- theta - lr gsnr b. State rows: b, gsnr.
+    At t = 1, per block: gsnr = ||g|| / (std(g) + eps) with the unbiased std (0 for a single
+    element); "paper" (gsnr_version 0, default) then divides by the max over blocks (Algorithm 1,
+    line 14); "v1.0.3" (2, the released PyPI package) does not; "v1.1.0" (1) uses sqrt(numel).
+    Every step: b_1 = g, b = mu b + (1 - mu) g; theta <- theta (1 - lr wd); theta <- theta - lr
+    gsnr b. State rows: b, gsnr.
     """
     mu = hyper[S.MOMENTUM]
     if t == 1:
@@ -744,7 +745,7 @@ def sgd_sai(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work,
             gmax = max(gmax, val)
             for i in range(o, o + n):
                 state[1, i] = val
-        if hyper[S.GSNR_VERSION] != 1.0 and gmax > 0.0:
+        if hyper[S.GSNR_VERSION] == 0.0 and gmax > 0.0:
             for i in range(theta.shape[0]):
                 state[1, i] = state[1, i] / gmax
     factor = 1.0 - hyper[S.WEIGHT_DECAY] * lr

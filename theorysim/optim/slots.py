@@ -35,7 +35,7 @@ ADAM_EPS = 26
 ADAM_WD = 27
 GAMMA = 28  # auon cosh scale; noisy_sgd annealing exponent
 NOISE_ETA = 29  # noisy_sgd
-GSNR_VERSION = 30  # sgd_sai: 0 = v1.0.4 (std-based, max-normalised), 1 = v1.1.0 (sqrt(numel))
+GSNR_VERSION = 30  # sgd_sai: 0 = paper (std-based, max-normalised), 1 = v1.1.0 (sqrt(numel)), 2 = v1.0.3 (std-based)
 CLIP_FRACTION = 31  # coordinate-wise clipping of the update: fraction of coordinates clipped
 CLIP_VALUE = 32  # coordinate-wise clipping of the update: fixed threshold
 STATE_BITS = 33  # 64 (float64 state) or 8 (block-wise dynamic quantisation)

@@ -14,7 +14,7 @@ from theorysim.optim import slots
 STEPS = Bound(0.0, 100.0, integer=True)
 AMSGRAD = Bound(choices=((False, 0), (True, 1), ("torch", 1), ("optax", 2)))
 CONVENTION = Bound(choices=(("optax", 0), ("kozistr", 1)))
-GSNR = Bound(choices=(("v1.0.4", 0), ("v1.1.0", 1)))
+GSNR = Bound(choices=(("paper", 0), ("v1.1.0", 1), ("v1.0.3", 2)))
 BITS = Bound(choices=((64, 64), (8, 8)))
 
 #: bounds by keyword, shared by every rule (a rule may override one)
