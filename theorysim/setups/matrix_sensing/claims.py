@@ -239,7 +239,7 @@ register(Claim(
 
 
 # ---------------------------------------------------------------------------------------------
-# xiong2023/one-step-fix (the "rebalance once" stand-in)
+# xiong2023/rebalance-once (a stand-in for the paper's one-step modification, eq. 5.1)
 def _sim_fix(cfg):
     c = {**BASE, **cfg}
     mdl = problem.model(c, cfg["k"], "FGT")
@@ -268,18 +268,28 @@ def _sim_fix(cfg):
     a0 = min(cfg["alphas"])
     res3, g3 = problem.run(mdl, [a0], [eta], cfg["seeds"], cfg["plain_steps"], cfg["plain_every"])
     plain = linear_rates(res3.steps, res3.curve("error"), *cfg["window"])
+    # the exact parameterization k = r on the same problem, same eta and alphas: the rate to recover
+    exact = _sim_rates({"factorization": "FGT", "k": BASE["r"], "eta": eta, "alphas": cfg["alphas"],
+                        "seeds": cfg["seeds"], "steps": cfg["exact_steps"], "record_every": cfg["record_every"],
+                        "window": cfg["window"]})["rates"]
     return {"rates": rates, "plain_rate": plain, "switch": switch, "after": after, "steps": res2.steps,
-            "plain_steps": res3.steps, "plain_curves": res3.curve("error")}
+            "plain_steps": res3.steps, "plain_curves": res3.curve("error"), "exact_rates": exact}
+
+
+RECOVERS = "rate after the switch / exact-parameterization (k = r) rate, mean over alpha"
 
 
 def _measure_fix(cfg, out):
     means = {a: float(np.mean(r)) for a, r in out["rates"].items()}
+    exact = {a: float(np.mean(r)) for a, r in out["exact_rates"].items()}
     a0 = min(means)
     plain = float(np.mean(out["plain_rate"]))
     return {
         "rate after the switch: variation across alpha (std / mean)": Measurement(_cv(list(means.values())), None, {
             "rate per alpha": {str(a): v for a, v in means.items()}, "switch steps": out["switch"]}),
         f"rate after the switch / plain GD rate at alpha = {a0:g}": Measurement(means[a0] / plain, None, {"plain GD rate": plain}),
+        RECOVERS: Measurement(float(np.mean(list(means.values())) / np.mean(list(exact.values()))), None, {
+            "exact-parameterization rate per alpha": {str(a): v for a, v in exact.items()}}),
     }
 
 
@@ -297,24 +307,33 @@ def _plot_fix(cfg, out, verdict):
 
 FIX = {"k": 4, "eta": 0.2, "alphas": [0.1, 0.2, 0.4], "seeds": 2, "switch_at": 1e-2, "switch_search": 3000,
        "switch_every": 5, "after": 1500, "record_every": 5, "window": (1e-11, 1e-4), "plain_steps": 40000,
-       "plain_every": 50}
+       "plain_every": 50, "exact_steps": 2500}
 
 register(Claim(
-    id="xiong2023/one-step-fix",
+    id="xiong2023/rebalance-once",
     paper=PAPER,
-    reference="sec. 5, one-step modification (eq. 5.1): afterwards the rate is independent of alpha",
+    reference="sec. 5 and abstract: one modified GD step makes the rate independent of alpha and 'recovers' the exact "
+              "parameterization's; run here with a stand-in for the step (eq. 5.1's formula was not available)",
     statement="'Rebalance once' (F <- F (F^T F)^(-1/2), G <- G (F^T F)^(1/2) at the first recorded error below 1e-2): "
-              "afterwards the linear rate varies by less than 10% across alpha in {0.1, 0.2, 0.4} and is at least 10x "
-              "plain GD's at alpha = 0.1.",
+              "afterwards the linear rate varies by less than 10% across alpha in {0.1, 0.2, 0.4}, is at least 10x "
+              "plain GD's at alpha = 0.1, and equals the exact parameterization's (k = r) rate within 10%.",
     quick=FIX, full={**FIX, "seeds": 6},
     simulate=_sim_fix,
     predict=lambda cfg: {"rate after the switch: variation across alpha (std / mean)": 0.0,
-                         f"rate after the switch / plain GD rate at alpha = {min(cfg['alphas']):g}": 10.0},
+                         f"rate after the switch / plain GD rate at alpha = {min(cfg['alphas']):g}": 10.0,
+                         RECOVERS: 1.0},
     measure=_measure_fix,
     tolerance={"rate after the switch: variation across alpha (std / mean)": tol.at_most(0.10),
-               "rate after the switch / plain GD rate at alpha = 0.1": tol.at_least(10.0)},
+               "rate after the switch / plain GD rate at alpha = 0.1": tol.at_least(10.0),
+               RECOVERS: tol.relative(0.10)},
     plot=_plot_fix,
-    note="The exact formula of the paper's eq. (5.1) was not available; this is the documented stand-in, named for "
-         "what it does. F G^T is unchanged by it and F^T F becomes I, so the imbalance in the k - r spurious "
-         "directions jumps from O(alpha^2) to O(1). The switch uses the error, i.e. it knows M* (an oracle).",
+    expect="fail",
+    failing=(RECOVERS,),
+    note="The exact formula of the paper's eq. (5.1) was not available; this is a stand-in, named for what it does "
+         "(the claim was xiong2023/one-step-fix). F G^T is unchanged by it and F^T F becomes I, so the imbalance in "
+         "the k - r spurious directions jumps from O(alpha^2) to O(1). The switch uses the error, i.e. it knows M* (an "
+         "oracle). Two of the paper's three statements hold for it: the rate no longer depends on alpha (2% variation) "
+         "and it is ~50x plain GD's at alpha = 0.1. The third does not: the rate after rebalancing, 0.032-0.034 per "
+         "step, is 0.56 of the exact parameterization's 0.055-0.060 on the same problem (quick run), so this "
+         "stand-in does not recover the exact rate; whether eq. 5.1 does is untested until its formula is in the spec.",
 ))
