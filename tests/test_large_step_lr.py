@@ -82,3 +82,13 @@ def test_digits_two_classes():
     Ab = data.with_bias(A)
     mu, R = M.margin_and_radius(Ab, y)
     assert mu > 0 and M.run("normalized_batch_perceptron", Ab, y, max_iter=10000)[0] is not None
+
+
+def test_bundled_digits_are_scikit_learns():
+    """digits_3_vs_8() ships with theorysim; it must be exactly scikit-learn's classes 3 and 8."""
+    pytest.importorskip("sklearn")
+    A, y = data.digits_3_vs_8()
+    B, z = data.digits((3, 8))
+    np.testing.assert_array_equal(A, B)
+    np.testing.assert_array_equal(y, z)
+    assert A.shape == (357, 64) and set(np.unique(y)) == {-1.0, 1.0}
