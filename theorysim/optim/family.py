@@ -87,7 +87,8 @@ _register("lion", 1, {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0, "st
 _register("lars", 1,
           {"lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9, "dampening": 0.0, "nesterov": False,
            "trust_coefficient": 1e-3, "eps": 0.0, "convention": "optax"},
-          "optax.lars", "ratio tc ||w|| / (||g + wd w|| + eps); convention='kozistr': raw ||g||, matrices only", uses_scratch=True)
+          "optax.lars", "ratio tc ||w|| / (||g + wd w|| + eps); convention='kozistr' (pytorch-optimizer 4.1.0): "
+          "tc ||w|| / (||g|| + wd ||w||), matrices only, b_0 = 0", uses_scratch=True)
 _register("lamb", 2, {**ADAM_DEFAULTS, "eps": 1e-6, "convention": "optax"},
           "TF-Addons LAMB = optax.lamb", "phi = identity; convention='kozistr': no de-biasing of v, phi = min(., 10)", uses_scratch=True)
 _register("muon", 2,

@@ -267,14 +267,14 @@ def lars(params, grads, state, t, lr, weight_decay=0.0, momentum=0.9, dampening=
             b[n] = step + momentum * b0[n]
             out[n] = p + (step + momentum * b[n] if nesterov else b[n])
         else:
-            if p.ndim > 1:
-                pn, gn = np.linalg.norm(p), np.linalg.norm(g)
-                ratio = trust_coefficient * pn / gn if pn > 0 and gn > 0 else 1.0
+            if p.ndim > 1:  # pytorch-optimizer 4.1.0
+                pn = np.linalg.norm(p)
+                den = np.linalg.norm(g) + weight_decay * pn
+                ratio = trust_coefficient * pn / den if pn > 0 and den > 0 else 1.0
                 u = (g + weight_decay * p) * ratio
             else:
                 u = g
-            prev = g if t == 1 else b0[n]
-            b[n] = momentum * prev + (1 - dampening) * u
+            b[n] = momentum * b0[n] + (1 - dampening) * u
             out[n] = p - lr * (u + momentum * b[n] if nesterov else b[n])
     return out, {"b": b}
 

@@ -508,9 +508,9 @@ def lars(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, he
     convention 0, optax ``lars`` (default): u = g + wd theta;
       u *= tc ||theta|| / (||u|| + eps) (1 if either norm is 0); b = -lr u + mu b (b_0 = 0);
       theta <- theta + (b if not nesterov else -lr u + mu b).
-    convention 1, pytorch-optimizer ``LARS``: only matrix blocks get the ratio and wd;
-      ratio = tc ||theta|| / ||g|| (raw g; 1 if a norm is 0); u = (g + wd theta) ratio;
-      b = mu b + (1 - tau) u with b_0 = the raw first gradient (its ``init_group``);
+    convention 1, pytorch-optimizer ``LARS`` (4.1.0): only matrix blocks get the ratio and wd;
+      ratio = tc ||theta|| / (||g|| + wd ||theta||) (raw g; 1 if ||theta|| or the denominator is 0);
+      u = (g + wd theta) ratio; b = mu b + (1 - tau) u with b_0 = 0;
       theta <- theta - lr (u + mu b if nesterov else b).
     State row: b.
     """
@@ -529,16 +529,15 @@ def lars(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, he
             u[i] = grad[i] + use_wd * theta[i]
         pn = block_norm(theta, o, n)
         if kozistr:
-            gn = block_norm(grad, o, n)
-            ratio = tc * pn / gn if (c > 0 and pn > 0.0 and gn > 0.0) else 1.0
+            den = block_norm(grad, o, n) + wd * pn
+            ratio = tc * pn / den if (c > 0 and pn > 0.0 and den > 0.0) else 1.0
         else:
             un = block_norm(u, o, n)
             ratio = tc * pn / (un + eps) if (pn > 0.0 and un > 0.0) else 1.0
         for i in range(o, o + n):
             ui = u[i] * ratio
             if kozistr:
-                b0 = grad[i] if t == 1 else state[0, i]
-                b = mu * b0 + (1.0 - hyper[S.DAMPENING]) * ui
+                b = mu * state[0, i] + (1.0 - hyper[S.DAMPENING]) * ui
                 state[0, i] = b
                 theta[i] = theta[i] - lr * (ui + mu * b if nesterov else b)
             else:

@@ -1,0 +1,105 @@
+"""Record the optimizers' golden trajectories from the reference libraries themselves.
+
+    pip install /path/to/torch-cpu.whl "jax[cpu]" optax adamp adabelief-pytorch==0.2.1 sgd-sai==1.0.3 pytorch-optimizer
+    python tools/record_goldens.py            # writes tests/golden/optimizers.json
+
+For every case of ``tests/golden_cases.py`` it runs the library's optimizer (float64 throughout)
+on the shared problem for 50 steps and stores every iterate with the library's name and version.
+The tests (``tests/test_golden.py``) compare theorysim against this file on every run, with no
+library installed and no skip. Cases whose library is missing here are left as they are in the file.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests import golden_cases as G  # noqa: E402
+
+OUT = ROOT / "tests" / "golden" / "optimizers.json"
+DISTRIBUTION = {"torch": "torch", "optax": "optax", "adamp": "adamp", "adabelief_pytorch": "adabelief-pytorch",
+                "sgd_sai": "sgd-sai", "pytorch_optimizer": "pytorch-optimizer"}
+
+
+def _torch_optimizer(library: str, name: str):
+    import torch
+
+    if library == "torch":
+        return getattr(torch.optim, name)
+    module = importlib.import_module(library)
+    return getattr(module, name)
+
+
+def run_torch(library: str, call) -> np.ndarray:
+    import torch
+
+    name, kw = call
+    torch.set_default_dtype(torch.float64)  # scalar state (NAdam's mu product, step counts) in float64 too
+    A, B, X0 = G.problem()
+    W = torch.tensor(X0[:9].reshape(3, 3), requires_grad=True)
+    b = torch.tensor(X0[9:], requires_grad=True)
+    cls = _torch_optimizer(library, name)
+    extra = {"foreach": False} if library == "torch" else {}
+    opt = cls([W, b], **kw, **extra)
+    At, Bt = torch.tensor(A), torch.tensor(B)
+    out = []
+    for _ in range(G.STEPS):
+        opt.zero_grad()
+        x = torch.cat([W.reshape(-1), b])
+        (0.5 * x @ At @ x - Bt @ x).backward()
+        opt.step()
+        out.append(torch.cat([W.reshape(-1), b]).detach().numpy().copy())
+    return np.array(out)
+
+
+def run_optax(call) -> np.ndarray:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import optax
+
+    name, kw = call
+    factory = getattr(optax, name, None) or getattr(optax.contrib, name)
+    tx = factory(**kw)
+    A, B, X0 = G.problem()
+    params = {k: jnp.asarray(v) for k, v in G.split(X0).items()}
+    state = tx.init(params)
+    out = []
+    for _ in range(G.STEPS):
+        g = G.split(A @ G.flat(params) - B)
+        updates, state = tx.update({k: jnp.asarray(v) for k, v in g.items()}, state, params)
+        params = optax.apply_updates(params, updates)
+        out.append(G.flat(params))
+    return np.array(out)
+
+
+def main() -> int:
+    data = json.loads(OUT.read_text()) if OUT.exists() else {}
+    for case_id, rule, hyper, library, call in G.CASES:
+        try:
+            traj = run_optax(call) if library == "optax" else run_torch(library, call)
+            version = importlib.metadata.version(DISTRIBUTION[library])
+        except ImportError as err:
+            print(f"{case_id}: {library} not installed ({err}); kept as it was")
+            continue
+        ours = G.theorysim_trajectory(rule, hyper)
+        err = float(np.max(np.linalg.norm(ours - traj, axis=1) / np.linalg.norm(traj, axis=1)))
+        data[case_id] = {"rule": rule, "hyper": {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()},
+                         "library": library, "call": call[0], "library_hyper": {k: list(v) if isinstance(v, tuple) else v
+                                                                                for k, v in call[1].items()},
+                         "version": version, "steps": G.STEPS, "trajectory": traj.tolist()}
+        print(f"{case_id:22s} {library} {version}: theorysim max relative difference {err:.2e}")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"{OUT}: {len(data)} cases")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
