@@ -49,6 +49,8 @@ CASES = [
                                              rectify=True, fixed_decay=False, amsgrad=False, print_change_log=False))),
     ("sgd_sai-v1.0.3", "sgd_sai", dict(lr=0.01, momentum=0.9, weight_decay=0.01, gsnr_version="v1.0.3"),
      "sgd_sai", ("SGD_sai", dict(lr=0.01, momentum=0.9, weight_decay=0.01))),
+    ("diffgrad-wd", "diffgrad", dict(lr=0.01, weight_decay=0.01, betas=(0.9, 0.99)),
+     "pytorch_optimizer", ("DiffGrad", dict(lr=0.01, weight_decay=0.01, weight_decouple=False, betas=(0.9, 0.99)))),
     ("lamb-kozistr", "lamb", dict(lr=0.01, weight_decay=0.01, convention="kozistr"),
      "pytorch_optimizer", ("Lamb", dict(lr=0.01, weight_decay=0.01, eps=1e-6))),
     ("lars-kozistr", "lars", dict(lr=0.5, weight_decay=0.01, trust_coefficient=0.01, momentum=0.9,
