@@ -86,3 +86,27 @@ def theorysim_trajectory(rule: str, hyper: dict) -> np.ndarray:
         params, state = opt.step(params, split(A @ flat(params) - B), state)
         out.append(flat(params))
     return np.array(out)
+
+
+# 8-bit state against bitsandbytes (its CPU backend computes in float32): one vector of 8192
+# entries (two 8-bit blocks of bitsandbytes' min_8bit_size 4096), 10 steps, lr 0.01, default betas.
+BNB_SIZE, BNB_STEPS, BNB_LR = 8192, 10, 0.01
+
+
+def bnb_problem():
+    """x_0 and the gradients, float32-representable, from numpy's PCG64 (the same on every platform)."""
+    g = np.random.default_rng(0)
+    x0 = g.normal(size=BNB_SIZE).astype(np.float32).astype(np.float64)
+    return x0, [g.normal(size=BNB_SIZE).astype(np.float32).astype(np.float64) for _ in range(BNB_STEPS)]
+
+
+def bnb_theorysim(rule: str, state_block: int = 256, state_bits: int = 8) -> np.ndarray:
+    from theorysim import optim
+
+    x0, grads = bnb_problem()
+    opt = optim.make(rule, lr=BNB_LR, state_bits=state_bits, state_block=state_block)
+    params = {"w": x0.copy()}
+    state = opt.init(params)
+    for gr in grads:
+        params, state = opt.step(params, {"w": gr}, state)
+    return params["w"]

@@ -1,6 +1,7 @@
 """Record the optimizers' golden trajectories from the reference libraries themselves.
 
-    pip install /path/to/torch-cpu.whl "jax[cpu]" optax adamp adabelief-pytorch==0.2.1 sgd-sai==1.0.3 pytorch-optimizer
+    pip install /path/to/torch-cpu.whl "jax[cpu]" optax adamp adabelief-pytorch==0.2.1 sgd-sai==1.0.3 \
+        pytorch-optimizer bitsandbytes
     python tools/record_goldens.py            # writes tests/golden/optimizers.json
 
 For every case of ``tests/golden_cases.py`` it runs the library's optimizer (float64 throughout)
@@ -79,6 +80,28 @@ def run_optax(call) -> np.ndarray:
     return np.array(out)
 
 
+def record_bitsandbytes() -> None:
+    """bitsandbytes' 8-bit Adam and Lion (CPU backend, float32, 256-entry blocks) on one 8192-entry
+    vector for 10 steps (G.bnb_problem): the final parameters, to tests/golden/bitsandbytes_8bit.npz."""
+    import bitsandbytes as bnb
+    import torch
+
+    x0, grads = G.bnb_problem()
+    out = {}
+    for rule, cls in (("adam", bnb.optim.Adam8bit), ("lion", bnb.optim.Lion8bit)):
+        p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float32))
+        opt = cls([p], lr=G.BNB_LR)
+        for g in grads:
+            p.grad = torch.tensor(g, dtype=torch.float32)
+            opt.step()
+        out[rule] = p.detach().numpy().copy()
+        ours = G.bnb_theorysim(rule)
+        d = np.abs(ours - out[rule])
+        print(f"{rule}8bit bitsandbytes {bnb.__version__}: |theorysim - bnb| median {np.median(d):.2e}, "
+              f"99% {np.quantile(d, 0.99):.2e}, max {d.max():.2e}")
+    np.savez_compressed(OUT.with_name("bitsandbytes_8bit.npz"), version=np.array(bnb.__version__), **out)
+
+
 def main() -> int:
     data = json.loads(OUT.read_text()) if OUT.exists() else {}
     for case_id, rule, hyper, library, call in G.CASES:
@@ -98,6 +121,10 @@ def main() -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(data, indent=1) + "\n")
     print(f"{OUT}: {len(data)} cases")
+    try:
+        record_bitsandbytes()
+    except ImportError as err:
+        print(f"bitsandbytes not installed ({err}); its golden kept as it was")
     return 0
 
 

@@ -9,9 +9,10 @@ Values are computed in float32 as bitsandbytes does (torch.linspace may differ f
 the last float32 ulp; an emulation, not a bitwise port).
 
 Emulation: the state keeps the *dequantised* values in float64. After each update, every block
-of ``BLOCK`` = 2048 consecutive entries (the paper's and older bitsandbytes' block size) is
-re-quantised: absmax in float32, each entry to the nearest code value of x / absmax, stored back
-as code * absmax. Parameter blocks with fewer than ``MIN_8BIT_SIZE`` = 4096 elements keep full
+of ``block`` consecutive entries is re-quantised: absmax in float32, each entry to the nearest
+code value of x / absmax, stored back as code * absmax. The block size is the rules'
+``state_block``: 256 (default), what bitsandbytes 0.50's blockwise 8-bit optimizers use
+(``blocksize = 256`` in its CPU and CUDA kernels), or 2048, the paper's (and older releases'). Parameter blocks with fewer than ``MIN_8BIT_SIZE`` = 4096 elements keep full
 precision state, as bitsandbytes' ``min_8bit_size``.
 """
 from __future__ import annotations
@@ -20,7 +21,8 @@ import numpy as np
 
 from theorysim.core.config import CACHE, jit
 
-BLOCK = 2048
+BLOCK = 256  # bitsandbytes 0.50
+PAPER_BLOCK = 2048  # Dettmers et al. 2022
 MIN_8BIT_SIZE = 4096
 
 
@@ -64,13 +66,13 @@ def nearest_code(code, x):
 
 
 @jit(cache=CACHE)
-def requantize(x, start, size, signed):
-    """Quantise-dequantise x[start:start+size] in place, block by block of BLOCK entries."""
+def requantize(x, start, size, signed, block):
+    """Quantise-dequantise x[start:start+size] in place, block by block of ``block`` entries."""
     code = SIGNED_MAP if signed else UNSIGNED_MAP
     b0 = start
     end = start + size
     while b0 < end:
-        b1 = min(b0 + BLOCK, end)
+        b1 = min(b0 + block, end)
         absmax = 0.0
         for i in range(b0, b1):
             a = abs(x[i])
@@ -83,12 +85,12 @@ def requantize(x, start, size, signed):
         b0 = b1
 
 
-def requantize_numpy(x: np.ndarray, signed: bool) -> np.ndarray:
+def requantize_numpy(x: np.ndarray, signed: bool, block: int = BLOCK) -> np.ndarray:
     """The same, in numpy, for one flat array (the reference's version)."""
     code = SIGNED_MAP if signed else UNSIGNED_MAP
     out = np.array(x, dtype=np.float64, copy=True)
-    for b0 in range(0, out.size, BLOCK):
-        blk = out[b0 : b0 + BLOCK]
+    for b0 in range(0, out.size, block):
+        blk = out[b0 : b0 + block]
         absmax = float(np.float32(np.max(np.abs(blk))))
         if absmax > 0:
             y = blk / absmax
@@ -96,5 +98,5 @@ def requantize_numpy(x: np.ndarray, signed: bool) -> np.ndarray:
             lo = hi - 1
             pick = np.where(y - code[lo] <= code[hi] - y, lo, hi)
             pick = np.where(y <= code[0], 0, np.where(y >= code[-1], code.size - 1, pick))
-            out[b0 : b0 + BLOCK] = code[pick] * absmax
+            out[b0 : b0 + block] = code[pick] * absmax
     return out

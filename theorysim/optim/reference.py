@@ -38,10 +38,10 @@ def _clip(old, new, clip_fraction=0.0, clip_value=0.0):
     return out
 
 
-def _quantize(d, signed, bits):
+def _quantize(d, signed, bits, block=256):
     if bits != 8:
         return d
-    return {n: (requantize_numpy(v.ravel(), signed).reshape(v.shape) if v.size >= MIN_8BIT_SIZE else v)
+    return {n: (requantize_numpy(v.ravel(), signed, block).reshape(v.shape) if v.size >= MIN_8BIT_SIZE else v)
             for n, v in d.items()}
 
 
@@ -91,7 +91,7 @@ def rmsprop(params, grads, state, t, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
     return out, {"v": v, "gbar": gb, "b": b}
 
 
-def _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, decoupled, state_bits=64):
+def _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, decoupled, state_bits=64, state_block=256):
     b1, b2 = betas
     m0, v0, vm0 = (_zeros(state, k, params) for k in ("m", "v", "vmax"))
     out, m, v, vm = {}, {}, {}, {}
@@ -114,15 +114,18 @@ def _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, decoup
             vm[n] = vm0[n]
             denom = np.sqrt(v[n]) / math.sqrt(bc2) + eps
         out[n] = p - (lr / bc1) * m[n] / denom
-    return out, {"m": _quantize(m, True, state_bits), "v": _quantize(v, False, state_bits), "vmax": vm}
+    return out, {"m": _quantize(m, True, state_bits, state_block), "v": _quantize(v, False, state_bits, state_block),
+                 "vmax": vm}
 
 
-def adam(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, state_bits=64, **_):
-    return _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, False, state_bits)
+def adam(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, state_bits=64,
+         state_block=256, **_):
+    return _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, False, state_bits, state_block)
 
 
-def adamw(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, state_bits=64, **_):
-    return _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, True, state_bits)
+def adamw(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, state_bits=64,
+          state_block=256, **_):
+    return _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, True, state_bits, state_block)
 
 
 def amsgrad(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad="torch", **_):
@@ -242,7 +245,7 @@ def sgdp(params, grads, state, t, lr, momentum=0.0, dampening=0.0, weight_decay=
     return out, {"b": b}
 
 
-def lion(params, grads, state, t, lr, betas=(0.9, 0.99), weight_decay=0.0, state_bits=64, **_):
+def lion(params, grads, state, t, lr, betas=(0.9, 0.99), weight_decay=0.0, state_bits=64, state_block=256, **_):
     b1, b2 = betas
     m0 = _zeros(state, "m", params)
     out, m = {}, {}
@@ -250,7 +253,7 @@ def lion(params, grads, state, t, lr, betas=(0.9, 0.99), weight_decay=0.0, state
         c = b1 * m0[n] + (1 - b1) * grads[n]
         out[n] = p * (1 - lr * weight_decay) - lr * np.sign(c)
         m[n] = b2 * m0[n] + (1 - b2) * grads[n]
-    return out, {"m": _quantize(m, True, state_bits)}
+    return out, {"m": _quantize(m, True, state_bits, state_block)}
 
 
 def lars(params, grads, state, t, lr, weight_decay=0.0, momentum=0.9, dampening=0.0, nesterov=False,

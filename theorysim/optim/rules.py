@@ -78,12 +78,12 @@ def adam_moments(g, m, v, i, b1, b2):
 
 
 @jit
-def requantize_state(row, offsets, rows, cols, signed):
+def requantize_state(row, offsets, rows, cols, signed, block):
     """8-bit state: re-quantise every layout block with at least MIN_8BIT_SIZE elements."""
     for b in range(offsets.shape[0]):
         n = block_size(rows[b], cols[b])
         if n >= quantize.MIN_8BIT_SIZE:
-            quantize.requantize(row, offsets[b], n, signed)
+            quantize.requantize(row, offsets[b], n, signed, block)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,8 +259,8 @@ def adam(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, he
             denom = math.sqrt(v) / sbc2 + eps
         theta[i] = theta[i] - step * m / denom
     if hyper[S.STATE_BITS] == 8.0:
-        requantize_state(state[0], offsets, rows, cols, True)
-        requantize_state(state[1], offsets, rows, cols, False)
+        requantize_state(state[0], offsets, rows, cols, True, int(hyper[S.STATE_BLOCK]))
+        requantize_state(state[1], offsets, rows, cols, False, int(hyper[S.STATE_BLOCK]))
 
 
 @jit
@@ -384,7 +384,7 @@ def lion(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, he
         theta[i] = theta[i] - lr * sign(c)
         state[0, i] = b2 * m + (1.0 - b2) * g
     if hyper[S.STATE_BITS] == 8.0:
-        requantize_state(state[0], offsets, rows, cols, True)
+        requantize_state(state[0], offsets, rows, cols, True, int(hyper[S.STATE_BLOCK]))
 
 
 # ---------------------------------------------------------------------------------------------

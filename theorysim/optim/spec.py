@@ -16,6 +16,7 @@ AMSGRAD = Bound(choices=((False, 0), (True, 1), ("torch", 1), ("optax", 2)))
 CONVENTION = Bound(choices=(("optax", 0), ("kozistr", 1)))
 GSNR = Bound(choices=(("paper", 0), ("v1.1.0", 1), ("v1.0.3", 2)))
 BITS = Bound(choices=((64, 64), (8, 8)))
+BLOCKS = Bound(choices=((256, 256), (2048, 2048)))
 
 #: bounds by keyword, shared by every rule (a rule may override one)
 BOUNDS: dict[str, Bound] = {
@@ -27,7 +28,7 @@ BOUNDS: dict[str, Bound] = {
     "ns_steps": STEPS, "adam_lr": NONNEG, "adam_betas": BETA, "adam_eps": NONNEG,
     "adam_weight_decay": NONNEG, "gamma": NONNEG, "eta": NONNEG, "gsnr_version": GSNR,
     "clip_fraction": FRACTION, "clip_value": NONNEG, "state_bits": BITS, "damped": BOOL, "ridge": NONNEG,
-    "max_grad_norm": NONNEG, "project_momentum": BOOL,
+    "max_grad_norm": NONNEG, "project_momentum": BOOL, "state_block": BLOCKS,
 }
 #: every rule accepts these (off by default): global-norm clipping of the gradient
 #: (torch.nn.utils.clip_grad_norm_) and coordinate-wise clipping of the update
@@ -85,6 +86,7 @@ class OptimizerSpec:
         """The ``hyper[H]`` row the kernels read (see :mod:`theorysim.optim.slots`)."""
         row = np.zeros(slots.N_SLOTS, dtype=np.float64)
         row[slots.STATE_BITS] = 64.0
+        row[slots.STATE_BLOCK] = 256.0
         for slot, value in self.fixed.items():
             row[slot] = value
         for key, value in resolved.items():
