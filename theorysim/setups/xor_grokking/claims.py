@@ -3,6 +3,8 @@ for XOR Cluster Data": one GD step overfits the noisy training set while the net
 classifier (test ~ 50% on XOR); a few steps later it generalises (grokking)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats
 
@@ -41,11 +43,23 @@ def _at(out, name, t, member=0):
 
 
 # ---------------------------------------------------------------------------------------------
+OVERFIT_SHARE = "share of draws with training accuracy 1.0 at t = 1 (flipped labels included)"
+GROK_SHARE = "share of draws interpolated throughout 1 <= t <= sqrt(n) and >= 0.95 clean test at t = sqrt(n)"
+
+
+def _share(ok: np.ndarray, details: dict) -> Measurement:
+    """The share of draws meeting a statement, with its Clopper-Pearson 95% interval: the theorem is
+    a with-high-probability statement, read as 'in at least 90% of draws' for every xu2023 claim."""
+    k, n = int(np.sum(ok)), int(ok.size)
+    ci = stats.binomtest(k, n).proportion_ci(0.95)
+    return Measurement(k / n, (float(ci.low), float(ci.high)), {"draws meeting it": f"{k} of {n}", **details},
+                       label=f"{k} of {n} draws")
+
+
 def _measure_overfit(cfg, out):
     train1 = _at(out, "train_acc", 1)
     test1 = _at(out, "test_acc", 1)
-    return {"share of seeds with training accuracy 1.0 at t = 1 (flipped labels included)":
-                Measurement(float(np.mean(train1 == 1.0)), None, {"train accuracy at t = 1": train1.tolist()}),
+    return {OVERFIT_SHARE: _share(train1 == 1.0, {"train accuracy at t = 1": train1.tolist()}),
             "clean test accuracy at t = 1 (mean over seeds)": Measurement(float(test1.mean()), None,
                                                                           {"per seed": test1.tolist()})}
 
@@ -73,10 +87,9 @@ OVERFIT = register(Claim(
     statement="At the paper's configuration (p = 40000, n = 200, m = 1000), at t = 1 training accuracy is 1.0 (flipped "
               "labels included) in at least 90% of data draws, while clean test accuracy is within 0.1 of 0.5.",
     quick=PAPER_QUICK, full=FULL, simulate=_sim,
-    predict=lambda cfg: {"share of seeds with training accuracy 1.0 at t = 1 (flipped labels included)": 1.0,
-                         "clean test accuracy at t = 1 (mean over seeds)": 0.5},
+    predict=lambda cfg: {OVERFIT_SHARE: 1.0, "clean test accuracy at t = 1 (mean over seeds)": 0.5},
     measure=_measure_overfit,
-    tolerance={"share of seeds with training accuracy 1.0 at t = 1 (flipped labels included)": tol.at_least(0.9),
+    tolerance={OVERFIT_SHARE: tol.at_least(0.9),
                "clean test accuracy at t = 1 (mean over seeds)": tol.absolute(0.1)},
     plot=plot_accuracy_curves,
     note="Quick: 10 draws of the paper's configuration (T = 20), training accuracy 1.0 at t = 1 in all 10, clean test "
@@ -85,16 +98,33 @@ OVERFIT = register(Claim(
          "the issue's cheaper setting."))
 
 
+def _window_end(cfg, steps) -> int:
+    """The last recorded t <= sqrt(n): Theorem 3.1's window closes at sqrt(n)."""
+    return int(max(t for t in steps if t <= max(1, math.isqrt(cfg["n"]))))
+
+
 def _measure_grok(cfg, out):
+    """Per draw, Theorem 3.1 (ii)-(iii) in its window: training accuracy (flipped labels included)
+    1.0 at every recorded 1 <= t <= sqrt(n), and clean test accuracy >= 0.95 at t = sqrt(n) (the
+    test error is exp(-Omega(n^0.01))-small for C n^0.01 <= t <= sqrt(n), so in particular at the
+    window's end). The every-draw numbers over the whole run are details."""
     m = out["metrics"]
     t = np.asarray(out["steps"])
+    end = _window_end(cfg, t)
+    window = (t >= 1) & (t <= end)
     later = t >= 1
+    train_ok = np.all(m["train_acc"][0][:, window] == 1.0, axis=1)
+    flipped_ok = np.all(np.nan_to_num(m["flipped_acc"][0][:, window], nan=1.0) == 1.0, axis=1)
+    test_end = _at(out, "test_acc", end)
     test10, test1 = _at(out, "test_acc", 10), _at(out, "test_acc", 1)
-    return {"clean test accuracy at t = 10 (mean over seeds)": Measurement(float(test10.mean()), None,
-                                                                           {"per seed": test10.tolist()}),
-            "min training accuracy over seeds and 1 <= t <= T": Measurement(float(np.min(m["train_acc"][0][:, later]))),
-            "min flipped-subset accuracy over seeds and 1 <= t <= T": Measurement(
-                float(np.nanmin(m["flipped_acc"][0][:, later])), None, {"T": cfg["steps"]}),
+    ok = train_ok & flipped_ok & (test_end >= 0.95)
+    return {GROK_SHARE: _share(ok, {
+                "window end t": end, f"clean test accuracy at t = {end} per draw": test_end.tolist(),
+                "draws interpolated (train, flipped) throughout the window": [int(train_ok.sum()), int(flipped_ok.sum())],
+                "clean test accuracy at t = 10 (mean over seeds)": float(test10.mean()),
+                "every-draw reading over 1 <= t <= T: min training accuracy": float(np.min(m["train_acc"][0][:, later])),
+                "every-draw reading over 1 <= t <= T: min flipped-subset accuracy": float(
+                    np.nanmin(m["flipped_acc"][0][:, later])), "T": cfg["steps"]}),
             "test(10) - test(1) (mean over seeds)": Measurement(float((test10 - test1).mean()))}
 
 
@@ -103,18 +133,13 @@ GROKKING = register(Claim(
     paper=PAPER,
     reference="Theorem 3.1 (iii): for C n^0.01 <= t <= sqrt(n) the clean test error is exp(-Omega(n^2.01)) while the "
               "training data, flipped labels included, stay interpolated",
-    statement="At the paper's configuration, by t = 10 clean test accuracy is at least 0.95 while training accuracy, "
-              "flipped labels included, stays 1.0 at every recorded 1 <= t <= T; test(10) - test(1) >= 0.35.",
+    statement="At the paper's configuration, in at least 90% of data draws training accuracy, flipped labels included, "
+              "stays 1.0 at every 1 <= t <= sqrt(n) and clean test accuracy reaches 0.95 by t = sqrt(n); the mean "
+              "test(10) - test(1) >= 0.35.",
     quick=PAPER_QUICK, full=FULL, simulate=_sim,
-    predict=lambda cfg: {"clean test accuracy at t = 10 (mean over seeds)": 1.0,
-                         "min training accuracy over seeds and 1 <= t <= T": 1.0,
-                         "min flipped-subset accuracy over seeds and 1 <= t <= T": 1.0,
-                         "test(10) - test(1) (mean over seeds)": 0.5},
+    predict=lambda cfg: {GROK_SHARE: 1.0, "test(10) - test(1) (mean over seeds)": 0.5},
     measure=_measure_grok,
-    tolerance={"clean test accuracy at t = 10 (mean over seeds)": tol.at_least(0.95),
-               "min training accuracy over seeds and 1 <= t <= T": tol.at_least(1.0),
-               "min flipped-subset accuracy over seeds and 1 <= t <= T": tol.at_least(1.0),
-               "test(10) - test(1) (mean over seeds)": tol.at_least(0.35)},
+    tolerance={GROK_SHARE: tol.at_least(0.9), "test(10) - test(1) (mean over seeds)": tol.at_least(0.35)},
     plot=plot_accuracy_curves,
     note="The theorem covers t <= sqrt(n) only; T = 20 (quick) and 40 (full) go to and beyond it, as the paper's figures "
          "do. Quick (10 draws, T = 20): test 0.5245 / 0.863 / 0.907 / 0.972 / 0.989 at t = 1 / 2 / 5 / 10 / 20 "
@@ -134,8 +159,8 @@ def _small(claim_id, base, failing):
         id=claim_id, paper=PAPER, reference=base.reference,
         statement=base.statement.replace("At the paper's configuration (p = 40000, n = 200, m = 1000), at",
                                          "At the quick configuration (n = 50, p = 2500, m = 100), at")
-                                .replace("At the paper's configuration, by", "At the quick configuration (n = 50, "
-                                                                             "p = 2500, m = 100), by"),
+                                .replace("At the paper's configuration, in", "At the quick configuration (n = 50, "
+                                                                             "p = 2500, m = 100), in"),
         quick=QUICK, full={**QUICK, "seeds": 20}, simulate=_sim, predict=base.predict, measure=base.measure,
         tolerance=base.tolerance, plot=plot_accuracy_curves, expect="fail", failing=failing, note=EVIDENCE))
 
@@ -290,8 +315,5 @@ register(Claim(
 ))
 
 
-_small("xu2023/one-step-overfit-small-config", OVERFIT,
-       ("share of seeds with training accuracy 1.0 at t = 1 (flipped labels included)",))
-_small("xu2023/grokking-small-config", GROKKING,
-       ("clean test accuracy at t = 10 (mean over seeds)", "min training accuracy over seeds and 1 <= t <= T",
-        "min flipped-subset accuracy over seeds and 1 <= t <= T"))
+_small("xu2023/one-step-overfit-small-config", OVERFIT, (OVERFIT_SHARE,))
+_small("xu2023/grokking-small-config", GROKKING, (GROK_SHARE,))
