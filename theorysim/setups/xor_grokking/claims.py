@@ -21,7 +21,9 @@ QUICK = {"n": 50, "p": 2500, "m": 100, "eta": 0.05, "mu_scale": 2.5, "test": 500
 FULL = {"n": 200, "p": 40000, "m": 1000, "eta": 0.05, "mu_scale": 2.5, "test": 200, "seeds": 100, "steps": 40,
         "alpha": 1e-12, "omega_init": 1e-15}
 # the paper's configuration on 10 draws and 20 steps: ~4 s per draw on 2 cores in the span form
-PAPER_QUICK = {**FULL, "seeds": 10, "steps": 20}
+# the first 30 of the full run's 100 draws, 20 steps: enough draws for the per-draw share to say what
+# the full run says (10 draws all met the grokking statement; 30 show the misses, as 100 do)
+PAPER_QUICK = {**FULL, "seeds": 30, "steps": 20}
 
 EVIDENCE = ("Finding: at the issue's quick configuration (n = 50, p = 2500, ||mu|| = 2.5 sqrt(p/n)) one-step "
             "interpolation and grokking are seed-dependent. Over 10 data draws, training accuracy at t = 1 is 1.0 in 3 "
@@ -92,8 +94,8 @@ OVERFIT = register(Claim(
     tolerance={OVERFIT_SHARE: tol.at_least(0.9),
                "clean test accuracy at t = 1 (mean over seeds)": tol.absolute(0.1)},
     plot=plot_accuracy_curves,
-    note="Quick: 10 draws of the paper's configuration (T = 20), training accuracy 1.0 at t = 1 in all 10, clean test "
-         "0.5245 (0.485-0.595). Full (100 draws, data seeds 1000-1099): 1.0 at t = 1 in 98 (0.88 and 0.96 in draws 64 "
+    note="Read as the share of data draws, as every xu2023 claim (see xu2023/grokking). Quick: the first 30 draws of "
+         "the paper's configuration (T = 20), training accuracy 1.0 at t = 1 in all 30. Full (100 draws, data seeds 1000-1099): 1.0 at t = 1 in 98 (0.88 and 0.96 in draws 64 "
          "and 92, which fit from t = 2), clean test 0.518 (0.425-0.63). See xu2023/one-step-overfit-small-config for "
          "the issue's cheaper setting."))
 
@@ -141,15 +143,20 @@ GROKKING = register(Claim(
     measure=_measure_grok,
     tolerance={GROK_SHARE: tol.at_least(0.9), "test(10) - test(1) (mean over seeds)": tol.at_least(0.35)},
     plot=plot_accuracy_curves,
-    note="The theorem covers t <= sqrt(n) only; T = 20 (quick) and 40 (full) go to and beyond it, as the paper's figures "
-         "do. Quick (10 draws, T = 20): test 0.5245 / 0.863 / 0.907 / 0.972 / 0.989 at t = 1 / 2 / 5 / 10 / 20 "
-         "(0.91-1.00 per draw at t = 10), training and flipped-subset accuracy 1.0 throughout. FULL RUN FAILS (100 "
-         "draws, T = 40): mean test 0.518 / 0.870 / 0.908 / 0.955 / 0.965 / 0.975 at t = 1 / 2 / 5 / 10 / 14 / 40 passes, "
-         "but it is bimodal at t = 10 (median 1.0, 71 draws >= 0.95, min 0.64), and training accuracy with flipped "
-         "labels is 1.0 at every 1 <= t <= 40 in 97 draws, not all: draw 64 misfits 24 clean points at t = 1 (fits from "
-         "t = 2); draws 38 and 92 fit one flipped point at t = 1-2, then lose it from t = 3 and t = 5 to t = 40, inside "
-         "the theorem's window t <= sqrt(n) = 14. The theorem holds with high probability under (A1)-(A5), which the "
-         "paper's configuration breaks (spec C5); code checked against the numpy oracle and the direct form."))
+    expect="fail",
+    failing=(GROK_SHARE,),
+    note="Reading (one for every xu2023 claim): Theorem 3.1 holds with high probability, so a statement is checked as "
+         "the share of data draws that meet it, >= 90%, with a Clopper-Pearson interval; per draw the grokking "
+         "statement is the theorem's window 1 <= t <= sqrt(n) = 14: interpolation (flipped labels included) at every "
+         "t and clean test >= 0.95 at its end. FAILS at the paper's configuration: full run (100 draws, data seeds "
+         "1000-1099) 79 of 100 [0.70, 0.87]: 97 draws stay interpolated throughout the window (98 for the flipped "
+         "subset) and test accuracy at t = 14 is bimodal (most draws 0.95-1.0, others 0.67-0.94); quick (the first 30 "
+         "draws) 26 of 30. The mean curve does grok: 0.518 / 0.870 / 0.908 / 0.955 / 0.965 / 0.975 at t = 1 / 2 / 5 / "
+         "10 / 14 / 40 (full), and test(10) - test(1) = 0.437 passes. The every-draw reading of the first version "
+         "failed on the same draws: draw 64 misfits 24 clean points at t = 1 (fits from t = 2); draws 38 and 92 fit one "
+         "flipped point at t = 1-2 and lose it from t = 3 and t = 5, inside the window. The theorem assumes "
+         "(A1)-(A5), which the paper's own configuration breaks (A5 by five orders of magnitude; spec C5), so the "
+         "statement does not hold as tested; code checked against the numpy oracle and the direct form."))
 
 
 def _small(claim_id, base, failing):
