@@ -20,6 +20,8 @@ from theorysim.setups.icl.model import LinearSelfAttention
 
 #: the trained K-layer models, by training configuration (shared by two claims)
 TRAINED = RunCache("icl multilayer: trained K-layer LSA models")
+#: the comparisons built on them (tuned GD / GD++, Newton and GD matches), by the same configuration
+COMPARED = RunCache("icl multilayer: trained models vs tuned GD / GD++ / Newton")
 
 
 def train_depths(cfg) -> dict:
@@ -103,9 +105,12 @@ def _rel_dist(a: np.ndarray, b: np.ndarray) -> float:
 def compare_depths(cfg) -> dict:
     """Everything both multi-layer claims need, on one large test set of fresh prompts: per depth
     K, every seed's trained-LSA loss and predictions, the tuned K-step GD and GD++ (tuned on a
-    separate prompt set) losses and predictions, and the Newton / GD match of each seed.
-"""
+    separate prompt set) losses and predictions, and the Newton / GD match of each seed. Kept in
+    :data:`COMPARED` per configuration (both claims read the same comparison; nothing mutates it)."""
+    return COMPARED.get(cfg, lambda: _compare_depths(cfg))
 
+
+def _compare_depths(cfg) -> dict:
     trained = train_depths(cfg)
     d, N = cfg["d"], cfg["n_context"]
     tune_set = task.sample(cfg["tune_seed"], cfg["tune_prompts"], d, N, x_dist=cfg["x_dist"])

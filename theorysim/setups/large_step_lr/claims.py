@@ -343,7 +343,8 @@ register(Claim(
 def _sim_paradox(cfg):
     """LR+GD on the bundled digits 3 vs 8 (+ bias) for each gamma: iterations to accuracy 1.0 and
     the loss curve up to ``horizon``; the Gaussian transposition of the first version as a detail."""
-    A, y = data.with_bias(data.digits_3_vs_8()[0]), data.digits_3_vs_8()[1]
+    A, y = data.digits_3_vs_8()
+    A = data.with_bias(A)
     out = []
     for g in cfg["gammas"]:
         it = M.run("lr_gd", A, y, g, max_iter=cfg["max_iter"])[0]
