@@ -64,3 +64,7 @@ POSITIVE = Bound(0.0, lo_open=True)
 BOOL = Bound(boolean=True)
 BETA = Bound(0.0, 1.0, hi_open=True)
 FRACTION = Bound(0.0, 1.0, hi_open=True)
+COUNT = Bound(1.0, integer=True)          # a size: 1, 2, ...
+COUNT0 = Bound(0.0, integer=True)         # a size where 0 means "none" or "the population"
+SEED = Bound(0.0, 2.0**63 - 1, integer=True)
+AT_LEAST_ONE = Bound(1.0)                 # a condition number

@@ -23,6 +23,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from theorysim.core.bounds import Bound
 from theorysim.models.base import Model
 
 
@@ -45,6 +46,13 @@ class SweepSetup:
     choices: Mapping[str, tuple] = field(default_factory=dict)
     check: Callable[[dict, Any, dict], None] | None = None
     doc: str = ""
+    bounds: Mapping[str, Bound] = field(default_factory=dict)
+    size: Callable[[dict], tuple[int, int]] | None = None
+
+    @property
+    def metric_count(self) -> int:
+        classes = self.model if isinstance(self.model, tuple) else (self.model,)
+        return max(len(cls.metric_names) for cls in classes)
 
     @property
     def hyper_names(self) -> tuple[str, ...]:

@@ -14,10 +14,12 @@ dotted key ``model.alpha = 0.5`` or a quoted one ``"model.alpha" = [...]``).
 """
 from __future__ import annotations
 
+import math
+import os
 from typing import Any
 
 from theorysim import setups
-from theorysim.optim import registry
+from theorysim.optim import registry, schedules
 
 ENGINE_KEYS = {"setup": None, "optimizer": "sgd", "steps": None, "record_every": 1, "schedule": None,
                "divergence_factor": 1e12, "seed": 0}
@@ -27,7 +29,9 @@ MODEL_PREFIX, OPTIM_PREFIX = "model.", "optim."
 def builder(cfg: dict) -> setups.SweepSetup:
     known = setups.sweep_setups()
     name = cfg.get("setup")
-    if name not in known:
+    if name is None:
+        raise ValueError(f"experiment.setup: missing; expected one of {', '.join(sorted(known))}")
+    if not isinstance(name, str) or name not in known:
         raise ValueError(f"experiment.setup={name!r}: expected one of {', '.join(sorted(known))}")
     return known[name]
 
@@ -38,7 +42,7 @@ def split(cfg: dict) -> tuple[dict, dict, dict, dict]:
     b = builder(cfg)
     engine = {k: cfg.get(k, d) for k, d in ENGINE_KEYS.items()}
     opt_name = engine["optimizer"]
-    opt_keys = registry.get(opt_name).defaults if opt_name in registry.names() else {}
+    opt_keys = registry.get(opt_name).defaults if isinstance(opt_name, str) and opt_name in registry.names() else {}
     model_side = set(b.keys) | set(b.hyper_names)
     setup, model_hyper, opt_hyper = dict(b.keys), {}, {}
     for key, value in cfg.items():
@@ -74,21 +78,28 @@ def split(cfg: dict) -> tuple[dict, dict, dict, dict]:
 
 
 def validate(cfg: dict) -> None:
-    """Raise ValueError naming the key for anything a point cannot run with."""
+    """Raise ValueError naming the key for anything a point cannot run with: the setup, the
+    optimizer and its hyperparameters, every setup key and model hyperparameter against its
+    bounds, ``steps``, ``record_every``, ``divergence_factor``, ``schedule``, and the memory the
+    point needs (:func:`memory_bytes`) against this machine's."""
     b = builder(cfg)
     engine = {k: cfg.get(k, d) for k, d in ENGINE_KEYS.items()}
-    if engine["optimizer"] not in registry.names():
-        raise ValueError(f"experiment.optimizer={engine['optimizer']!r}: expected one of {', '.join(registry.names())}")
-    engine, setup, _, opt_hyper = split(cfg)
-    for key, allowed in b.choices.items():
-        if setup[key] not in allowed:
-            raise ValueError(f"experiment.{key}={setup[key]!r}: expected one of {', '.join(map(repr, allowed))}")
-    if not isinstance(engine["steps"], int) or isinstance(engine["steps"], bool) or engine["steps"] < 1:
-        raise ValueError(f"experiment.steps={engine['steps']!r}: expected a positive integer")
+    opt = engine["optimizer"]
+    if not isinstance(opt, str) or opt not in registry.names():
+        raise ValueError(f"experiment.optimizer={opt!r}: expected one of {', '.join(registry.names())}")
+    engine, setup, model_hyper, opt_hyper = split(cfg)
+    _check_setup_keys(b, setup)
+    _check_model_hyper(b, model_hyper)
+    steps = engine["steps"]
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"experiment.steps={steps!r}: expected a positive integer")
     rec = engine["record_every"]
-    if not isinstance(rec, int) or isinstance(rec, bool) or not (1 <= rec <= engine["steps"]):
-        raise ValueError(f"experiment.record_every={rec!r}: expected an integer in [1, steps={engine['steps']}]")
-    spec = registry.get(engine["optimizer"])
+    if not isinstance(rec, int) or isinstance(rec, bool) or not (1 <= rec <= steps):
+        raise ValueError(f"experiment.record_every={rec!r}: expected an integer in [1, steps={steps}]")
+    div = engine["divergence_factor"]
+    if isinstance(div, bool) or not isinstance(div, (int, float)) or not (div == 0 or 1 < div < math.inf):
+        raise ValueError(f"experiment.divergence_factor={div!r}: expected 0 (off) or a finite number > 1")
+    spec = registry.get(opt)
     unknown = [k for k in opt_hyper if k not in spec.defaults]
     if unknown:
         valid = sorted(set(ENGINE_KEYS) | set(b.keys) | set(spec.defaults) | set(b.hyper_names))
@@ -96,6 +107,81 @@ def validate(cfg: dict) -> None:
     resolved = spec.resolve({k: tuple(v) if isinstance(v, list) else v for k, v in opt_hyper.items()})
     if b.check is not None:
         b.check(setup, spec, resolved)
+    need = memory_bytes(cfg)
+    have = machine_memory()
+    if need is not None and have is not None and need > have:
+        raise ValueError(f"experiment: one point needs about {_gib(need)} of memory (steps={steps}, record_every={rec}, "
+                         f"setup keys {setup}); this machine has {_gib(have)}")
+    sched = engine["schedule"]
+    if sched is not None:
+        if isinstance(sched, list) and len(sched) != steps:
+            raise ValueError(f"experiment.schedule: an explicit list must have steps={steps} entries, got {len(sched)}")
+        try:
+            schedules.build(sched, steps)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"experiment.schedule={_short(sched)}: {err}") from None
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**20 else f"{n / 2**10:.3g} KiB"
+
+
+def _check_setup_keys(b: setups.SweepSetup, setup: dict) -> None:
+    for key, value in setup.items():
+        default = b.keys[key]
+        if key in b.choices:
+            if not isinstance(value, type(default)) or value not in b.choices[key]:
+                raise ValueError(f"experiment.{key}={value!r}: expected one of {', '.join(map(repr, b.choices[key]))}")
+        elif key in b.bounds:
+            b.bounds[key].check(f"experiment.{key}", value)
+        elif isinstance(default, str) != isinstance(value, str) or isinstance(value, (bool, list, dict)):
+            raise ValueError(f"experiment.{key}={value!r}: expected a value like the default {default!r}")
+
+
+def _check_model_hyper(b: setups.SweepSetup, model_hyper: dict) -> None:
+    classes = b.model if isinstance(b.model, tuple) else (b.model,)
+    for key, value in model_hyper.items():
+        for cls in classes:
+            if key in cls.hyper_spec:
+                cls.hyper_spec[key][1].check(f"experiment.{key}", value)
+
+
+def machine_memory() -> int | None:
+    """Physical memory in bytes (None where the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
+def memory_bytes(cfg: dict) -> int | None:
+    """Bytes one point needs (float64): its parameters, optimizer state and scratch (~8 P each),
+    its records ``(steps / record_every + 1) x metrics``, its schedule (steps) and the model's
+    data; None for a setup that declares no ``size``. An estimate to refuse absurd sizes early,
+    not a promise."""
+    b = builder(cfg)
+    if b.size is None:
+        return None
+    engine, setup, _, _ = split(cfg)
+    params, data = b.size(setup)
+    spec = registry.get(engine["optimizer"])
+    rows = 4 + spec.state_rows + (params if spec.needs_hessian else 0)
+    records = (int(engine["steps"]) // int(engine["record_every"]) + 1) * b.metric_count
+    return 8 * (params * rows + records + int(engine["steps"])) + int(data)
+
+
+def work(cfg: dict) -> float | None:
+    """Parameter-updates of one point (steps x parameters): the unit ``--dry-run`` reports."""
+    b = builder(cfg)
+    if b.size is None:
+        return None
+    engine, setup, _, _ = split(cfg)
+    return float(engine["steps"]) * b.size(setup)[0]
 
 
 def describe() -> list[tuple[str, Any]]:

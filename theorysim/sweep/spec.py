@@ -26,11 +26,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from theorysim.optim.spec import PAIRS
 from theorysim.sweep import builders
 
 TOP_KEYS = ("experiment", "grid", "zip", "seeds", "record", "variant")
@@ -102,20 +104,67 @@ def _err(path, key, reason) -> SpecError:
     return SpecError(f"{path}: {key}: {reason}")
 
 
-def load_spec(path) -> Spec:
-    path = Path(path)
+def _read(path: Path) -> dict:
+    if path.is_dir():
+        raise SpecError(f"{path}: is a directory; expected a TOML sweep spec such as experiments/NAME.toml")
     try:
-        raw = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
+    except (PermissionError, UnicodeDecodeError) as err:
+        raise SpecError(f"{path}: cannot be read as text ({err.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: not valid TOML: {err}") from None
+
+
+def _is_pair(key: str) -> bool:
+    return key.rsplit(".", 1)[-1] in PAIRS
+
+
+def _check_values(path, where: str, key: str, values: list) -> None:
+    """An axis: scalars (a pair for ``betas``), no value twice."""
+    if key == "seed":
+        raise _err(path, where, "`seed` is set by the top-level `seeds` (a count or a list), not by an axis")
+    seen = []
+    for v in values:
+        pair = _is_pair(key) and isinstance(v, list) and len(v) == 2 and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        if isinstance(v, (list, dict)) and not pair:
+            raise _err(path, where, f"value {v!r} is a {'list' if isinstance(v, list) else 'table'}; an axis holds "
+                                    "scalars (a [b1, b2] pair only for betas)")
+        if v in seen:
+            raise _err(path, where, f"value {v!r} appears twice; each point would run twice")
+        seen.append(v)
+
+
+def _check_fixed(path, where: str, key: str, value) -> None:
+    if key == "seed":
+        raise _err(path, where, "`seed` is set by the top-level `seeds` (a count or a list)")
+    if isinstance(value, list) and not (_is_pair(key) or key == "schedule"):
+        raise _err(path, where, f"a list ({_short(value)}); axes go in [grid] or [zip]")
+    if isinstance(value, dict) and key != "schedule":
+        raise _err(path, where, f"a table ({_short(value)}); expected a scalar")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load_spec(path) -> Spec:
+    """Load and validate a spec: its structure, then every point it expands to (all keys and
+    values, the model each builds, the memory each needs), so that a bad point is refused
+    before the first point runs. Raises :class:`SpecError` naming the file and the key."""
+    path = Path(path)
+    raw = _read(path)
     for key in raw:
         if key not in TOP_KEYS:
             raise _err(path, key, f"unknown top-level key; allowed: {', '.join(TOP_KEYS)}")
     if "experiment" not in raw or not isinstance(raw["experiment"], dict):
         raise _err(path, "experiment", "missing table [experiment]")
     experiment = _flatten(raw["experiment"])
+    for key, value in experiment.items():
+        _check_fixed(path, f"experiment.{key}", key, value)
     grid = raw.get("grid", {})
     zipped = raw.get("zip", {})
     grid = _flatten(grid) if isinstance(grid, dict) else grid
@@ -126,9 +175,20 @@ def load_spec(path) -> Spec:
         for key, values in table.items():
             if not isinstance(values, list) or not values:
                 raise _err(path, f"{name}.{key}", "expected a non-empty list of values")
+            if name == "grid":
+                _check_values(path, f"{name}.{key}", key, values)
+            else:
+                _check_fixed(path, f"{name}.{key}", key, None)
     lengths = {len(v) for v in zipped.values()}
     if len(lengths) > 1:
         raise _err(path, "zip", f"axes must have equal lengths, got {sorted(lengths)}")
+    if zipped:
+        for z in range(lengths.pop()):
+            for key, values in zipped.items():
+                _check_values(path, f"zip.{key}", key, [values[z]])
+        combos = [tuple(map(repr, c)) for c in zip(*zipped.values())]
+        if len(set(combos)) < len(combos):
+            raise _err(path, "zip", f"a combination of ({', '.join(zipped)}) appears twice; each point would run twice")
     overlap = set(grid) & set(zipped)
     if overlap:
         raise _err(path, f"zip.{sorted(overlap)[0]}", "also a [grid] axis")
@@ -137,7 +197,12 @@ def load_spec(path) -> Spec:
         seeds = list(range(seeds))
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
         raise _err(path, "seeds", f"expected a positive count or a list of non-negative integers, got {seeds!r}")
+    dup = [s for i, s in enumerate(seeds) if s in seeds[:i]]
+    if dup:
+        raise _err(path, "seeds", f"seed {dup[0]} appears twice; each point would run twice")
     record = raw.get("record", {})
+    if not isinstance(record, dict):
+        raise _err(path, "record", "expected a table")
     for key, value in record.items():
         if key not in RECORD_KEYS:
             raise _err(path, f"record.{key}", f"unknown key; allowed: {', '.join(RECORD_KEYS)}")
@@ -153,28 +218,55 @@ def load_spec(path) -> Spec:
                 raise _err(path, f"variant[{i}].{key}", "also a [grid] or [zip] axis")
             if isinstance(values, list) and not values:
                 raise _err(path, f"variant[{i}].{key}", "expected a non-empty list of values")
+            if isinstance(values, list) and not (_is_pair(key) and values and not isinstance(values[0], list)):
+                _check_values(path, f"variant[{i}].{key}", key, values)
+            else:
+                _check_fixed(path, f"variant[{i}].{key}", key, values)
     spec = Spec(str(path), experiment, dict(grid), dict(zipped), list(seeds), dict(record), list(variants))
-    # each axis value on its own first, so the error names the axis; then the corner points
-    for name, table in (("grid", grid), ("zip", zipped)):
-        for key, values in table.items():
-            for v in values:
-                try:
-                    builders.validate({**spec.experiment, key: v, "seed": spec.seeds[0]})
-                except ValueError as err:
-                    raise SpecError(f"{path}: {name}.{key}={v!r}: {err}") from None
-    firsts = []
-    for v in variants or [{}]:
-        sub = Spec(spec.path, experiment, dict(grid), dict(zipped), list(seeds), dict(record), [v]).points()
-        firsts += [(v, sub[0]), (v, sub[-1])]
-    for v, cfg in firsts:
-        try:
-            builders.validate(cfg)
-        except ValueError as err:
-            where = f" variant {v}" if v else ""
-            raise SpecError(f"{path}:{where} {err}") from None
-    for cfg in spec.points()[:1] + spec.points()[-1:]:
-        try:
-            builders.validate(cfg)
-        except ValueError as err:
-            raise SpecError(f"{path}: {err}") from None
+    _validate_points(spec)
     return spec
+
+
+def _origin(spec: Spec, key: str, variant: int | None) -> str | None:
+    """Which table of the spec sets ``key`` for a point of ``variant``."""
+    if key in spec.grid:
+        return "grid"
+    if key in spec.zipped:
+        return "zip"
+    if variant is not None and key in spec.variants[variant]:
+        return f"variant[{variant}]"
+    return None
+
+
+def _validate_points(spec: Spec) -> None:
+    """Every distinct point (seeds aside) through :func:`builders.validate`; the error names the
+    table that set the offending key, and the point's axis values where a combination is at fault."""
+    seen: set[str] = set()
+    keys: dict[str, dict] = {}
+    for v_index, variant in enumerate(spec.variants or [{}]):
+        sub = Spec(spec.path, spec.experiment, spec.grid, spec.zipped, spec.seeds[:1], spec.record, [variant])
+        for cfg in sub.points():
+            ident = canonical(cfg)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            try:
+                builders.validate(cfg)
+            except ValueError as err:
+                raise SpecError(_locate(spec, cfg, v_index if spec.variants else None, str(err))) from None
+    for cfg in spec.points():  # the same point twice (two variants that coincide, say)
+        k = point_key(cfg)
+        if k in keys:
+            raise SpecError(f"{spec.path}: the point {_short(cfg)} appears twice (variants or axes that coincide)")
+        keys[k] = cfg
+
+
+def _locate(spec: Spec, cfg: dict, variant: int | None, message: str) -> str:
+    m = re.match(r"(?:experiment\.)?([A-Za-z_][\w.]*)(?:=|:)", message)
+    key = m.group(1) if m else None
+    origin = _origin(spec, key, variant) if key else None
+    if origin is not None:
+        return f"{spec.path}: {origin}.{key}={cfg[key]!r}: {message}"
+    axes = list(spec.grid) + list(spec.zipped) + (list(spec.variants[variant]) if variant is not None else [])
+    where = ", ".join(f"{k}={cfg[k]!r}" for k in axes if k in cfg)
+    return f"{spec.path}: {message}" + (f" (at the point {where})" if where else "")

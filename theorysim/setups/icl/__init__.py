@@ -2,9 +2,15 @@
 Iterative Newton, ridge and the Bayes posterior mean (shared/papers/icl.md)."""
 import numpy as np
 
+from theorysim.core.bounds import AT_LEAST_ONE, COUNT, NONNEG, SEED
 from theorysim.setups import Setup, SweepSetup, Workload
 from theorysim.setups.icl import bench, task
 from theorysim.setups.icl.model import LinearSelfAttention
+
+
+def _size(cfg):
+    D, T, L = int(cfg["d"]) + 1, int(cfg["n_context"]) + 1, int(cfg["layers"])
+    return 2 * L * D * D, 8 * (int(cfg["eval_prompts"]) * T * D + 2 * D * D)
 
 
 def _build(cfg):
@@ -23,6 +29,10 @@ SETUP = Setup(
     sweeps=(SweepSetup("icl_lsa", {"d": 5, "n_context": 20, "layers": 1, "batch": 256, "x_dist": "gaussian",
                                    "kappa": 1.0, "problem_seed": 0, "noise_std": 0.0, "response": "linear",
                                    "eval_prompts": 2048, "token_clip": 0.0}, _build, LinearSelfAttention,
+                       choices={"x_dist": task.X_DISTS, "response": task.RESPONSES},
+                       bounds={"d": COUNT, "n_context": COUNT, "layers": COUNT, "batch": COUNT, "kappa": AT_LEAST_ONE,
+                               "problem_seed": SEED, "noise_std": NONNEG, "eval_prompts": COUNT, "token_clip": NONNEG},
+                       size=_size,
                        doc="K-layer linear self-attention trained on fresh in-context regression prompts"),),
     workloads=(Workload("W2", bench.w2_icl_lsa, "in-context LSA: d = N = 10, batch 1024, Adam, 1000 steps, 4 seeds"),),
 )

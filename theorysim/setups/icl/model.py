@@ -438,13 +438,13 @@ class LinearSelfAttention(Model):
                         ("eval_prompts", eval_prompts)):
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name}={v!r}: expected a positive integer")
+        Sx = np.eye(d) if sigma is None else task.matrix_sqrt(sigma, "sigma", d)  # shapes first: clear errors
+        Sw = np.eye(d) if sigma_w is None else task.matrix_sqrt(sigma_w, "sigma_w", d)
         self.task_kwargs = dict(x_dist=x_dist, sigma=sigma, sigma_w=sigma_w, uniform_a=uniform_a,
                                 noise_std=noise_std, response=response)
         ev = task.sample(eval_seed, eval_prompts, d, n_context, step=0, **self.task_kwargs)
         self.eval = ev
         self.d, self.n_context, self.layers, self.batch = d, n_context, layers, batch
-        Sx = np.eye(d) if sigma is None else task.matrix_sqrt(sigma, "sigma")
-        Sw = np.eye(d) if sigma_w is None else task.matrix_sqrt(sigma_w, "sigma_w")
         X_all = np.concatenate([ev.X, ev.xq[:, None, :]], axis=1).reshape(eval_prompts, -1)
         Y_all = np.concatenate([ev.y, ev.yq[:, None]], axis=1)
         ints = np.array([d, n_context, layers, batch, task.X_DISTS.index(x_dist), task.RESPONSES.index(response),

@@ -33,10 +33,14 @@ class Prompts:
         return self.X.shape[1]
 
 
-def matrix_sqrt(S: np.ndarray, name: str) -> np.ndarray:
+def matrix_sqrt(S: np.ndarray, name: str, d: int | None = None) -> np.ndarray:
+    """The symmetric square root of a covariance; ``d``: the dimension it must have."""
     S = np.asarray(S, dtype=np.float64)
-    if S.ndim != 2 or S.shape[0] != S.shape[1] or not np.allclose(S, S.T):
-        raise ValueError(f"{name}: expected a symmetric matrix, got shape {S.shape}")
+    want = f"({d}, {d})" if d is not None else "(d, d)"
+    if S.ndim != 2 or S.shape[0] != S.shape[1] or (d is not None and S.shape[0] != d):
+        raise ValueError(f"{name}: expected a symmetric matrix of shape {want}, got shape {S.shape}")
+    if not np.all(np.isfinite(S)) or not np.allclose(S, S.T):
+        raise ValueError(f"{name}: expected a finite symmetric matrix of shape {want}")
     lam, V = np.linalg.eigh(S)
     if lam.min() < -1e-12 * max(1.0, lam.max()):
         raise ValueError(f"{name}: expected a positive semi-definite matrix (min eigenvalue {lam.min():.3g})")
@@ -64,9 +68,9 @@ def sample(seed: int, batch: int, d: int, n_context: int, *, step: int = 0, x_di
     W = rng.normal(seed, (batch, d), step=step, stream=STREAM_W)
     E = rng.normal(seed, (batch, n), step=step, stream=STREAM_NOISE) if noise_std > 0 else np.zeros((batch, n))
     if sigma is not None and x_dist == "gaussian":
-        X = X @ matrix_sqrt(sigma, "sigma")
+        X = X @ matrix_sqrt(sigma, "sigma", d)
     if sigma_w is not None:
-        W = W @ matrix_sqrt(sigma_w, "sigma_w")
+        W = W @ matrix_sqrt(sigma_w, "sigma_w", d)
     s = np.einsum("bnd,bd->bn", X, W)
     if response == "tanh":
         s = np.tanh(s)

@@ -1,4 +1,5 @@
 """Matrix sensing: how over-parameterization slows GD (Xiong, Ding, Du 2023)."""
+from theorysim.core.bounds import COUNT, COUNT0, SEED
 from theorysim.setups import Setup, SweepSetup, Workload
 from theorysim.setups.matrix_sensing import bench, problem
 from theorysim.setups.matrix_sensing.model import FactorizedSensing
@@ -10,12 +11,28 @@ def _build(cfg):
                          int(cfg["k"]), cfg["factorization"], truth=cfg["truth"] or None, sensing=cfg["sensing"] or None)
 
 
+def _check(keys, spec, resolved):
+    n, r, k = int(keys["n"]), int(keys["r"]), int(keys["k"])
+    if r > n:
+        raise ValueError(f"experiment.r={keys['r']!r}: expected a rank in [1, n={n}]")
+    if k < r:
+        raise ValueError(f"experiment.k={keys['k']!r}: below the truth's rank r={r}; the model cannot reach it "
+                         f"(need k >= {r})")
+
+
+def _size(keys):
+    n, k, m = int(keys["n"]), int(keys["k"]), int(keys["m"])
+    return (1 if keys["factorization"] == "XXT" else 2) * n * k, 8 * (m * n * n + 2 * n * n)
+
+
 SETUP = Setup(
     name="matrix_sensing", doc=__doc__,
     sweeps=(SweepSetup("matrix_sensing", {"n": 10, "r": 2, "k": 4, "m": 300, "factorization": "XXT", "truth": "",
                                           "sensing": "", "problem_seed": 0}, _build, FactorizedSensing,
                        choices={"factorization": ("XXT", "FGT"), "truth": ("", "symmetric", "asymmetric"),
                                 "sensing": ("", "symmetric", "gaussian")},
+                       check=_check, size=_size,
+                       bounds={"n": COUNT, "r": COUNT, "k": COUNT, "m": COUNT0, "problem_seed": SEED},
                        doc="X X^T or F G^T factorization of a rank-r truth, m Gaussian measurements (0: population)"),),
     workloads=(Workload("W1", bench.w1_matrix_sensing, "matrix sensing, low-rank form: n = 50, r = 3, k = 10, GD, "
                                                        "5000 steps, 64 seeds"),

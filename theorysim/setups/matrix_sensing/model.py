@@ -323,6 +323,9 @@ class FactorizedSensing(Model):
             A = np.asarray(A, dtype=np.float64)
             if A.ndim != 3 or A.shape[1:] != (n1, n2) or A.shape[0] < 1:
                 raise ValueError(f"A: expected sensing matrices of shape (m, {n1}, {n2}), got {A.shape}")
+            if not np.all(np.isfinite(A)):
+                raise ValueError(f"A: expected finite sensing matrices; {int(np.sum(~np.isfinite(A)))} entries are "
+                                 "NaN or infinite")
             population, Aflat = 0, np.ascontiguousarray(A.reshape(A.shape[0], -1))
             y = Aflat @ M.ravel()
         self.M_star, self.k, self.symmetric, self.rank = M, k, bool(symmetric), r

@@ -1,4 +1,5 @@
 """GD and heavy-ball on quadratics and least squares: the setup with exact closed forms."""
+from theorysim.core.bounds import AT_LEAST_ONE, Bound, NONNEG, POSITIVE, SEED
 from theorysim.models.linear import Quadratic
 from theorysim.setups import Setup, SweepSetup
 from theorysim.setups.quadratic.task import make_quadratic
@@ -13,5 +14,8 @@ SETUP = Setup(
     name="quadratic", doc=__doc__,
     sweeps=(SweepSetup("quadratic", {"dim": 20, "kappa": 10.0, "lambda_max": 1.0, "problem_seed": 0,
                                      "x_star_scale": 0.0}, _build, Quadratic,
-                       doc="f(x) = 1/2 (x - x*)^T A (x - x*), log-spaced spectrum of condition number kappa"),),
+                       doc="f(x) = 1/2 (x - x*)^T A (x - x*), log-spaced spectrum of condition number kappa",
+                       bounds={"dim": Bound(2.0, integer=True), "kappa": AT_LEAST_ONE, "lambda_max": POSITIVE,
+                               "problem_seed": SEED, "x_star_scale": NONNEG},
+                       size=lambda k: (int(k["dim"]), 8 * (int(k["dim"]) ** 2 + 2 * int(k["dim"])))),),
 )
