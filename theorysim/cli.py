@@ -1,23 +1,48 @@
-"""``theorysim`` command line: check claims, list what exists.
+"""``theorysim`` command line: check claims, run sweeps, list what exists.
 
-Exit codes (README, "A short tour"): 0 when every selected claim has its expected outcome, 1 when any
-claim fails unexpectedly (FAIL, XPASS or an error inside a claim), 2 on bad usage.
+Exit codes (README, "A short tour"; "Failure behaviour"): 0 when every selected claim has its
+expected outcome, 1 when any claim fails unexpectedly (FAIL, XPASS or an error inside a claim) or
+a sweep point fails, 2 on bad usage (one line on stderr naming the flag, file, key or path, the
+value and what is allowed, before any work starts), 130 when interrupted (what finished is kept).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+COMMANDS = ("check", "sweep", "results", "bench", "list")
+
+
+class UsageError(ValueError):
+    """Bad usage found before any work: printed as one line, exit 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive integer") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive integer")
+    return n
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (``theorysim sweep: error: ... (see theorysim sweep -h)``)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="theorysim", description="Check ML-theory papers by simulation.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="theorysim", description="Check ML-theory papers by simulation.")
+    sub = p.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
 
     c = sub.add_parser("check", help="run claims and print the verdict table")
     c.add_argument("--paper", metavar="KEY", help="only this paper's claims (see `theorysim list --papers`)")
@@ -27,47 +52,53 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--full", dest="mode", action="store_const", const="full", help="paper-sized configurations")
     c.add_argument("--json", metavar="FILE", help="write the verdicts as a JSON list (schema: theorysim/claims/verdict.schema.json)")
     c.add_argument("--report", metavar="DIR", help="write DIR/report.md with one PNG figure per claim")
-    c.add_argument("--threads", type=int, metavar="N", help="Numba threads (results do not depend on it)")
+    c.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="Numba threads (default: THEORYSIM_THREADS or one per core; results do not depend on it)")
     c.set_defaults(mode="quick")
 
     sw = sub.add_parser("sweep", help="run a TOML sweep spec into a resumable SQLite store")
     sw.add_argument("spec", help="experiments/NAME.toml")
-    sw.add_argument("--executor", choices=("serial", "local", "dask"), default="local")
+    sw.add_argument("--executor", choices=("serial", "local", "dask"), default="local",
+                    help="serial (this process), local (a process pool, default) or dask")
     sw.add_argument("--scheduler", metavar="ADDR", help="a running Dask scheduler (default: start a LocalCluster)")
-    sw.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core)")
+    sw.add_argument("--workers", type=_positive_int, metavar="N", help="worker processes (default: one per core)")
     sw.add_argument("--store", metavar="FILE", help="SQLite store (default: the spec's name with .sqlite)")
-    sw.add_argument("--group-size", type=int, default=64, metavar="N",
+    sw.add_argument("--group-size", type=_positive_int, default=64, metavar="N",
                     help="points run together as one ensemble (default 64); a kill loses the groups in flight")
+    sw.add_argument("--dry-run", action="store_true",
+                    help="validate every point, print the points and the estimated work and memory, run nothing")
 
-    rs = sub.add_parser("results", help="export a sweep store as a tidy table")
-    rs.add_argument("store")
-    rs.add_argument("--csv", metavar="FILE")
-    rs.add_argument("--parquet", metavar="FILE")
+    rs = sub.add_parser("results", help="export a sweep store as a tidy table (the store is opened read-only)")
+    rs.add_argument("store", help="a store written by `theorysim sweep` (FILE.sqlite)")
+    rs.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE")
+    rs.add_argument("--parquet", metavar="FILE", help="write the table as Parquet to FILE (needs pyarrow)")
 
     bn = sub.add_parser("bench", help="time a performance workload (one warm-up, then the median of 3 runs)")
     bn.add_argument("workload", help="a workload a setup declares (`theorysim list --workloads`): W1 (matrix "
                                       "sensing), W2 (in-context LSA), W3 (XOR two-layer ReLU); -dense/-direct "
                                       "run the JAX/PyTorch algorithm")
-    bn.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
-    bn.add_argument("--repeats", type=int, default=3, metavar="N")
+    bn.add_argument("--backend", choices=("cpu", "cuda"), default="cpu", help="the engine to time (default cpu)")
+    bn.add_argument("--repeats", type=_positive_int, default=3, metavar="N", help="timed runs after the warm-up")
     bn.add_argument("--json", action="store_true", help="print the JSON record only")
 
     ls = sub.add_parser("list", help="list papers, claims, optimizers, sweep setups or bench workloads")
     what = ls.add_mutually_exclusive_group()
-    for name in ("papers", "claims", "optimizers", "setups", "workloads"):
-        what.add_argument(f"--{name}", dest="what", action="store_const", const=name)
+    for name, text in (("papers", "the papers and their citations"),
+                       ("claims", "every claim's id and statement (the default)"),
+                       ("optimizers", "the optimizer rules with their defaults and reference implementations"),
+                       ("setups", "the values a sweep spec's `setup` accepts, with their keys"),
+                       ("workloads", "the `theorysim bench` workloads")):
+        what.add_argument(f"--{name}", dest="what", action="store_const", const=name, help=text)
     ls.set_defaults(what="claims")
     return p
 
 
 def _cmd_bench(args) -> int:
     from theorysim.bench import run_workload
+    from theorysim.core import config
 
-    try:
-        rec = run_workload(args.workload, args.backend, args.repeats)
-    except ValueError as e:
-        print(f"theorysim bench: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    config.set_threads()  # validates THEORYSIM_THREADS and applies it
+    rec = run_workload(args.workload, args.backend, args.repeats)
     if args.json:
         print(json.dumps(rec))
     else:
@@ -106,88 +137,164 @@ def _cmd_list(args) -> int:
     return EXIT_OK
 
 
+def _output_file(path: str, flag: str) -> Path:
+    """A file the command will write: refused now, before any work, if it cannot be written."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory; expected a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise UsageError(f"{flag} {path}: directory {parent} {what}")
+    if not os.access(p if p.exists() else parent, os.W_OK):
+        raise UsageError(f"{flag} {path}: not writable")
+    return p
+
+
+def _output_dir(path: str, flag: str) -> Path:
+    """A directory the command will write into: created now, and probed by writing a file."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"{flag} {path}: is a file, not a directory")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / f".theorysim-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise UsageError(f"{flag} {path}: cannot write there ({err.strerror or err})") from None
+    return p
+
+
 def _cmd_check(args) -> int:
     from theorysim.core import config
     from theorysim.claims import registry
     from theorysim.claims.claim import Verdict
     from theorysim.claims.report import table, write_report
 
-    try:
-        claims = registry.select(paper=args.paper, claim=args.claim)
-        if args.threads is not None:
-            config.set_threads(args.threads)
-        else:
-            config.set_threads()
-    except ValueError as err:
-        print(f"theorysim check: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+    json_path = _output_file(args.json, "--json") if args.json else None
+    claims = registry.select(paper=args.paper, claim=args.claim)
+    threads = config.set_threads(args.threads)
     if not claims:
-        print("theorysim check: error: no claims selected", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("no claims selected")
+    figure_dir = _output_dir(args.report, "--report") if args.report else None
 
     from tqdm.auto import tqdm
 
-    figure_dir = Path(args.report) if args.report else None
     verdicts = []
     t0 = time.perf_counter()
-    bar = tqdm(claims, desc=f"check --{args.mode}", unit="claim", file=sys.stderr, disable=not sys.stderr.isatty())
-    for claim in bar:
-        bar.set_postfix_str(claim.id)
-        t = time.perf_counter()
-        try:
-            verdict = claim.check(args.mode, figure_dir=figure_dir)
-        except Exception:  # a crashing claim is reported, not fatal for the others
-            verdict = Verdict(claim, args.mode, [], time.perf_counter() - t, error=traceback.format_exc())
-        verdicts.append(verdict)
-        tqdm.write(f"{verdict.status:5s} {claim.id} ({verdict.seconds:.1f} s)", file=sys.stderr)
+    tty = sys.stderr.isatty()
+    bar = tqdm(claims, desc=f"check --{args.mode}", unit="claim", file=sys.stderr, disable=not tty)
+    interrupted = False
+    try:
+        for claim in bar:
+            bar.set_postfix_str(claim.id)
+            t = time.perf_counter()
+            try:
+                verdict = claim.check(args.mode, figure_dir=figure_dir)
+            except Exception:  # a crashing claim is reported, not fatal for the others
+                verdict = Verdict(claim, args.mode, [], time.perf_counter() - t, error=traceback.format_exc())
+            verdicts.append(verdict)
+            tqdm.write(f"{verdict.status:5s} {claim.id} ({verdict.seconds:.1f} s)", file=sys.stderr)
+            if verdict.figure_error:
+                tqdm.write(f"      figure not saved: {verdict.figure_error}", file=sys.stderr)
+            if not tty:
+                sys.stderr.flush()
+    except KeyboardInterrupt:  # keep what finished: table, JSON and report of the claims done
+        interrupted = True
+        bar.close()
+    not_run = [c.id for c in claims[len(verdicts):]]
     print(table(verdicts))
-    print(f"total {time.perf_counter() - t0:.1f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps([v.to_json() for v in verdicts], indent=2) + "\n")
+    print(f"total {time.perf_counter() - t0:.1f} s, {threads} thread(s)")
+    if interrupted:
+        print(f"interrupted: {len(verdicts)} of {len(claims)} claims finished; not run: {', '.join(not_run)}")
+    if json_path is not None:
+        rows = [v.to_json() for v in verdicts]
+        if interrupted:
+            rows = [{**r, "interrupted": True} for r in rows]
+        json_path.write_text(json.dumps(rows, indent=2) + "\n")
     if figure_dir is not None:
-        path = write_report(verdicts, figure_dir, title=f"theorysim check --{args.mode}")
+        title = f"theorysim check --{args.mode}" + (" (interrupted)" if interrupted else "")
+        path = write_report(verdicts, figure_dir, title=title, not_run=not_run if interrupted else ())
         print(f"report: {path}")
+    if interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_FAIL if any(v.unexpected for v in verdicts) else EXIT_OK
 
 
 def _cmd_sweep(args) -> int:
     from theorysim import sweep
+    from theorysim.core import config
+    from theorysim.sweep.runner import check_run_args
+    from theorysim.sweep.store import StoreFullError, check_store_path
 
+    check_run_args(args.executor, args.workers, args.group_size)
+    config.set_threads()  # validates THEORYSIM_THREADS; the serial executor runs with it
+    spec = sweep.load_spec(args.spec)
+    store = args.store or str(Path(args.spec).with_suffix(".sqlite").name)
+    if args.dry_run:
+        return _dry_run(spec, store)
+    check_store_path(store, must_exist=False)
+    t0 = time.perf_counter()
     try:
-        spec = sweep.load_spec(args.spec)
-        store = args.store or str(Path(args.spec).with_suffix(".sqlite").name)
-        t0 = time.perf_counter()
         counts = sweep.run_sweep(spec, store, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                                  group_size=args.group_size)
-    except ValueError as err:
-        print(f"theorysim sweep: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except StoreFullError as err:
+        print(f"theorysim sweep: error: {err}", file=sys.stderr)
+        return EXIT_FAIL
     n = counts["done"] + counts["diverged"] + counts["failed"]
     seconds = time.perf_counter() - t0
     print(f"{store}: {counts['done']} done, {counts['diverged']} diverged, {counts['failed']} failed, "
           f"{counts['skipped']} already finished; {seconds:.1f} s ({n / seconds if seconds > 0 else 0:.1f} points/s)")
+    if counts["failed"]:
+        print(f"the failed points' tracebacks: theorysim results {store} (column error)", file=sys.stderr)
     return EXIT_FAIL if counts["failed"] else EXIT_OK
+
+
+def _dry_run(spec, store) -> int:
+    """Print every point (its axis values), the groups, and the estimated work and memory."""
+    from theorysim import sweep
+    from theorysim.sweep import builders
+
+    points = spec.points()
+    axes = list(dict.fromkeys([*spec.grid, *spec.zipped, *(k for v in spec.variants for k in v), "seed"]))
+    for i, cfg in enumerate(points):
+        print(f"{i:5d} " + " ".join(f"{k}={cfg.get(k)!r}" for k in axes))
+    groups = sweep.groups_of(points)
+    work = [builders.work(cfg) or 0.0 for cfg in points]
+    memory = max((builders.memory_bytes(cfg) or 0) for cfg in points)
+    finished = 0
+    if Path(store).exists():
+        from theorysim.sweep.store import Store
+
+        st = Store(store, read_only=True)
+        done = st.finished_keys()
+        st.close()
+        finished = sum(sweep.point_key(cfg) in done for cfg in points)
+    print(f"{spec.path}: {len(points)} points in {len(groups)} ensemble group(s); {finished} already in {store}; "
+          f"work {sum(work):.3g} parameter-updates (steps x parameters); largest point about "
+          f"{memory / 2**20:.3g} MiB; nothing run (--dry-run)")
+    return EXIT_OK
 
 
 def _cmd_results(args) -> int:
     from theorysim import sweep
 
-    try:
-        frame = sweep.load(args.store)
-    except ValueError as err:
-        print(f"theorysim results: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.csv:
-        frame.to_csv(args.csv, index=False)
-    if args.parquet:
+    csv = _output_file(args.csv, "--csv") if args.csv else None
+    parquet = _output_file(args.parquet, "--parquet") if args.parquet else None
+    if parquet is not None:
         try:
-            frame.to_parquet(args.parquet, index=False)
+            import pyarrow  # noqa: F401
         except ImportError:
-            print("theorysim results: error: --parquet needs pyarrow (pip install pyarrow)", file=sys.stderr)
-            return EXIT_USAGE
-    if not (args.csv or args.parquet):
+            raise UsageError("--parquet needs pyarrow (pip install pyarrow)") from None
+    frame = sweep.load(args.store)
+    if csv is not None:
+        frame.to_csv(csv, index=False)
+    if parquet is not None:
+        frame.to_parquet(parquet, index=False)
+    if not (csv or parquet):
         print(frame.to_string(max_rows=40))
     return EXIT_OK
 
@@ -198,19 +305,20 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    if args.command is None:
+        print(f"theorysim: error: a command is required: {', '.join(COMMANDS)} (see theorysim -h)", file=sys.stderr)
+        return EXIT_USAGE
+    commands = {"list": _cmd_list, "sweep": _cmd_sweep, "results": _cmd_results, "bench": _cmd_bench,
+                "check": _cmd_check}
     try:
-        if args.command == "list":
-            return _cmd_list(args)
-        if args.command == "sweep":
-            return _cmd_sweep(args)
-        if args.command == "results":
-            return _cmd_results(args)
-        if args.command == "bench":
-            return _cmd_bench(args)
-        return _cmd_check(args)
+        return commands[args.command](args)
+    except ValueError as err:  # UsageError, SpecError, StoreError and the API's own ValueErrors: one line
+        print(f"theorysim {args.command}: error: {str(err).strip().splitlines()[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"theorysim {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `theorysim list | head`: the reader left, which is fine
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
 

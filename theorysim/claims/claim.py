@@ -88,6 +88,8 @@ class Verdict:
     seconds: float
     error: str | None = None
     figure: str | None = None
+    #: why the figure could not be saved (the verdict stands: a figure never changes it)
+    figure_error: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -137,6 +139,7 @@ class Verdict:
             "checks": [ch.to_json() for ch in self.checks],
             "note": c.note,
             "error": self.error,
+            **({"figure_error": self.figure_error} if self.figure_error else {}),
         }
 
 
@@ -212,7 +215,10 @@ class Claim:
         checks = self.evaluate(cfg, results)
         verdict = Verdict(self, mode, checks, time.perf_counter() - t0)
         if figure_dir is not None and self.plot is not None:
-            verdict.figure = save_figure(self, cfg, results, verdict, figure_dir)
+            try:
+                verdict.figure = save_figure(self, cfg, results, verdict, figure_dir)
+            except Exception as err:  # the verdict is computed; a plot or a disk problem must not lose it
+                verdict.figure_error = f"{err.__class__.__name__}: {err}".splitlines()[0]
         return verdict
 
 

@@ -89,11 +89,16 @@ def _md_escape(s: str) -> str:
     return s.replace("|", "\\|")
 
 
-def write_report(verdicts: Sequence[Verdict], directory, title: str = "theorysim check") -> Path:
-    """``report.md`` in ``directory``: the verdict table, then one section per claim."""
+def write_report(verdicts: Sequence[Verdict], directory, title: str = "theorysim check",
+                 not_run: Sequence[str] = ()) -> Path:
+    """``report.md`` in ``directory``: the verdict table, then one section per claim; ``not_run``:
+    the claims an interruption left out (listed at the top)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     lines = [f"# {title}", ""]
+    if not_run:
+        lines += [f"**Interrupted** after {len(verdicts)} of {len(verdicts) + len(not_run)} claims; not run: "
+                  + ", ".join(not_run) + ".", ""]
     modes = sorted({v.mode for v in verdicts})
     counts = summary_counts(verdicts)
     lines.append(f"Mode: {', '.join(modes)}. " + ", ".join(f"{n} {k}" for k, n in counts.items() if n) + ".")
@@ -113,6 +118,8 @@ def write_report(verdicts: Sequence[Verdict], directory, title: str = "theorysim
             lines += ["", "```", v.error.strip(), "```"]
         if v.figure:
             lines += ["", f"![{c.id}]({v.figure})"]
+        elif v.figure_error:
+            lines += ["", f"(figure not saved: {_md_escape(v.figure_error)})"]
     path = directory / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -82,6 +82,27 @@ def jit(fn=None, **options):
     return numba.njit(fn, **options)
 
 
+def threads_from_env() -> int | None:
+    """``THEORYSIM_THREADS`` as a thread count (None when unset), validated like ``--threads``;
+    the error names the variable."""
+    raw = os.environ.get("THEORYSIM_THREADS")
+    if not raw:
+        return None
+    try:
+        n = int(raw)
+    except ValueError:
+        raise ValueError(f"THEORYSIM_THREADS={raw!r}: expected a positive integer") from None
+    return _checked_threads(n, f"THEORYSIM_THREADS={raw}")
+
+
+def _checked_threads(n, name: str) -> int:
+    cap = numba.config.NUMBA_NUM_THREADS
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 or n > cap:
+        raise ValueError(f"{name}: expected an integer in [1, {cap}] (this machine's cores; NUMBA_NUM_THREADS "
+                         "caps it)")
+    return int(n)
+
+
 def set_threads(n: int | None = None) -> int:
     """Set the number of Numba threads (``None``: ``THEORYSIM_THREADS`` or Numba's default).
 
@@ -89,17 +110,10 @@ def set_threads(n: int | None = None) -> int:
     computed by one thread in a fixed order.
     """
     if n is None:
-        raw = os.environ.get("THEORYSIM_THREADS")
-        if not raw:
+        n = threads_from_env()
+        if n is None:
             return numba.get_num_threads()
-        try:
-            n = int(raw)
-        except ValueError:
-            raise ValueError(f"THEORYSIM_THREADS={raw!r}: expected a positive integer") from None
-    if not isinstance(n, (int, np.integer)) or n < 1 or n > numba.config.NUMBA_NUM_THREADS:
-        raise ValueError(
-            f"threads={n!r}: expected an integer in [1, {numba.config.NUMBA_NUM_THREADS}] "
-            "(NUMBA_NUM_THREADS caps it)"
-        )
+    else:
+        n = _checked_threads(n, f"threads={n!r}")
     numba.set_num_threads(int(n))
     return int(n)

@@ -110,8 +110,9 @@ def validate(cfg: dict) -> None:
     need = memory_bytes(cfg)
     have = machine_memory()
     if need is not None and have is not None and need > have:
-        raise ValueError(f"experiment: one point needs about {_gib(need)} of memory (steps={steps}, record_every={rec}, "
-                         f"setup keys {setup}); this machine has {_gib(have)}")
+        params = b.size(setup)[0]
+        raise ValueError(f"experiment: one point needs about {_gib(need)} of memory ({params} parameters, "
+                         f"steps={steps}, record_every={rec}); this machine has {_gib(have)}")
     sched = engine["schedule"]
     if sched is not None:
         if isinstance(sched, list) and len(sched) != steps:

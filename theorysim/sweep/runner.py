@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections import OrderedDict
 
 from theorysim.sweep import builders
 from theorysim.sweep.execute import run_group
 from theorysim.sweep.spec import Spec, canonical, point_key
-from theorysim.sweep.store import Store
+from theorysim.sweep.store import Store, check_store_path
 
 EXECUTORS = ("serial", "local", "dask")
 
@@ -29,10 +30,48 @@ def groups_of(points: list[dict], max_members: int = 64) -> list[list[dict]]:
     return out
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent_pid: int) -> None:
     import numba
 
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    _die_with_parent(parent_pid)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A local worker must not outlive its coordinator (SIGKILL, SIGTERM, a crash): on Linux the
+    kernel kills it when the coordinator dies (PR_SET_PDEATHSIG); elsewhere, and as a second line,
+    a daemon thread exits the process once its parent is gone (checked every half second, and
+    between engine chunks while a compiled kernel holds the interpreter)."""
+    import signal
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread below still works
+            pass
+    if os.getppid() != parent_pid:  # the coordinator died before the line above took effect
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="theorysim-parent-watch", daemon=True).start()
+
+
+def check_run_args(executor: str, workers, group_size) -> None:
+    """The executor arguments, checked before anything is opened or started."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor={executor!r}: expected one of {', '.join(EXECUTORS)}")
+    if not isinstance(group_size, int) or isinstance(group_size, bool) or group_size < 1:
+        raise ValueError(f"group_size={group_size!r}: expected a positive integer")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise ValueError(f"workers={workers!r}: expected a positive integer (or none: one per core)")
 
 
 def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | None = None,
@@ -40,16 +79,27 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
     """Run every unfinished point of ``spec`` into ``store_path``; returns counts by status.
 
     Points that share a model are run ``group_size`` at a time as one ensemble (fewer when that
-    leaves a worker idle); a kill loses at most the groups in flight.
+    leaves a worker idle); a kill loses at most the groups in flight. Everything is checked
+    before the store is opened or a worker started: the arguments, the store path (a theorysim
+    store or a new file in an existing directory) and, for ``scheduler``, that it answers.
+    ``progress``: a bar on a terminal, else one line per finished group on stderr (None: by
+    whether stderr is a terminal; False: silent).
     """
-    if not isinstance(group_size, int) or group_size < 1:
-        raise ValueError(f"group_size={group_size!r}: expected a positive integer")
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor={executor!r}: expected one of {', '.join(EXECUTORS)}")
+    check_run_args(executor, workers, group_size)
     cores = os.cpu_count() or 1
     workers = workers or (cores if executor != "serial" else 1)
-    if workers < 1:
-        raise ValueError(f"workers={workers!r}: expected a positive integer")
+    check_store_path(store_path, must_exist=False)
+    client = _dask_client(workers, scheduler) if executor == "dask" else None
+    try:
+        return _run(spec, store_path, executor, workers, client, progress, group_size, cores)
+    finally:
+        if client is not None:
+            client.close()
+            if getattr(client, "_theorysim_cluster", None) is not None:
+                client._theorysim_cluster.close()
+
+
+def _run(spec, store_path, executor, workers, client, progress, group_size, cores):
     store = Store(store_path)
     points = spec.points()
     done = store.finished_keys()
@@ -57,10 +107,12 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
     counts = {"done": 0, "diverged": 0, "failed": 0, "skipped": len(points) - len(todo)}
     from tqdm.auto import tqdm
 
-    show = progress if progress is not None else sys.stderr.isatty()
-    bar = tqdm(total=len(points), initial=counts["skipped"], desc="sweep", unit="point", disable=not show)
-
+    tty = sys.stderr.isatty()
+    bar = tqdm(total=len(points), initial=counts["skipped"], desc="sweep", unit="point",
+               disable=not (tty if progress is None else progress and tty))
+    lines = progress is not False and not tty  # a log file: one line per finished group
     keep_arrays = bool(spec.record.get("arrays", True))
+    t0 = time.perf_counter()
 
     def record(group, results):
         for cfg, r in zip(group, results):
@@ -69,6 +121,11 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
             counts[r["status"]] += 1
         bar.update(len(group))
         bar.set_postfix(failed=counts["failed"], diverged=counts["diverged"])
+        if lines:
+            n = sum(counts.values())
+            print(f"sweep: {n}/{len(points)} points ({counts['done']} done, {counts['diverged']} diverged, "
+                  f"{counts['failed']} failed, {counts['skipped']} already finished) {time.perf_counter() - t0:.1f} s",
+                  file=sys.stderr, flush=True)
 
     groups = groups_of(todo, max_members=max(1, min(group_size, -(-len(todo) // max(workers, 1)))))
     try:
@@ -76,54 +133,111 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
             for g in groups:
                 record(g, run_group(g))
         elif executor == "local":
-            _run_local(groups, workers, max(1, cores // workers), record)
+            threads = config_threads() or max(1, cores // workers)
+            _run_local(groups, workers, threads, record)
         else:
-            _run_dask(groups, workers, scheduler, record)
+            _run_dask(groups, client, record)
     except KeyboardInterrupt:
         bar.close()
         store.close()
         print(f"interrupted: {sum(counts[k] for k in ('done', 'diverged', 'failed'))} points saved", file=sys.stderr)
+        raise
+    except BaseException:
+        bar.close()
+        store.close()
         raise
     bar.close()
     store.close()
     return counts
 
 
+def config_threads() -> int | None:
+    """``THEORYSIM_THREADS`` (validated) for each local worker, or None for the default share."""
+    if not os.environ.get("THEORYSIM_THREADS"):
+        return None
+    from theorysim.core import config
+
+    return config.threads_from_env()
+
+
+#: how often a group whose worker died is run again before it is stored as failed
+WORKER_DEATH_RETRIES = 1
+
+
 def _run_local(groups, workers, threads, record):
+    """Groups on a spawn-started process pool. A worker that dies (killed, out of memory) breaks
+    the pool: the groups in flight are run again on a fresh pool; if the pool breaks again, each
+    remaining group runs alone, and one that kills its worker is stored as failed with that reason."""
+    pending = list(range(len(groups)))
+    for attempt in range(WORKER_DEATH_RETRIES + 1):
+        pending = _pool_pass(groups, pending, workers, threads, record)
+        if not pending:
+            return
+        print(f"sweep: a worker process died; running {len(pending)} group(s) in flight again", file=sys.stderr)
+    for i in pending:  # isolate: the group that kills its worker is the one that fails
+        left = _pool_pass(groups, [i], 1, threads, record)
+        if left:
+            g = groups[i]
+            record(g, [{"status": "failed", "seconds": 0.0, "metrics": None, "arrays": None,
+                        "error": "the worker process running this group died (killed by a signal or out of "
+                                 f"memory) {WORKER_DEATH_RETRIES + 2} times"} for _ in g])
+
+
+def _pool_pass(groups, indices, workers, threads, record) -> list[int]:
+    """Run ``groups[i]`` for i in ``indices``; returns the indices not finished because the pool broke."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = {pool.submit(run_group, g): g for g in groups}
-        try:
-            while futures:
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    record(futures.pop(f), f.result())
-        except KeyboardInterrupt:
-            for f in futures:
-                f.cancel()
-            raise
-
-
-def _run_dask(groups, workers, scheduler, record):
+    left: list[int] = []
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=ctx, initializer=_init_worker,
+                               initargs=(threads, os.getpid()))
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        futures = {pool.submit(run_group, groups[i]): i for i in indices}
+        while futures:
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for f in finished:
+                i = futures.pop(f)
+                try:
+                    results = f.result()
+                except BrokenProcessPool:
+                    left.append(i)
+                    continue
+                record(groups[i], results)
+    except KeyboardInterrupt:
+        for f in futures:
+            f.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return sorted(left)
+
+
+def _dask_client(workers, scheduler):
+    try:
+        from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ValueError("executor='dask' needs dask.distributed: pip install 'theorysim[dask]'") from None
-    cluster = None
     if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                               processes=True)
-        client = Client(cluster)
-    try:
-        futures = {client.submit(run_group, g, pure=False): g for g in groups}
-        for f in as_completed(list(futures)):
-            record(futures[f], f.result())
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        try:
+            return Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as err:
+            raise ValueError(f"--scheduler {scheduler}: no Dask scheduler answers there within 10 s "
+                             f"({err.__class__.__name__}); start one with `dask scheduler` or leave out "
+                             "--scheduler for a local cluster") from None
+        except ValueError as err:
+            raise ValueError(f"--scheduler {scheduler}: {err}") from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                           processes=True)
+    client = Client(cluster)
+    client._theorysim_cluster = cluster
+    return client
+
+
+def _run_dask(groups, client, record):
+    from dask.distributed import as_completed
+
+    futures = {client.submit(run_group, g, pure=False): g for g in groups}
+    for f in as_completed(list(futures)):
+        record(futures[f], f.result())

@@ -266,6 +266,10 @@ def _locate(spec: Spec, cfg: dict, variant: int | None, message: str) -> str:
     key = m.group(1) if m else None
     origin = _origin(spec, key, variant) if key else None
     if origin is not None:
+        value = f"{key}={cfg[key]!r}: "
+        for head in (f"experiment.{value}", value):  # the value is named once
+            if message.startswith(head):
+                message = message[len(head):]
         return f"{spec.path}: {origin}.{key}={cfg[key]!r}: {message}"
     axes = list(spec.grid) + list(spec.zipped) + (list(spec.variants[variant]) if variant is not None else [])
     where = ", ".join(f"{k}={cfg[k]!r}" for k in axes if k in cfg)
