@@ -43,7 +43,7 @@ def write_spec(tmp_path, seeds=3, steps=200, body=SPEC, name="s.toml"):
 def table(store):
     frame = sweep.load(store).drop(columns=["seconds"]).sort_values("key").reset_index(drop=True)
     arrays = {}
-    st = sweep.Store(store)
+    st = sweep.Store(store, read_only=True)
     for row in st.rows():
         arrays[row["key"]] = sweep.unpack_arrays(row["arrays"])
     st.close()
@@ -178,7 +178,7 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(tmp_path):
     ("[experiment]\nsetup='quadratic'\nsteps='ten'\n", r"experiment.steps='ten'"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\nrecord_every=20\n", r"experiment.record_every=20"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\nfoo=1\n", r"foo: unknown key"),
-    ("[experiment]\nsetup='quadratic'\nsteps=10\n[grid]\nlr=[0.1, -1.0]\n", r"grid.lr=-1.0: lr=-1.0"),
+    ("[experiment]\nsetup='quadratic'\nsteps=10\n[grid]\nlr=[0.1, -1.0]\n", r"grid.lr=-1.0: expected a finite number in \[0, inf\]"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\n[zip]\nlr=[0.1]\nmomentum=[0.1, 0.2]\n", r"zip: axes must have equal"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\n[grid]\nlr=0.1\n", r"grid.lr: expected a non-empty list"),
     ("[experiment]\nsetup='quadratic'\nsteps=10\n[other]\nx=1\n", r"other: unknown top-level key"),

@@ -1,0 +1,262 @@
+"""Every bad input is refused before any work: exit 2 with one line on stderr that names the
+flag, file, key or path and the value, no traceback, and no file created or modified (issue 16).
+The Python API raises ValueError with the same kind of message.
+
+Each CLI case runs ``theorysim.cli.main`` in-process in a scratch directory holding a few
+fixtures (a good spec, a good store, a text file, another program's SQLite database, a
+truncated store); the directory's listing and every file's bytes are compared before and after.
+"""
+import hashlib
+import os
+import sqlite3
+
+import numpy as np
+import pytest
+
+from theorysim import cli, sweep
+
+GOOD_SPEC = "seeds = 2\n[experiment]\nsetup = 'quadratic'\ndim = 4\nsteps = 20\n[grid]\nlr = [0.1, 0.2]\n"
+BASE = "[experiment]\nsetup = '{setup}'\nsteps = 10\n"
+Q = BASE.format(setup="quadratic")
+MS = BASE.format(setup="matrix_sensing")
+
+# (id, spec body, regex the error line must match): specs refused by `theorysim sweep SPEC`
+SPECS = [
+    ("dim-negative", Q + "dim = -5\n", r"experiment\.dim=-5: expected an integer in \[2, inf\]"),
+    ("dim-zero", Q + "dim = 0\n", r"experiment\.dim=0"),
+    ("dim-float", Q + "dim = 4.5\n", r"experiment\.dim=4\.5"),
+    ("kappa-negative", Q + "kappa = -3\n", r"experiment\.kappa=-3: expected a finite number in \[1, inf\]"),
+    ("kappa-string", Q + "kappa = 'big'\n", r"experiment\.kappa='big'"),
+    ("kappa-bool", Q + "kappa = true\n", r"experiment\.kappa=True"),
+    ("noise-negative", Q + "noise_std = -1\n", r"experiment\.noise_std=-1"),
+    ("init-scale-nan", Q + "init_scale = nan\n", r"experiment\.init_scale=nan"),
+    ("schedule-unknown", Q + "schedule = 'zigzag'\n", r"experiment\.schedule='zigzag'.*constant"),
+    ("schedule-bad-gamma", Q + "schedule = {kind = 'step', step_size = 2, gamma = 5.0}\n", r"experiment\.schedule=.*gamma=5\.0"),
+    ("schedule-wrong-length", Q + "schedule = [1.0, 0.5]\n", r"experiment\.schedule: an explicit list must have steps=10"),
+    ("schedule-warmup-too-long", Q + "schedule = {kind = 'warmup_cosine', warmup = 50}\n", r"warmup=50"),
+    ("rank-above-n", MS + "n = 3\nr = 5\n", r"experiment\.r=5: expected a rank in \[1, n=3\]"),
+    ("k-below-rank-axis", MS + "[grid]\nk = [1]\n", r"grid\.k=1: below the truth's rank r=2"),
+    ("m-negative", MS + "m = -1\n", r"experiment\.m=-1"),
+    ("factorization", MS + "factorization = 'XY'\n", r"experiment\.factorization='XY'"),
+    ("divergence-negative", Q + "divergence_factor = -1\n", r"experiment\.divergence_factor=-1"),
+    ("divergence-one", Q + "divergence_factor = 1.0\n", r"experiment\.divergence_factor=1\.0"),
+    ("optimizer-number", Q + "optimizer = 3\n", r"experiment\.optimizer=3: expected one of"),
+    ("optimizer-unknown", Q + "optimizer = 'adamx'\n", r"experiment\.optimizer='adamx'"),
+    ("lr-negative-axis", Q + "[grid]\nlr = [0.1, -1.0]\n", r"grid\.lr=-1\.0: expected a finite number"),
+    ("nested-list-axis", Q + "[grid]\nlr = [[0.1, 0.2]]\n", r"grid\.lr: value \[0\.1, 0\.2\] is a list"),
+    ("grid-zip-overlap", Q + "[grid]\nlr = [0.1]\n[zip]\nlr = [0.2]\n", r"zip\.lr: also a \[grid\] axis"),
+    ("steps-huge", "[experiment]\nsetup = 'quadratic'\nsteps = 100000000000000\n", r"needs about .* GiB of memory"),
+    ("steps-float", "[experiment]\nsetup = 'quadratic'\nsteps = 1e14\n", r"experiment\.steps=100000000000000\.0: expected a positive integer"),
+    ("dim-huge", Q + "dim = 100000000\n", r"needs about .* GiB of memory \(100000000 parameters"),
+    ("duplicate-seeds", "seeds = [0, 0]\n" + Q, r"seeds: seed 0 appears twice"),
+    ("duplicate-grid-values", Q + "[grid]\nlr = [0.1, 0.1]\n", r"grid\.lr: value 0\.1 appears twice"),
+    ("duplicate-zip-combination", Q + "[zip]\nlr = [0.1, 0.1]\nmomentum = [0.5, 0.5]\n", r"zip\.lr: value 0\.1|zip: a combination"),
+    ("seed-in-grid", Q + "[grid]\nseed = [0.5]\n", r"grid\.seed: `seed` is set by the top-level `seeds`"),
+    ("seed-in-experiment", Q + "seed = 3\n", r"experiment\.seed: `seed` is set by the top-level"),
+    ("list-in-experiment", Q + "lr = [0.1, 0.2]\n", r"experiment\.lr: a list"),
+    ("setup-missing", "[experiment]\nsteps = 10\n[grid]\nlr = [0.1]\n", r"experiment\.setup: missing; expected one of"),
+    ("setup-unknown", BASE.format(setup="nosuch"), r"experiment\.setup='nosuch'"),
+    ("steps-missing", "[experiment]\nsetup = 'quadratic'\n", r"experiment\.steps=None"),
+    ("record-every-above-steps", Q + "record_every = 20\n", r"experiment\.record_every=20"),
+    ("unknown-key", Q + "foo = 1\n", r"foo: unknown key"),
+    ("unknown-table", Q + "[other]\nx = 1\n", r"other: unknown top-level key"),
+    ("not-toml", "[experiment\n", r"not valid TOML"),
+    ("zip-unequal", Q + "[zip]\nlr = [0.1]\nmomentum = [0.1, 0.2]\n", r"zip: axes must have equal lengths"),
+    ("grid-scalar", Q + "[grid]\nlr = 0.1\n", r"grid\.lr: expected a non-empty list"),
+    ("seeds-negative", "seeds = -2\n" + Q, r"seeds: expected"),
+    ("record-arrays-string", Q + "[record]\narrays = 'yes'\n", r"record\.arrays: expected true or false"),
+    ("variant-axis-overlap", Q + "[grid]\nlr = [0.1]\n[[variant]]\nlr = [0.2]\n", r"variant\[0\]\.lr: also a \[grid\]"),
+    ("variant-unknown-key", Q + "[[variant]]\noptimizer = 'adam'\nmomentum = 0.9\n", r"variant\[0\]\.momentum=0\.9"),
+    ("variant-duplicates", Q + "[[variant]]\noptimizer = 'sgd'\n[[variant]]\noptimizer = 'sgd'\n", r"appears twice"),
+    ("model-prefix-unknown", Q + "model.nosuch = 1.0\n", r"experiment\.model\.nosuch"),
+    ("optim-prefix-unknown", Q + "optim.nosuch = 1.0\n", r"experiment\.optim\.nosuch"),
+    ("ambiguous-alpha", MS + "optimizer = 'rmsprop'\nalpha = 0.5\n", r"experiment\.alpha: ambiguous"),
+    ("betas-wrong", Q + "optimizer = 'adam'\nbetas = [0.9, 1.5]\n", r"betas"),
+    ("lsa-x-dist", BASE.format(setup="icl_lsa") + "x_dist = 'cauchy'\n", r"experiment\.x_dist='cauchy'"),
+    ("xor-flip-rate", BASE.format(setup="xor_grokking") + "model.eta = 0.7\n", r"eta=0\.7: expected a finite number in \[0, 0\.5\)"),
+]
+
+# (id, argv with {placeholders}, regex): the other commands and flags
+ARGS = [
+    ("no-command", [], r"theorysim: error: a command is required"),
+    ("unknown-flag", ["--nosuch"], r"unrecognized arguments: --nosuch"),
+    ("unknown-command", ["frobnicate"], r"invalid choice: 'frobnicate'"),
+    ("check-unknown-flag", ["check", "--nosuch"], r"unrecognized arguments: --nosuch"),
+    ("check-paper", ["check", "--paper", "nosuch"], r"nosuch"),
+    ("check-claim", ["check", "--claim", "nosuch/x"], r"nosuch/x"),
+    ("check-threads-zero", ["check", "--threads", "0"], r"--threads: '0': expected a positive integer"),
+    ("check-threads-word", ["check", "--threads", "abc"], r"--threads: 'abc'"),
+    ("check-threads-above-cores", ["check", "--claim", "quadratic/gd-rate", "--threads", "100000"],
+     r"threads=100000: expected an integer in \[1, \d+\]"),
+    ("check-report-under-file", ["check", "--report", "{text}/x"], r"--report .*text\.md/x: cannot write there"),
+    ("check-report-is-file", ["check", "--report", "{text}"], r"--report .*text\.md: is a file"),
+    ("check-json-no-dir", ["check", "--claim", "quadratic/gd-rate", "--json", "nodir/v.json"],
+     r"--json nodir/v\.json: directory nodir does not exist"),
+    ("check-json-is-dir", ["check", "--json", "{dir}"], r"--json .*: is a directory"),
+    ("check-quick-full", ["check", "--quick", "--full"], r"not allowed with argument"),
+    ("sweep-no-spec", ["sweep"], r"the following arguments are required: spec"),
+    ("sweep-spec-missing", ["sweep", "nosuch.toml"], r"nosuch\.toml: no such file"),
+    ("sweep-spec-is-dir", ["sweep", "{dir}"], r"is a directory; expected a TOML sweep spec"),
+    ("sweep-spec-is-text", ["sweep", "{text}"], r"text\.md: experiment: missing table \[experiment\]"),
+    ("sweep-workers-zero", ["sweep", "{spec}", "--workers", "0"], r"--workers: '0': expected a positive integer"),
+    ("sweep-group-size-zero", ["sweep", "{spec}", "--group-size", "0"], r"--group-size: '0'"),
+    ("sweep-executor", ["sweep", "{spec}", "--executor", "threads"], r"invalid choice: 'threads'"),
+    ("sweep-store-root", ["sweep", "{spec}", "--store", "/"], r"store /: is a directory"),
+    ("sweep-store-dir", ["sweep", "{spec}", "--store", "{dir}"], r"store .*sub: is a directory"),
+    ("sweep-store-text", ["sweep", "{spec}", "--store", "{text}"], r"store .*text\.md: not a SQLite file"),
+    ("sweep-store-no-dir", ["sweep", "{spec}", "--store", "nodir/s.sqlite"], r"store nodir/s\.sqlite: directory nodir does not exist"),
+    ("sweep-store-other-db", ["sweep", "{spec}", "--store", "{other}"], r"another program \(tables: people\)"),
+    ("sweep-store-truncated", ["sweep", "{spec}", "--store", "{truncated}"], r"store .*truncated\.sqlite: damaged or truncated"),
+    ("sweep-store-empty-file", ["sweep", "{spec}", "--store", "{empty}"], r"store .*empty\.sqlite: an empty file"),
+    ("sweep-scheduler-unreachable", ["sweep", "{spec}", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"],
+     r"--scheduler tcp://127\.0\.0\.1:1: no Dask scheduler answers there"),
+    ("results-dot", ["results", "."], r"store \.: is a directory"),
+    ("results-missing", ["results", "nosuch.sqlite"], r"store nosuch\.sqlite: no such file"),
+    ("results-text", ["results", "{text}"], r"not a SQLite file"),
+    ("results-other-db", ["results", "{other}"], r"another program"),
+    ("results-csv-no-dir", ["results", "{store}", "--csv", "ro/x.csv"], r"--csv ro/x\.csv: directory ro does not exist"),
+    ("results-csv-is-dir", ["results", "{store}", "--csv", "{dir}"], r"--csv .*: is a directory"),
+    ("bench-unknown", ["bench", "W9"], r"W9"),
+    ("bench-repeats-zero", ["bench", "W1", "--repeats", "0"], r"--repeats: '0'"),
+    ("bench-backend", ["bench", "W1", "--backend", "tpu"], r"invalid choice: 'tpu'"),
+    ("list-unknown", ["list", "--nosuch"], r"unrecognized arguments: --nosuch"),
+    ("list-two", ["list", "--papers", "--claims"], r"not allowed with argument"),
+]
+
+# environment variables read before work
+ENV = [
+    ("threads-env-word", {"THEORYSIM_THREADS": "many"}, ["check", "--claim", "quadratic/gd-rate"],
+     r"THEORYSIM_THREADS='many': expected a positive integer"),
+    ("threads-env-above-cores", {"THEORYSIM_THREADS": "100000"}, ["check", "--claim", "quadratic/gd-rate"],
+     r"THEORYSIM_THREADS=100000: expected an integer in \[1, \d+\]"),
+    ("threads-env-sweep", {"THEORYSIM_THREADS": "100000"}, ["sweep", "{spec}", "--executor", "serial"],
+     r"THEORYSIM_THREADS=100000"),
+]
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    """A working directory with fixtures; returns the placeholder map."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "text.md").write_text("# not a store\n")
+    (tmp_path / "good.toml").write_text(GOOD_SPEC)
+    other = sqlite3.connect(tmp_path / "other.sqlite")
+    other.execute("CREATE TABLE people (name TEXT)")
+    other.commit()
+    other.close()
+    store = tmp_path / "store.sqlite"
+    sweep.run_sweep(sweep.load_spec(tmp_path / "good.toml"), store, executor="serial", progress=False)
+    (tmp_path / "truncated.sqlite").write_bytes(store.read_bytes()[:150])
+    (tmp_path / "empty.sqlite").write_bytes(b"")
+    return {"dir": "sub", "text": "text.md", "spec": "good.toml", "other": "other.sqlite", "store": "store.sqlite",
+            "truncated": "truncated.sqlite", "empty": "empty.sqlite"}
+
+
+def _snapshot(root) -> dict:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            out[os.path.relpath(p, root)] = (hashlib.sha256(open(p, "rb").read()).hexdigest()
+                                             if os.path.isfile(p) else "dir")
+    return out
+
+
+def _refused(argv, match, capsys, root):
+    before = _snapshot(root)
+    rc = cli.main(argv)
+    captured = capsys.readouterr()
+    lines = [ln for ln in captured.err.splitlines() if ln.strip()]
+    assert rc == 2, (rc, captured.err[-2000:])
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err + captured.out
+    import re
+
+    assert re.search(match, lines[0]), lines[0]
+    assert _snapshot(root) == before, "a refused input created or modified a file"
+    return lines[0]
+
+
+@pytest.mark.parametrize("name,body,match", SPECS, ids=[c[0] for c in SPECS])
+def test_bad_spec_is_refused_before_work(scratch, tmp_path, capsys, name, body, match):
+    (tmp_path / "bad.toml").write_text(body)
+    line = _refused(["sweep", "bad.toml"], match, capsys, tmp_path)
+    assert "bad.toml" in line
+
+
+@pytest.mark.parametrize("name,argv,match", ARGS, ids=[c[0] for c in ARGS])
+def test_bad_arguments_are_refused_before_work(scratch, tmp_path, capsys, name, argv, match):
+    _refused([a.format(**scratch) for a in argv], match, capsys, tmp_path)
+
+
+@pytest.mark.parametrize("name,env,argv,match", ENV, ids=[c[0] for c in ENV])
+def test_bad_environment_is_refused_before_work(scratch, tmp_path, capsys, monkeypatch, name, env, argv, match):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    _refused([a.format(**scratch) for a in argv], match, capsys, tmp_path)
+
+
+def test_the_table_is_large():
+    assert len(SPECS) + len(ARGS) + len(ENV) + len(API) >= 60
+
+
+def test_results_reads_a_store_without_writing_it(scratch, tmp_path, capsys):
+    store = tmp_path / "store.sqlite"
+    store.chmod(0o444)
+    before = _snapshot(tmp_path)
+    assert cli.main(["results", "store.sqlite"]) == 0
+    assert "quadratic" in capsys.readouterr().out
+    assert _snapshot(tmp_path) == before
+
+
+# ---- the Python API: ValueError naming the field ---------------------------------------------
+def _experiment(**kw):
+    from theorysim.engine.experiment import Experiment
+    from theorysim.models.linear import Quadratic
+
+    return Experiment(Quadratic(np.eye(2)), **{"steps": 5, **kw})
+
+
+def _lsa(**kw):
+    from theorysim.setups.icl.model import LinearSelfAttention
+
+    return LinearSelfAttention(3, 5, **kw)
+
+
+def _sensing(A):
+    from theorysim.setups.matrix_sensing.model import FactorizedSensing
+
+    return FactorizedSensing(np.diag([1.0, 0.0, 0.0]), 2, A=A)
+
+
+def _nan_sensing():
+    A = np.ones((4, 3, 3))
+    A[1, 0, 0] = np.nan
+    return A
+
+
+API = [
+    ("steps-zero", lambda: _experiment(steps=0), r"steps=0"),
+    ("optimizer-unknown", lambda: _experiment(optimizer="adamx"), r"adamx"),
+    ("lr-negative", lambda: _experiment(lr=-1.0), r"lr=-1\.0"),
+    ("divergence-factor", lambda: _experiment(divergence_factor=0.5), r"divergence_factor=0\.5"),
+    ("seed-negative", lambda: _experiment(seeds=-1), r"-1"),
+    ("lsa-sigma-shape", lambda: _lsa(sigma=np.eye(4)), r"sigma: expected a symmetric matrix of shape \(3, 3\), got shape \(4, 4\)"),
+    ("lsa-sigma-nan", lambda: _lsa(sigma=np.full((3, 3), np.nan)), r"sigma: expected a finite symmetric matrix"),
+    ("sensing-nan", lambda: _sensing(_nan_sensing()), r"A: expected finite sensing matrices; 1 entries"),
+    ("sensing-shape", lambda: _sensing(np.ones((4, 2, 3))), r"A: expected sensing matrices of shape \(m, 3, 3\)"),
+    ("store-text", lambda: sweep.Store(os.path.abspath(__file__)), r"not a SQLite file"),
+    ("spec-dir", lambda: sweep.load_spec(os.path.dirname(__file__)), r"is a directory"),
+    ("run-sweep-workers", lambda: sweep.run_sweep(None, "x.sqlite", workers=0), r"workers=0"),
+    ("run-sweep-executor", lambda: sweep.run_sweep(None, "x.sqlite", executor="gpu"), r"executor='gpu'"),
+]
+
+
+@pytest.mark.parametrize("name,call,match", API, ids=[c[0] for c in API])
+def test_bad_api_input_raises_value_error(name, call, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=match) as info:
+        call()
+    assert "\n" not in str(info.value).strip()
+    assert not list(tmp_path.iterdir())
