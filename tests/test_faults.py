@@ -94,6 +94,8 @@ def test_workers_die_with_their_coordinator_and_the_resume_is_identical(tmp_path
     assert 0 < partial < total
     counts = sweep.run_sweep(spec, store, executor="serial", progress=False)
     assert counts["skipped"] == partial and counts["done"] + counts["diverged"] == total - partial
+    keys = [k for (k,) in sqlite3.connect(store).execute("SELECT key FROM points")]
+    assert len(keys) == len(set(keys)) == total
     sweep.run_sweep(spec, tmp_path / "clean.sqlite", executor="serial", progress=False)
     assert_same(table(store), table(tmp_path / "clean.sqlite"))
 

@@ -140,37 +140,6 @@ def test_dask_local_cluster_and_cli_scheduler(tmp_path):
     assert_same(table(tmp_path / "serial.sqlite"), table(tmp_path / "cli.sqlite"))
 
 
-def test_resume_after_sigkill_loses_and_duplicates_nothing(tmp_path):
-    path = write_spec(tmp_path, seeds=24, steps=40000)
-    store = tmp_path / "k.sqlite"
-    cmd = [sys.executable, "-m", "theorysim.cli", "sweep", str(path), "--executor", "local", "--workers", "2",
-           "--store", str(store), "--group-size", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    n = 0
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-        if store.exists():
-            try:
-                n = sqlite3.connect(store, timeout=1).execute("SELECT COUNT(*) FROM points").fetchone()[0]
-            except sqlite3.Error:
-                continue
-            if n > 0:
-                break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    spec = sweep.load_spec(path)
-    total = len(spec.points())
-    partial = sqlite3.connect(store).execute("SELECT COUNT(*) FROM points").fetchone()[0]
-    assert 0 < partial < total, f"the kill should land mid-way ({partial} of {total} stored)"
-    counts = sweep.run_sweep(spec, store, executor="serial", progress=False)
-    assert counts["skipped"] == partial and counts["done"] + counts["diverged"] == total - partial
-    keys = [k for (k,) in sqlite3.connect(store).execute("SELECT key FROM points")]
-    assert len(keys) == len(set(keys)) == total
-    sweep.run_sweep(spec, tmp_path / "clean.sqlite", executor="serial", progress=False)
-    assert_same(table(store), table(tmp_path / "clean.sqlite"))
-
-
 @pytest.mark.parametrize("body,match", [
     ("[experiment]\nsetup='quadratic'\n", r"experiment.steps=None"),
     ("[experiment]\nsetup='nosuch'\nsteps=10\n", r"experiment.setup='nosuch'"),
