@@ -133,7 +133,7 @@ def test_lsa_kernel_loss_gradient_and_prompts(kw):
     fd = np.array([(L(theta + 1e-6 * e) - L(theta - 1e-6 * e)) / 2e-6 for e in np.eye(len(theta))])
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8 * np.abs(fd).max())
     out = np.zeros(1)
-    lsa.lsa_metrics(theta, fdata, idata, m.hyper_row({}), out)
+    lsa.lsa_metrics(theta, fdata, idata, m.hyper_row({}), out, np.empty(m.work_size))
     assert out[0] == pytest.approx(m.metrics_numpy(theta, m.hyper_row({}))[0], rel=1e-12)
 
 

@@ -6,7 +6,8 @@ into one int64 buffer whose header says where each entry lives::
     idata[0] = number of entries K
     idata[1 + 5k : 6 + 5k] = (kind, offset, ndim, d0, d1)   kind 0: float64 in fdata, 1: int64 in idata
 
-Kernels get views back with :func:`farray1`, :func:`farray2`, :func:`iarray1` (no copies).
+Kernels get views back with :func:`farray1`, :func:`farray2`, :func:`farray_flat`, :func:`iarray1`
+(no copies; the same code runs in CUDA device functions).
 
 Per-member data (a data set per ensemble member) is :func:`pack_members`: one packed row per
 member, all of the same layout (arrays of equal shapes: pad to the largest size and pass the used
@@ -72,6 +73,14 @@ def farray2(fdata, idata, k):
     d0 = idata[4 + 5 * k]
     d1 = idata[5 + 5 * k]
     return fdata[o : o + d0 * d1].reshape((d0, d1))
+
+
+@jit(cache=CACHE)
+def farray_flat(fdata, idata, k):
+    """Float entry ``k`` as one flat 1-d view, whatever its number of dimensions."""
+    o = idata[2 + 5 * k]
+    n = idata[4 + 5 * k] if idata[3 + 5 * k] == 1 else idata[4 + 5 * k] * idata[5 + 5 * k]
+    return fdata[o : o + n]
 
 
 @jit(cache=CACHE)

@@ -1,39 +1,24 @@
 """Philox4x64-10 on the GPU, compiled from the CPU source of :mod:`theorysim.core.rng`.
 
 Each scalar function's Python code object is re-bound to a globals dict in which the other RNG
-functions are their device versions, then compiled with ``cuda.jit(device=True)``. Integer
+functions are their device versions, then compiled with ``cuda.jit(device=True)``
+(:func:`theorysim.cuda.retarget.device`). Integer
 arithmetic is identical on both targets, so the uint64 words agree to the bit; uniforms too
 (a shift and a multiply by 2^-53); normals go through log/cos/sin, whose last ulp may differ.
 """
 from __future__ import annotations
 
-import types
-
 import numpy as np
-from numba import cuda
 
 from theorysim.core import rng as cpu
+from theorysim.cuda import cuda
+from theorysim.cuda.retarget import device
 
-_ORDER = ("mulhilo64", "philox4x64", "word_to_uniform", "word_to_open_uniform", "box_muller")
-
-
-def _retarget():
-    glb = dict(vars(cpu))
-    device = {}
-    for name in _ORDER:
-        # the CPU mulhilo64 is an LLVM i128 intrinsic; the GPU compiles the portable version
-        py = (cpu.mulhilo64_portable if name == "mulhilo64" else getattr(cpu, name)).py_func
-        fn = types.FunctionType(py.__code__, glb, name, py.__defaults__, py.__closure__)
-        device[name] = cuda.jit(device=True)(fn)
-        glb[name] = device[name]
-    return device
-
-
-_DEVICE = _retarget()
-mulhilo64 = _DEVICE["mulhilo64"]
-philox4x64 = _DEVICE["philox4x64"]
-word_to_uniform = _DEVICE["word_to_uniform"]
-box_muller = _DEVICE["box_muller"]
+# the CPU mulhilo64 is an LLVM i128 intrinsic; the GPU compiles the portable version (retarget.OVERRIDES)
+mulhilo64 = device(cpu.mulhilo64)
+philox4x64 = device(cpu.philox4x64)
+word_to_uniform = device(cpu.word_to_uniform)
+box_muller = device(cpu.box_muller)
 
 
 @cuda.jit

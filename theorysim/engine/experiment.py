@@ -70,6 +70,8 @@ class Experiment:
     progress : show a progress bar (default: when stderr is a terminal)
     model_hyper : model hyperparameters by name (see ``model.hyper_spec``), each a scalar or a
         per-member sequence; the explicit form, needed when a name is also a keyword of the optimizer
+    backend : ``"cpu"`` (the Numba engine, default) or ``"cuda"`` (the same run on a GPU through
+        ``numba.cuda``, :mod:`theorysim.cuda.engine`; needs ``pip install 'theorysim[cuda]'``)
     **hyper : optimizer hyperparameters (``lr``, ``momentum``, ``betas``, ...) and model
         hyperparameters, each a scalar or a per-member sequence. A name that both the model and
         the chosen optimizer take (``alpha``: the matrix-sensing init scale and RMSprop's smoothing)
@@ -92,10 +94,19 @@ class Experiment:
         record_params: bool = False,
         progress: bool | None = None,
         model_hyper: Mapping[str, Any] | None = None,
+        backend: str = "cpu",
         **hyper,
     ):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r}: expected one of {', '.join(map(repr, BACKENDS))}")
+        self.backend = backend
         if not isinstance(model, Model):
             raise ValueError(f"model={model!r}: expected a theorysim.models.Model instance")
+        if backend != "cpu" and model.uses_blas:
+            raise ValueError(f"backend={backend!r}: model {model.name!r} has no GPU kernels yet (its kernels call "
+                             "BLAS through np.dot, which CUDA device code cannot); use backend='cpu'")
+        if backend != "cpu":
+            _backend(backend).require_device()  # a missing package or GPU is said now, before any work
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"steps={steps!r}: expected a positive integer")
         if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or not (
@@ -247,28 +258,26 @@ class Experiment:
         else:  # per-member data: row m is member m's
             data_row = np.arange(E, dtype=np.int64)
 
-        t_compile = time.perf_counter()
-        kernel = loop.kernel()
-        loss_grad = loop.compiled(model.kernels[0], loop.LOSS_GRAD)
-        metrics = loop.compiled(model.kernels[1], loop.METRICS)
-        hessian = model.kernels[2] if model.has_hessian else no_hessian
-        hessian = loop.compiled(hessian, loop.HESSIAN)
-        compile_seconds = time.perf_counter() - t_compile
-        n_chunks = min(T, 100)
-        bounds = np.linspace(0, T, n_chunks + 1).round().astype(np.int64)
         show = self.progress if self.progress is not None else sys.stderr.isatty()
         bar = None
         if show:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=T, desc=model.name, unit="step", leave=False, disable=not show)
-        t0 = time.perf_counter()
-        with _blas_limit(model, E):
-            self._run_chunks(kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, data_row, offsets,
-                             rows, cols, bounds, loss0, status, diverged_step, records, param_records, bar)
+        n_chunks = min(T, 100)
+        bounds = np.linspace(0, T, n_chunks + 1).round().astype(np.int64)
+        if self.backend != "cpu":
+            t0 = time.perf_counter()
+            compile_seconds = _backend(self.backend).run_chunks(
+                self, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, bounds, loss0, status,
+                diverged_step, records, param_records, bar)
+            seconds = time.perf_counter() - t0 - compile_seconds
+        else:
+            compile_seconds, seconds = self._run_cpu(theta, state, keys, fdata, idata, data_row, offsets, rows,
+                                                     cols, bounds, loss0, status, diverged_step, records,
+                                                     param_records, bar)
         if bar is not None:
             bar.close()
-        seconds = time.perf_counter() - t0
         return Result(
             config=self.config(),
             layout=model.layout,
@@ -283,6 +292,22 @@ class Experiment:
             seconds=seconds,
             compile_seconds=compile_seconds,
         )
+
+    def _run_cpu(self, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, bounds, loss0, status,
+                 diverged_step, records, param_records, bar) -> tuple[float, float]:
+        model = self.model
+        t_compile = time.perf_counter()
+        kernel = loop.kernel()
+        loss_grad = loop.compiled(model.kernels[0], loop.LOSS_GRAD)
+        metrics = loop.compiled(model.kernels[1], loop.METRICS)
+        hessian = model.kernels[2] if model.has_hessian else no_hessian
+        hessian = loop.compiled(hessian, loop.HESSIAN)
+        compile_seconds = time.perf_counter() - t_compile
+        t0 = time.perf_counter()
+        with _blas_limit(model, self.n_members):
+            self._run_chunks(kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, data_row, offsets,
+                             rows, cols, bounds, loss0, status, diverged_step, records, param_records, bar)
+        return compile_seconds, time.perf_counter() - t0
 
     def _run_chunks(self, kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, data_row, offsets,
                     rows, cols, bounds, loss0, status, diverged_step, records, param_records, bar):
@@ -300,6 +325,17 @@ class Experiment:
                 bar.update(int(bounds[c + 1] - bounds[c]))
             if np.all(status != loop.RUNNING):
                 break
+
+
+#: engines by name: the CPU loop here; the GPU loop lives above the engine (theorysim.cuda.engine,
+#: which imports numba.cuda) and is looked up by module name, so that the engine never imports it
+BACKENDS = {"cpu": None, "cuda": "theorysim.cuda.engine"}
+
+
+def _backend(name: str):
+    import importlib
+
+    return importlib.import_module(BACKENDS[name])
 
 
 def _blas_limit(model, members: int):

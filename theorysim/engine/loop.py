@@ -44,8 +44,8 @@ _i1 = types.int64[::1]
 
 #: loss_grad(theta, fdata, idata, mh, k0, k1, t, grad_out, work) -> loss
 LOSS_GRAD = types.float64(_f1, _f1, _i1, _f1, types.uint64, types.uint64, types.int64, _f1, _f1)
-#: metrics(theta, fdata, idata, mh, out) -> 0.0
-METRICS = types.float64(_f1, _f1, _i1, _f1, _f1)
+#: metrics(theta, fdata, idata, mh, out, work) -> 0.0 (work: the member's scratch, as for loss_grad)
+METRICS = types.float64(_f1, _f1, _i1, _f1, _f1, _f1)
 #: hessian(theta, fdata, idata, mh, out[P, P]) -> 0.0
 HESSIAN = types.float64(_f1, _f1, _i1, _f1, _f2)
 
@@ -81,7 +81,7 @@ def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, needs_hessian,
         rwork = np.zeros(max(rule_work_size, 1))
         hess = np.zeros((hess_size, hess_size))
         if t_begin == 0:
-            metrics(th, fdata, idata, mh, records[m, 0])
+            metrics(th, fdata, idata, mh, records[m, 0], work)
             if record_params:
                 for i in range(P):
                     param_records[m, 0, i] = th[i]
@@ -102,7 +102,7 @@ def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, needs_hessian,
             apply_rule(rid, th, grad, st, hy, lr, t, offsets, rows, cols, k0, k1, rwork, hess)
             if t % record_every == 0:
                 r = t // record_every
-                metrics(th, fdata, idata, mh, records[m, r])
+                metrics(th, fdata, idata, mh, records[m, r], work)
                 if record_params:
                     for i in range(P):
                         param_records[m, r, i] = th[i]

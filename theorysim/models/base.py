@@ -9,8 +9,10 @@ compiled training loop serves every model):
     ``grad_out``; ``t`` is the update index (1..T) and ``(k0, k1)`` the member's Philox key, so
     a stochastic model draws its batch or noise with counter ``(block, t, stream, sub)``.
     ``work`` is a scratch buffer of ``work_size`` floats allocated once per member.
-``metrics(theta[P], fdata, idata, mh[Hm], out[M]) -> 0.0``
-    the recorded quantities (``metric_names``), deterministic.
+``metrics(theta[P], fdata, idata, mh[Hm], out[M], work[W]) -> 0.0``
+    the recorded quantities (``metric_names``), deterministic; scratch comes from ``work`` (so
+    ``work_size`` covers both kernels): no kernel allocates, which is what lets the same source
+    compile for CUDA device code.
 ``hessian(theta[P], fdata, idata, mh[Hm], out[P, P]) -> 0.0`` (optional)
     the Hessian of the loss, for Newton's method.
 

@@ -47,7 +47,7 @@ def quadratic_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
 
 
 @jit
-def quadratic_metrics(theta, fdata, idata, mh, out):
+def quadratic_metrics(theta, fdata, idata, mh, out, work):
     """out = (loss 1/2 e^T A e, error norm ||x - x*||_2)."""
     A = farray2(fdata, idata, 0)
     x_star = farray1(fdata, idata, 1)
@@ -181,7 +181,7 @@ def least_squares_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
 
 
 @jit
-def least_squares_metrics(theta, fdata, idata, mh, out):
+def least_squares_metrics(theta, fdata, idata, mh, out, work):
     """out = (full-batch loss 1/(2n) ||X w - y||^2,)."""
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)

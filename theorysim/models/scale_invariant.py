@@ -12,16 +12,25 @@ import numpy as np
 
 from theorysim.core.config import jit
 from theorysim.core import rng
-from theorysim.core.data import farray2, pack
+from theorysim.core.data import farray_flat, pack
 from theorysim.core.layout import Layout
 from theorysim.models.base import Model
 from theorysim.core.bounds import POSITIVE
 
 
 @jit
+def frobenius_norm(theta):
+    """||theta||_2 by a plain loop (runs unchanged in CUDA device code)."""
+    s = 0.0
+    for i in range(theta.shape[0]):
+        s += theta[i] * theta[i]
+    return math.sqrt(s)
+
+
+@jit
 def scale_invariant_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
-    U = farray2(fdata, idata, 0).ravel()
-    n = math.sqrt(np.sum(theta * theta))
+    U = farray_flat(fdata, idata, 0)
+    n = frobenius_norm(theta)
     dot = 0.0
     loss = 0.0
     for i in range(theta.shape[0]):
@@ -34,10 +43,10 @@ def scale_invariant_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
 
 
 @jit
-def scale_invariant_metrics(theta, fdata, idata, mh, out):
+def scale_invariant_metrics(theta, fdata, idata, mh, out, work):
     """out = (loss, ||W||_F)."""
-    U = farray2(fdata, idata, 0).ravel()
-    n = math.sqrt(np.sum(theta * theta))
+    U = farray_flat(fdata, idata, 0)
+    n = frobenius_norm(theta)
     loss = 0.0
     for i in range(theta.shape[0]):
         d = theta[i] / n - U[i]

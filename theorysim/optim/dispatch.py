@@ -18,6 +18,7 @@ from theorysim.core.config import jit
 from theorysim.optim import slots as S
 from theorysim.optim.family import KERNELS as _KERNEL_LIST, SPECS
 from theorysim.optim.rules import block_norm, sign
+from theorysim.optim.sorting import sort_in_place
 
 #: the rule kernels as a tuple, in rule-id order (a compile-time constant of :func:`dispatch`)
 KERNELS = tuple(_KERNEL_LIST)
@@ -73,7 +74,7 @@ def clip_update(theta, old, hyper, buf):
         for i in range(P):
             buf[i] = abs(theta[i] - old[i])
         srt = buf[:P]
-        srt.sort()
+        sort_in_place(srt)
         pos = (1.0 - hyper[S.CLIP_FRACTION]) * (P - 1)
         lo = int(math.floor(pos))
         hi = min(lo + 1, P - 1)

@@ -379,7 +379,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
 
 
 @jit
-def lsa_metrics(theta, fdata, idata, mh, out):
+def lsa_metrics(theta, fdata, idata, mh, out, work):
     """out = (eval loss 0.5 mean (y_hat - y_q)^2 on the fixed evaluation prompts,)."""
     cfg = iarray1(idata, 2)
     d, N, L, Be = cfg[0], cfg[1], cfg[2], cfg[6]
@@ -388,13 +388,14 @@ def lsa_metrics(theta, fdata, idata, mh, out):
     DD = D * D
     Xe = farray2(fdata, idata, 3)
     Ye = farray2(fdata, idata, 4)
-    Za = np.empty((D, T))
-    Zn = np.empty((D, T))
-    A = np.empty((D, D))
-    R = np.empty((D, T))
-    S = np.empty((D, D))
-    v = np.empty(D)
-    u = np.empty(D)
+    DT = D * T
+    Za = work[:DT].reshape((D, T))  # scratch from the member's work buffer (work_size covers it)
+    Zn = work[DT : 2 * DT].reshape((D, T))
+    R = work[2 * DT : 3 * DT].reshape((D, T))
+    A = work[3 * DT : 3 * DT + DD].reshape((D, D))
+    S = work[3 * DT + DD : 3 * DT + 2 * DD].reshape((D, D))
+    v = work[3 * DT + 2 * DD : 3 * DT + 2 * DD + D]
+    u = work[3 * DT + 2 * DD + D : 3 * DT + 2 * DD + 2 * D]
     last = L - 1
     PL = theta[2 * last * DD : (2 * last + 1) * DD].reshape((D, D))
     QL = theta[(2 * last + 1) * DD : (2 * last + 2) * DD].reshape((D, D))

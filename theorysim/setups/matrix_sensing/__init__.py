@@ -36,5 +36,7 @@ SETUP = Setup(
                        doc="X X^T or F G^T factorization of a rank-r truth, m Gaussian measurements (0: population)"),),
     workloads=(Workload("W1", bench.w1_matrix_sensing, "matrix sensing, low-rank form: n = 50, r = 3, k = 10, GD, "
                                                        "5000 steps, 64 seeds"),
-               Workload("W1-dense", bench.w1_dense, "W1 with the dense residual (the JAX / PyTorch algorithm)")),
+               Workload("W1-dense", bench.w1_dense, "W1 with the dense residual (the JAX / PyTorch algorithm)"),
+               Workload("W1-4096", bench.w1_ensemble, "W1 on E = 4096 members (lr x init scale x 256 seeds): "
+                                                      "the GPU-sized ensemble")),
 )

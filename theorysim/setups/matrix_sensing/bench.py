@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorysim.engine.experiment import Experiment
+from theorysim.engine.experiment import Experiment, grid
 from theorysim.setups.matrix_sensing.model import FactorizedSensing
 
 W1 = {"n": 50, "r": 3, "k": 10, "lr": 0.05, "init": 1e-3, "steps": 5000, "seeds": 64, "problem_seed": 0}
@@ -57,10 +57,30 @@ def w1_matrix_sensing(backend: str = "cpu", low_rank=None):
     model = w1_model(low_rank)
     flops = (w1_low_rank_step_flops(c["n"], c["k"], c["r"]) if model.low_rank else w1_step_flops(c["n"], c["k"]))
     res = Experiment(model, "sgd", lr=c["lr"], steps=c["steps"], seeds=range(c["seeds"]), record_every=c["steps"],
-                     alpha=c["init"] * np.sqrt(c["n"])).run()
+                     alpha=c["init"] * np.sqrt(c["n"]), backend=backend, progress=False).run()
     final = res.final("error")
     return ({"median_final_error": float(np.median(final)), "max_final_error": float(np.max(final))},
             flops * c["steps"] * c["seeds"])
+
+
+#: the GPU-sized W1 (issue 17): learning rate x initial scale x seed, 4 x 4 x 256 = 4096 members
+W1_ENSEMBLE = {"lr": (0.02, 0.05, 0.1, 0.2), "init": (1e-4, 3e-4, 1e-3, 3e-3), "seeds": 256}
+
+
+def w1_ensemble(backend: str = "cpu"):
+    """W1's problem and step count on E = 4096 members (:data:`W1_ENSEMBLE`): one ensemble call.
+    Result: the median final ||X X^T - M*||_F of each learning rate, over initial scales and seeds."""
+    c, g = W1, W1_ENSEMBLE
+    model = w1_model()
+    members = grid(lr=g["lr"], init=g["init"], seeds=range(g["seeds"]))
+    alpha = [a * np.sqrt(c["n"]) for a in members["init"]]
+    res = Experiment(model, "sgd", lr=members["lr"], steps=c["steps"], seeds=members["seeds"],
+                     record_every=c["steps"], alpha=alpha, backend=backend, progress=False).run()
+    final = res.final("error")
+    lr = np.array(members["lr"])
+    E = len(lr)
+    return ({f"median_final_error_lr{v:g}": float(np.median(final[lr == v])) for v in g["lr"]},
+            w1_low_rank_step_flops(c["n"], c["k"], c["r"]) * c["steps"] * E)
 
 
 def w1_dense(backend: str = "cpu"):

@@ -235,13 +235,13 @@ def factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
 
 
 @jit
-def factorized_metrics(theta, fdata, idata, mh, out):
+def factorized_metrics(theta, fdata, idata, mh, out, work):
     """out = (error ||M - M*||_F, loss, imbalance ||F^T F - G^T G||_F, skew_error)."""
     meta = iarray1(idata, 4)
     sym, n1, n2, k = meta[0], meta[2], meta[3], meta[4]
     Mstar = farray2(fdata, idata, 0)
     nn = n1 * n2
-    buf = np.empty(2 * nn)
+    buf = work[: 2 * nn]  # the model's work_size covers it
     loss = _residuals_and_loss(theta, fdata, idata, buf[:nn], buf[nn:])
     sq = 0.0
     for i in range(n1):

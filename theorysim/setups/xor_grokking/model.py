@@ -137,8 +137,22 @@ def _summarise(f, y, flipped, ft, yt, lin, d1, d2, a, out):
     out[6] = al / al_cnt if al_cnt > 0 else math.nan
 
 
+def metric_work_size(n: int, nt: int, m: int) -> int:
+    """Scratch floats the metrics take from the member's work buffer (:func:`_metric_scratch`)."""
+    return n + nt + max(n, nt) * m
+
+
 @jit
-def two_layer_metrics(theta, fdata, idata, mh, out):
+def _metric_scratch(work, n, nt, m):
+    """Outputs on the training and test points and the hidden layer, as views into ``work``."""
+    f = work[:n]
+    ft = work[n : n + nt]
+    H = work[n + nt : n + nt + max(n, nt) * m].reshape((max(n, nt), m))
+    return f, ft, H
+
+
+@jit
+def two_layer_metrics(theta, fdata, idata, mh, out, work):
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
     a = farray1(fdata, idata, 2)
@@ -152,9 +166,7 @@ def two_layer_metrics(theta, fdata, idata, mh, out):
     nt = Xt.shape[0]
     m = a.shape[0]
     W = theta.reshape((m, p))
-    f = np.empty(n)
-    ft = np.empty(nt)
-    H = np.empty((max(n, nt), m))
+    f, ft, H = _metric_scratch(work, n, nt, m)
     _outputs(W, a, X, H[:n], f)
     _outputs(W, a, Xt, H[:nt], ft)
     d1 = np.dot(W, mu1)
@@ -207,7 +219,7 @@ class TwoLayerReLU(Model):
         self.lin = X_test @ (y @ X)
         self._data = pack(X, y, a, X_test, y_test, self.mu1, self.mu2, self.lin, flipped)
         self.layout = Layout.of({"W": (self.m, p)})
-        self.work_size = 2 * n * self.m
+        self.work_size = max(2 * n * self.m, metric_work_size(n, X_test.shape[0], self.m))
 
     def data(self):
         return self._data
@@ -293,7 +305,7 @@ def span_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
 
 
 @jit
-def span_metrics(theta, fdata, idata, mh, out):
+def span_metrics(theta, fdata, idata, mh, out, work):
     K = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
     a = farray1(fdata, idata, 2)
@@ -311,9 +323,7 @@ def span_metrics(theta, fdata, idata, mh, out):
     Ht0 = theta[2 * nm : 2 * nm + nt * m].reshape((nt, m))
     P1 = theta[2 * nm + nt * m : 2 * nm + nt * m + m]
     P2 = theta[2 * nm + nt * m + m : 2 * nm + nt * m + 2 * m]
-    H = np.empty((max(n, nt), m))
-    f = np.empty(n)
-    ft = np.empty(nt)
+    f, ft, H = _metric_scratch(work, n, nt, m)
     _span_preactivations(K, C, theta[nm : 2 * nm].reshape((n, m)), H[:n])
     _relu_outputs(H[:n], a, f)
     _span_preactivations(Kt, C, Ht0, H[:nt])
@@ -353,7 +363,7 @@ class TwoLayerReLUSpan(Model):
         self._data = pack(self.K, net.y, net.a, self.K_test, net.y_test, self.X_mu1, self.X_mu2, net.lin, net.flipped)
         self.layout = Layout.of({"C": (self.n, self.m), "XW0": (self.n, self.m), "XtestW0": (nt, self.m),
                                  "W0mu1": self.m, "W0mu2": self.m, "W0scale": 1})
-        self.work_size = self.n * self.m
+        self.work_size = max(self.n * self.m, metric_work_size(self.n, nt, self.m))
 
     def data(self):
         return self._data

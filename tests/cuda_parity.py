@@ -1,0 +1,126 @@
+"""CPU engine vs CUDA engine on the same runs: every optimizer rule on at least two models,
+deterministic and stochastic, plus schedules, clipping, 8-bit state, Newton and per-member data.
+
+Run as a script (``python -m tests.cuda_parity [--steps N] [--json FILE]``) under
+``NUMBA_ENABLE_CUDASIM=1`` in CI (tests/test_cuda_engine.py) and as is on a real GPU
+(tools/gpu_check.py): it prints one line per case with the largest relative difference of the
+records and final parameters, and whether divergence steps and record shapes agree.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+import numpy as np
+
+
+def models():
+    from theorysim.models import LeastSquares, Quadratic, ScaleInvariant
+
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.normal(size=(6, 6)))[0]
+    quad = Quadratic((Q * np.geomspace(0.1, 2.0, 6)) @ Q.T, x_star=rng.normal(size=6))
+    X = rng.normal(size=(3, 12, 4))
+    y = X @ np.ones(4) + 0.1 * rng.normal(size=(3, 12))
+    ls = LeastSquares(X, y, n_used=[12, 8, 10])   # per-member data: member m trains on data set m
+    from theorysim.setups.matrix_sensing import problem
+
+    low_rank = problem.model({"n": 6, "r": 2, "m": 0, "problem_seed": 0}, 3, "XXT")       # population, V diag(w) V^T
+    measured = problem.model({"n": 4, "r": 1, "m": 20, "problem_seed": 0}, 2, "FGT")      # F G^T, 20 measurements
+    assert low_rank.low_rank and not measured.low_rank
+    return {"quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
+            "sensing_low_rank": low_rank, "sensing_measured": measured}
+
+
+# (case name, model, optimizer, keyword arguments); every member set has 3 members
+def cases():
+    from theorysim.optim import registry
+
+    out = []
+    lrs = {"newton": [1.0, 0.5, 0.25]}
+    for name in registry.names():
+        spec = registry.get(name)
+        base = float(spec.defaults["lr"])
+        lr = lrs.get(name, [base, 2 * base, 4 * base])
+        if name != "newton":
+            out.append((f"{name}/quadratic+noise", "quadratic", name, {"lr": lr, "noise_std": 0.1}))
+            out.append((f"{name}/scale_invariant", "scale_invariant", name, {"lr": lr}))
+        else:
+            out.append((f"{name}/quadratic", "quadratic", name, {"lr": lr, "damped": [False, True, True]}))
+            out.append((f"{name}/least_squares", "least_squares", name, {"lr": lr}))
+    out += [
+        ("sgd/least_squares+minibatch", "least_squares", "sgd", {"lr": 0.05, "batch_size": [4.0, 0.0, 2.0]}),
+        ("sgd/clip_fraction", "quadratic", "sgd", {"lr": 0.3, "clip_fraction": 0.3}),
+        ("sgd/clip_value+max_grad_norm", "quadratic", "sgd", {"lr": 0.3, "clip_value": 0.05, "max_grad_norm": 0.5}),
+        ("adam/8-bit", "scale_invariant", "adam", {"lr": [1e-2, 3e-2, 1e-1], "state_bits": 8}),
+        ("lion/8-bit", "quadratic", "lion", {"lr": [1e-3, 1e-2, 3e-2], "state_bits": 8}),
+        ("adam/cosine", "quadratic", "adam", {"lr": 0.05, "schedule": "cosine"}),
+        ("sgd/diverges", "quadratic", "sgd", {"lr": [0.1, 1.5, 30.0]}),
+        ("sgd/sensing_low_rank", "sensing_low_rank", "sgd", {"lr": [0.05, 0.1, 0.2], "alpha": 0.1}),
+        ("adam/sensing_measured", "sensing_measured", "adam", {"lr": [0.01, 0.03, 0.1], "alpha": 0.3}),
+        ("muon/sensing_measured", "sensing_measured", "muon", {"lr": 0.02, "alpha": 0.3}),
+    ]
+    return out
+
+
+def run(case, backend: str, steps: int, record_every: int):
+    from theorysim.engine.experiment import Experiment
+
+    name, model, optimizer, kwargs = case
+    kwargs = dict(kwargs)  # the case is reused for both backends
+    model_hyper = {"alpha": kwargs.pop("alpha")} if "alpha" in kwargs else None
+    return Experiment(models()[model], optimizer, steps=steps, record_every=record_every, seeds=[0, 1, 2],
+                      progress=False, backend=backend, model_hyper=model_hyper, **kwargs).run()
+
+
+def relative_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| / max(|a|, 1e-300) over entries finite in both; inf if finite-ness differs."""
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    if not np.array_equal(fa, fb):
+        return float("inf")
+    if not fa.any():
+        return 0.0
+    return float(np.max(np.abs(a[fa] - b[fa]) / np.maximum(np.abs(a[fa]), 1e-300)))
+
+
+def compare(case, steps: int = 20, record_every: int = 5) -> dict:
+    cpu = run(case, "cpu", steps, record_every)
+    gpu = run(case, "cuda", steps, record_every)
+    return {"case": case[0],
+            "records": relative_difference(cpu.records, gpu.records),
+            "theta": relative_difference(cpu.theta, gpu.theta),
+            "bitwise": bool(np.array_equal(cpu.records, gpu.records, equal_nan=True)
+                            and np.array_equal(cpu.theta, gpu.theta, equal_nan=True)),
+            "diverged_step": [cpu.diverged_step.tolist(), gpu.diverged_step.tolist()],
+            "same_divergence": bool(np.array_equal(cpu.diverged_step, gpu.diverged_step)),
+            "same_shape": cpu.records.shape == gpu.records.shape and np.array_equal(cpu.steps, gpu.steps)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--json", default=None)
+    p.add_argument("--only", default=None, help="substring of the case names to run")
+    args = p.parse_args(argv)
+    warnings.simplefilter("ignore")  # the simulator's numpy uint64 wrap-around warnings
+    rows = []
+    for case in cases():
+        if args.only and args.only not in case[0]:
+            continue
+        row = compare(case, steps=args.steps)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    bad = [r for r in rows if not (r["same_divergence"] and r["same_shape"] and r["records"] <= 1e-12
+                                   and r["theta"] <= 1e-12)]
+    print(f"{len(rows)} cases, {sum(r['bitwise'] for r in rows)} bitwise equal, {len(bad)} outside 1e-12",
+          file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The CUDA engine (issue 17): parity with the CPU engine in Numba's CUDA simulator for every
+rule on at least two models (tests/cuda_parity.py; the same script runs on a real GPU through
+tools/gpu_check.py), the clear errors of a CPU-only install, and that ``import theorysim``
+never imports numba.cuda."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from theorysim.engine.experiment import Experiment
+from theorysim.models import Quadratic
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _python(code, **env):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, **env})
+
+
+def test_parity_with_the_cpu_engine_in_the_simulator():
+    pytest.importorskip("numba.cuda")
+    proc = subprocess.run([sys.executable, "-m", "tests.cuda_parity", "--steps", "12"], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}, timeout=900)
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    from theorysim.optim import registry
+
+    covered = {}
+    for r in rows:
+        covered.setdefault(r["case"].split("/")[0], set()).add(r["case"].split("/")[1])
+        assert r["same_divergence"] and r["same_shape"], r
+        assert r["records"] <= 1e-12 and r["theta"] <= 1e-12, r
+    assert all(len(covered.get(name, ())) >= 2 for name in registry.names()), covered
+    assert any(r["diverged_step"][0] != [-1, -1, -1] for r in rows), "some case must diverge"
+
+
+def test_import_theorysim_never_imports_numba_cuda():
+    proc = _python("import sys, numpy as np, theorysim as ts\n"
+                   "ts.Experiment(ts.models.Quadratic(np.eye(2)), 'sgd', steps=3).run()\n"
+                   "assert 'numba.cuda' not in sys.modules and 'theorysim.cuda' not in sys.modules\n")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_cpu_only_install_says_what_to_install():
+    block = ("import sys, importlib.abc\n"
+             "class Block(importlib.abc.MetaPathFinder):\n"
+             "    def find_spec(self, name, path, target=None):\n"
+             "        if name == 'numba.cuda' or name.startswith('numba.cuda.'):\n"
+             "            raise ImportError('No module named ' + repr(name))\n"
+             "sys.meta_path.insert(0, Block())\n"
+             "import numpy as np, theorysim as ts\n"
+             "try:\n"
+             "    ts.Experiment(ts.models.Quadratic(np.eye(2)), 'sgd', steps=3, backend='cuda')\n"
+             "except ImportError as err:\n"
+             "    print(err)\n")
+    proc = _python(block)
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install 'theorysim[cuda]'" in proc.stdout and len(proc.stdout.strip().splitlines()) == 1
+
+
+def test_no_gpu_is_one_clear_error():
+    proc = _python("import numpy as np, theorysim as ts\n"
+                   "from numba import cuda\n"
+                   "if cuda.is_available(): print('GPU'); raise SystemExit\n"
+                   "try:\n"
+                   "    ts.Experiment(ts.models.Quadratic(np.eye(2)), 'sgd', steps=3, backend='cuda')\n"
+                   "except RuntimeError as err:\n"
+                   "    print(err)\n", NUMBA_ENABLE_CUDASIM="0")
+    if proc.stdout.strip() == "GPU":
+        pytest.skip("a GPU is present: the error does not apply")
+    assert "no CUDA GPU is visible" in proc.stdout and "NUMBA_ENABLE_CUDASIM=1" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_backend_is_validated_before_work():
+    with pytest.raises(ValueError, match=r"backend='tpu': expected one of 'cpu', 'cuda'"):
+        Experiment(Quadratic(np.eye(2)), "sgd", steps=3, backend="tpu")
+
+
+def test_a_model_that_calls_blas_is_refused_on_the_gpu():
+    from theorysim.setups.icl.model import LinearSelfAttention
+
+    with pytest.raises(ValueError, match=r"model 'lsa' has no GPU kernels yet"):
+        Experiment(LinearSelfAttention(2, 3, eval_prompts=4), "sgd", steps=3, backend="cuda")

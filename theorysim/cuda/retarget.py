@@ -1,0 +1,124 @@
+"""The CPU kernels' Python source, compiled for ``numba.cuda``: one algorithm, two targets.
+
+:func:`device` takes a Numba CPU function (a rule, a model kernel, an RNG helper) and returns a
+CUDA device function compiled from the very same Python code object, with its globals re-bound:
+every Numba function it calls becomes that function's device version (recursively), and every
+theorysim module it reaches through an attribute (``rng.fill_normal``, ``S.LR``) becomes a proxy
+module whose functions are device versions and whose constants are the same. Where the CPU code
+uses something the GPU does not have, :data:`OVERRIDES` names the replacement, written once more
+in plain scalar code:
+
+- ``core.rng.mulhilo64`` (an LLVM i128 intrinsic on the CPU) -> ``mulhilo64_portable``;
+- ``optim.sorting.sort_in_place`` (numpy's sort on the CPU) -> a heapsort (the sorted values,
+  hence every quantile computed from them, are identical);
+- ``optim.dispatch.dispatch`` (``literal_unroll`` over first-class functions) -> an explicit
+  if/elif over the rule id, generated from the same registration table.
+
+numba-cuda does not accept device functions as kernel arguments (checked on an H200 with
+numba-cuda 0.30.4: ``NotImplementedError`` for the ``CUDADispatcher`` type), so the engine's
+kernel is re-bound the same way, once per model (:func:`with_globals`).
+"""
+from __future__ import annotations
+
+import types
+
+from numba.core.dispatcher import Dispatcher
+
+from theorysim.cuda import cuda
+
+_DEVICE: dict = {}
+_PROXIES: dict = {}
+
+
+def _overrides() -> dict:
+    from theorysim.core import rng
+    from theorysim.cuda import device_only
+    from theorysim.optim import dispatch, sorting
+
+    return {rng.mulhilo64.py_func: rng.mulhilo64_portable.py_func,
+            sorting.sort_in_place.py_func: device_only.heapsort,
+            dispatch.dispatch.py_func: _rule_switch(dispatch.KERNELS)}
+
+
+def _rule_switch(kernels):
+    """The rule dispatch as an explicit if/elif over the rule id (the CPU version unrolls a tuple
+    of first-class functions, which the CUDA target does not type); same order, same ids."""
+    args = "theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess"
+    lines = [f"def dispatch(rule_id, {args}):"]
+    for i in range(len(kernels)):
+        lines += [f"    {'if' if i == 0 else 'elif'} rule_id == {i}:", f"        rule_{i}({args})"]
+    namespace = {f"rule_{i}": k for i, k in enumerate(kernels)}
+    exec("\n".join(lines), namespace)
+    return namespace["dispatch"]
+
+
+OVERRIDES: dict = {}
+
+
+def _python(fn):
+    return fn.py_func if isinstance(fn, Dispatcher) else fn
+
+
+def device(fn):
+    """The CUDA device version of Numba function (or plain Python function) ``fn``."""
+    if not OVERRIDES:
+        OVERRIDES.update(_overrides())
+    py = _python(fn)
+    py = OVERRIDES.get(py, py)
+    if py not in _DEVICE:
+        _DEVICE[py] = None  # a recursion guard; theorysim's kernels are not recursive
+        _DEVICE[py] = cuda.jit(device=True)(with_globals(py, {}))
+    dev = _DEVICE[py]
+    if dev is None:
+        raise RuntimeError(f"{py.__qualname__}: recursive kernels cannot be retargeted")
+    return dev
+
+
+def _names(code) -> set[str]:
+    out = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            out |= _names(const)
+    return out
+
+
+def _convert(value):
+    if isinstance(value, Dispatcher):
+        return device(value)
+    if isinstance(value, types.FunctionType) and value.__module__ == "theorysim.cuda.device_only":
+        return device(value)
+    if isinstance(value, types.ModuleType) and value.__name__.startswith("theorysim."):
+        return _proxy(value)
+    return value
+
+
+def _proxy(module: types.ModuleType) -> types.ModuleType:
+    """A stand-in module: its Numba functions as device functions, everything else as is."""
+    if module.__name__ not in _PROXIES:
+        proxy = types.ModuleType(module.__name__ + "__cuda")
+        _PROXIES[module.__name__] = proxy
+        for name, value in vars(module).items():
+            if isinstance(value, Dispatcher):
+                setattr(proxy, name, _LazyDevice(value))
+            elif not isinstance(value, types.ModuleType):
+                setattr(proxy, name, value)
+        for name, value in vars(proxy).items():  # resolve now: Numba types module attributes statically
+            if isinstance(value, _LazyDevice):
+                setattr(proxy, name, device(value.fn))
+    return _PROXIES[module.__name__]
+
+
+class _LazyDevice:
+    def __init__(self, fn):
+        self.fn = fn
+
+
+def with_globals(fn, extra: dict):
+    """A copy of Python function ``fn`` whose globals are re-bound for the GPU, plus ``extra``."""
+    py = _python(fn)
+    glb = dict(py.__globals__)
+    for name in _names(py.__code__):
+        if name in glb:
+            glb[name] = _convert(glb[name])
+    glb.update(extra)
+    return types.FunctionType(py.__code__, glb, py.__name__, py.__defaults__, py.__closure__)
