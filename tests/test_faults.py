@@ -131,12 +131,12 @@ def test_a_group_that_kills_its_worker_every_time_is_stored_as_failed(tmp_path, 
     assert len(errors) == 1 and "died" in errors.pop()
 
 
-def _die_on_lr_2_5(group):
+def _die_on_lr_2_5(group, backend="cpu"):
     from theorysim.sweep.execute import run_group
 
     if any(cfg["lr"] == 2.5 and cfg["momentum"] == 0.5 for cfg in group):
         os.kill(os.getpid(), signal.SIGKILL)
-    return run_group(group)
+    return run_group(group, backend)
 
 
 def test_ctrl_c_in_check_keeps_the_finished_verdicts(tmp_path):

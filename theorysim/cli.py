@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--full", dest="mode", action="store_const", const="full", help="paper-sized configurations")
     c.add_argument("--json", metavar="FILE", help="write the verdicts as a JSON list (schema: theorysim/claims/verdict.schema.json)")
     c.add_argument("--report", metavar="DIR", help="write DIR/report.md with one PNG figure per claim")
+    c.add_argument("--backend", choices=("cpu", "cuda"), default="cpu",
+                   help="the engine for every simulation whose model has GPU kernels (default cpu)")
     c.add_argument("--threads", type=_positive_int, metavar="N",
                    help="Numba threads (default: THEORYSIM_THREADS or one per core; results do not depend on it)")
     c.set_defaults(mode="quick")
@@ -65,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--store", metavar="FILE", help="SQLite store (default: the spec's name with .sqlite)")
     sw.add_argument("--group-size", type=_positive_int, default=64, metavar="N",
                     help="points run together as one ensemble (default 64); a kill loses the groups in flight")
+    sw.add_argument("--backend", choices=("cpu", "cuda"), default="cpu",
+                    help="the engine for points whose model has GPU kernels (default cpu)")
     sw.add_argument("--dry-run", action="store_true",
                     help="validate every point, print the points and the estimated work and memory, run nothing")
 
@@ -175,6 +179,7 @@ def _cmd_check(args) -> int:
     json_path = _output_file(args.json, "--json") if args.json else None
     claims = registry.select(paper=args.paper, claim=args.claim)
     threads = config.set_threads(args.threads)
+    _use_backend(args.backend)
     if not claims:
         raise UsageError("no claims selected")
     figure_dir = _output_dir(args.report, "--report") if args.report else None
@@ -222,6 +227,19 @@ def _cmd_check(args) -> int:
     return EXIT_FAIL if any(v.unexpected for v in verdicts) else EXIT_OK
 
 
+def _use_backend(name: str) -> None:
+    """Make ``name`` the session's engine, checking first that it can run here (one line if not)."""
+    from theorysim.core import config
+
+    if name != "cpu":
+        import importlib
+
+        from theorysim.engine.experiment import BACKENDS
+
+        importlib.import_module(BACKENDS[name]).require_device()
+    config.set_backend(name)
+
+
 def _cmd_sweep(args) -> int:
     from theorysim import sweep
     from theorysim.core import config
@@ -230,6 +248,7 @@ def _cmd_sweep(args) -> int:
 
     check_run_args(args.executor, args.workers, args.group_size)
     config.set_threads()  # validates THEORYSIM_THREADS; the serial executor runs with it
+    _use_backend(args.backend)
     spec = sweep.load_spec(args.spec)
     store = args.store or str(Path(args.spec).with_suffix(".sqlite").name)
     if args.dry_run:
@@ -238,7 +257,7 @@ def _cmd_sweep(args) -> int:
     t0 = time.perf_counter()
     try:
         counts = sweep.run_sweep(spec, store, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                                 group_size=args.group_size)
+                                 group_size=args.group_size, backend=args.backend)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except StoreFullError as err:

@@ -84,6 +84,23 @@ def jit(fn=None, **options):
     return numba.njit(fn, **options)
 
 
+BACKENDS = ("cpu", "cuda")
+_backend = {"name": "cpu"}
+
+
+def set_backend(name: str) -> str:
+    """The engine an :class:`~theorysim.engine.experiment.Experiment` uses when it names none
+    (``theorysim check --backend``, ``theorysim sweep --backend``): ``"cpu"`` or ``"cuda"``."""
+    if name not in BACKENDS:
+        raise ValueError(f"backend={name!r}: expected one of {', '.join(map(repr, BACKENDS))}")
+    _backend["name"] = name
+    return name
+
+
+def default_backend() -> str:
+    return _backend["name"]
+
+
 def threads_from_env() -> int | None:
     """``THEORYSIM_THREADS`` as a thread count (None when unset), validated like ``--threads``;
     the error names the variable."""

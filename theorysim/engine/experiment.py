@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from theorysim.core import rng
+from theorysim.core import config, rng
 from theorysim.engine import loop
 from theorysim.engine.result import Result
 from theorysim.models.base import Model, no_hessian
@@ -70,8 +70,10 @@ class Experiment:
     progress : show a progress bar (default: when stderr is a terminal)
     model_hyper : model hyperparameters by name (see ``model.hyper_spec``), each a scalar or a
         per-member sequence; the explicit form, needed when a name is also a keyword of the optimizer
-    backend : ``"cpu"`` (the Numba engine, default) or ``"cuda"`` (the same run on a GPU through
-        ``numba.cuda``, :mod:`theorysim.cuda.engine`; needs ``pip install 'theorysim[cuda]'``)
+    backend : ``"cpu"`` (the Numba engine) or ``"cuda"`` (the same run on a GPU through
+        ``numba.cuda``, :mod:`theorysim.cuda.engine`; needs ``pip install 'theorysim[cuda]'``);
+        default: the session's (:func:`theorysim.core.config.set_backend`, ``"cpu"`` unless set),
+        with models whose kernels call BLAS kept on the CPU
     **hyper : optimizer hyperparameters (``lr``, ``momentum``, ``betas``, ...) and model
         hyperparameters, each a scalar or a per-member sequence. A name that both the model and
         the chosen optimizer take (``alpha``: the matrix-sensing init scale and RMSprop's smoothing)
@@ -94,9 +96,13 @@ class Experiment:
         record_params: bool = False,
         progress: bool | None = None,
         model_hyper: Mapping[str, Any] | None = None,
-        backend: str = "cpu",
+        backend: str | None = None,
         **hyper,
     ):
+        if backend is None:  # the session default (theorysim check/sweep --backend); a model without
+            backend = config.default_backend()  # GPU kernels then stays on the CPU
+            if isinstance(model, Model) and model.uses_blas:
+                backend = "cpu"
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}: expected one of {', '.join(map(repr, BACKENDS))}")
         self.backend = backend
@@ -329,7 +335,7 @@ class Experiment:
 
 #: engines by name: the CPU loop here; the GPU loop lives above the engine (theorysim.cuda.engine,
 #: which imports numba.cuda) and is looked up by module name, so that the engine never imports it
-BACKENDS = {"cpu": None, "cuda": "theorysim.cuda.engine"}
+BACKENDS = {"cpu": None, "cuda": "theorysim.cuda.engine"}  # the names of config.BACKENDS
 
 
 def _backend(name: str):

@@ -13,8 +13,12 @@ import numpy as np
 from theorysim.sweep import builders
 
 
-def run_group(configs: list[dict]) -> list[dict]:
-    """Results for each config, in order: ``{"status", "seconds", "metrics", "arrays", "error"}``."""
+def run_group(configs: list[dict], backend: str = "cpu") -> list[dict]:
+    """Results for each config, in order: ``{"status", "seconds", "metrics", "arrays", "error"}``.
+    ``backend``: the engine for models with GPU kernels (the others run on the CPU)."""
+    from theorysim.core import config
+
+    config.set_backend(backend)
     t0 = time.perf_counter()
     try:
         results = _ensemble(configs)
@@ -22,7 +26,7 @@ def run_group(configs: list[dict]) -> list[dict]:
         if len(configs) == 1:
             return [{"status": "failed", "seconds": time.perf_counter() - t0, "metrics": None, "arrays": None,
                      "error": traceback.format_exc()}]
-        return [r for cfg in configs for r in run_group([cfg])]  # isolate the point that fails
+        return [r for cfg in configs for r in run_group([cfg], backend)]  # isolate the point that fails
     seconds = (time.perf_counter() - t0) / len(configs)
     for r in results:
         r["seconds"] = seconds

@@ -75,7 +75,8 @@ def check_run_args(executor: str, workers, group_size) -> None:
 
 
 def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | None = None,
-              scheduler: str | None = None, progress: bool | None = None, group_size: int = 64) -> dict[str, int]:
+              scheduler: str | None = None, progress: bool | None = None, group_size: int = 64,
+              backend: str = "cpu") -> dict[str, int]:
     """Run every unfinished point of ``spec`` into ``store_path``; returns counts by status.
 
     Points that share a model are run ``group_size`` at a time as one ensemble (fewer when that
@@ -83,7 +84,8 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
     before the store is opened or a worker started: the arguments, the store path (a theorysim
     store or a new file in an existing directory) and, for ``scheduler``, that it answers.
     ``progress``: a bar on a terminal, else one line per finished group on stderr (None: by
-    whether stderr is a terminal; False: silent).
+    whether stderr is a terminal; False: silent). ``backend``: the engine of every point whose
+    model has GPU kernels (the others run on the CPU); the results are the same either way.
     """
     check_run_args(executor, workers, group_size)
     cores = os.cpu_count() or 1
@@ -91,7 +93,7 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
     check_store_path(store_path, must_exist=False)
     client = _dask_client(workers, scheduler) if executor == "dask" else None
     try:
-        return _run(spec, store_path, executor, workers, client, progress, group_size, cores)
+        return _run(spec, store_path, executor, workers, client, progress, group_size, cores, backend)
     finally:
         if client is not None:
             client.close()
@@ -99,7 +101,10 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
                 client._theorysim_cluster.close()
 
 
-def _run(spec, store_path, executor, workers, client, progress, group_size, cores):
+def _run(spec, store_path, executor, workers, client, progress, group_size, cores, backend):
+    import functools
+
+    run = functools.partial(run_group, backend=backend)
     store = Store(store_path)
     points = spec.points()
     done = store.finished_keys()
@@ -131,12 +136,12 @@ def _run(spec, store_path, executor, workers, client, progress, group_size, core
     try:
         if executor == "serial":
             for g in groups:
-                record(g, run_group(g))
+                record(g, run(g))
         elif executor == "local":
             threads = config_threads() or max(1, cores // workers)
-            _run_local(groups, workers, threads, record)
+            _run_local(groups, workers, threads, record, run)
         else:
-            _run_dask(groups, client, record)
+            _run_dask(groups, client, record, run)
     except KeyboardInterrupt:
         bar.close()
         store.close()
@@ -164,18 +169,18 @@ def config_threads() -> int | None:
 WORKER_DEATH_RETRIES = 1
 
 
-def _run_local(groups, workers, threads, record):
+def _run_local(groups, workers, threads, record, run=run_group):
     """Groups on a spawn-started process pool. A worker that dies (killed, out of memory) breaks
     the pool: the groups in flight are run again on a fresh pool; if the pool breaks again, each
     remaining group runs alone, and one that kills its worker is stored as failed with that reason."""
     pending = list(range(len(groups)))
     for attempt in range(WORKER_DEATH_RETRIES + 1):
-        pending = _pool_pass(groups, pending, workers, threads, record)
+        pending = _pool_pass(groups, pending, workers, threads, record, run)
         if not pending:
             return
         print(f"sweep: a worker process died; running {len(pending)} group(s) in flight again", file=sys.stderr)
     for i in pending:  # isolate: the group that kills its worker is the one that fails
-        left = _pool_pass(groups, [i], 1, threads, record)
+        left = _pool_pass(groups, [i], 1, threads, record, run)
         if left:
             g = groups[i]
             record(g, [{"status": "failed", "seconds": 0.0, "metrics": None, "arrays": None,
@@ -183,7 +188,7 @@ def _run_local(groups, workers, threads, record):
                                  f"memory) {WORKER_DEATH_RETRIES + 2} times"} for _ in g])
 
 
-def _pool_pass(groups, indices, workers, threads, record) -> list[int]:
+def _pool_pass(groups, indices, workers, threads, record, run=run_group) -> list[int]:
     """Run ``groups[i]`` for i in ``indices``; returns the indices not finished because the pool broke."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -194,7 +199,7 @@ def _pool_pass(groups, indices, workers, threads, record) -> list[int]:
     pool = ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=ctx, initializer=_init_worker,
                                initargs=(threads, os.getpid()))
     try:
-        futures = {pool.submit(run_group, groups[i]): i for i in indices}
+        futures = {pool.submit(run, groups[i]): i for i in indices}
         while futures:
             finished, _ = wait(futures, return_when=FIRST_COMPLETED)
             for f in finished:
@@ -235,9 +240,9 @@ def _dask_client(workers, scheduler):
     return client
 
 
-def _run_dask(groups, client, record):
+def _run_dask(groups, client, record, run=run_group):
     from dask.distributed import as_completed
 
-    futures = {client.submit(run_group, g, pure=False): g for g in groups}
+    futures = {client.submit(run, g, pure=False): g for g in groups}
     for f in as_completed(list(futures)):
         record(futures[f], f.result())
