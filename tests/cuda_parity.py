@@ -30,8 +30,11 @@ def models():
     low_rank = problem.model({"n": 6, "r": 2, "m": 0, "problem_seed": 0}, 3, "XXT")       # population, V diag(w) V^T
     measured = problem.model({"n": 4, "r": 1, "m": 20, "problem_seed": 0}, 2, "FGT")      # F G^T, 20 measurements
     assert low_rank.low_rank and not measured.low_rank
+    from theorysim.setups.icl.model import LinearSelfAttention
+
+    lsa = LinearSelfAttention(2, 4, layers=2, batch=3, eval_prompts=5)   # prompts drawn inside the kernel
     return {"quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
-            "sensing_low_rank": low_rank, "sensing_measured": measured}
+            "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa}
 
 
 # (case name, model, optimizer, keyword arguments); every member set has 3 members
@@ -61,6 +64,8 @@ def cases():
         ("sgd/sensing_low_rank", "sensing_low_rank", "sgd", {"lr": [0.05, 0.1, 0.2], "alpha": 0.1}),
         ("adam/sensing_measured", "sensing_measured", "adam", {"lr": [0.01, 0.03, 0.1], "alpha": 0.3}),
         ("muon/sensing_measured", "sensing_measured", "muon", {"lr": 0.02, "alpha": 0.3}),
+        ("adam/lsa", "lsa", "adam", {"lr": [1e-3, 1e-2, 3e-2], "init_scale": 0.1}),
+        ("sgd/lsa", "lsa", "sgd", {"lr": [1e-3, 1e-2, 3e-2], "momentum": 0.9, "init_scale": 0.1}),
     ]
     return out
 

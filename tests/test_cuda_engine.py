@@ -81,7 +81,8 @@ def test_backend_is_validated_before_work():
 
 
 def test_a_model_that_calls_blas_is_refused_on_the_gpu():
-    from theorysim.setups.icl.model import LinearSelfAttention
+    from theorysim.setups.xor_grokking import data
 
-    with pytest.raises(ValueError, match=r"model 'lsa' has no GPU kernels yet"):
-        Experiment(LinearSelfAttention(2, 3, eval_prompts=4), "sgd", steps=3, backend="cuda")
+    net = data.build({"n": 4, "p": 6, "m": 2, "test": 3, "eta": 0.0, "mu_scale": 2.5}, 0)
+    with pytest.raises(ValueError, match=r"model 'two_layer_relu' has no GPU kernels yet"):
+        Experiment(net, "sgd", steps=3, backend="cuda")

@@ -58,10 +58,10 @@ def parity():
             "stderr": p.stderr[-800:]}
 
 
-def bench(name):
+def bench(name, repeats=3):
     from theorysim.bench import run_workload
 
-    return run_workload(name, "cuda", repeats=3)
+    return run_workload(name, "cuda", repeats=repeats)
 
 
 step("env", env)
@@ -69,3 +69,5 @@ step("rng", rng_test)
 step("bench_W1", lambda: bench("W1"))
 step("bench_W1-4096", lambda: bench("W1-4096"))
 step("parity", parity)
+step("bench_W2", lambda: bench("W2", 1))
+step("bench_W2-1024", lambda: bench("W2-1024", 1))

@@ -6,10 +6,13 @@ compiled from the same source by :mod:`theorysim.cuda.retarget`, same counter RN
 the GPU is the same run as on the CPU: records, divergence flags and steps agree; values agree to
 rounding (the GPU compiler contracts a*b + c into fused multiply-adds, which round once).
 
-Memory layout: every per-member array is stored member-fastest (``theta[i, m]``,
-``state[r, i, m]``, scratch ``[W, m]``), so that the threads of a warp, which handle consecutive
-members, read consecutive addresses (4-5x faster than member-major on an H200,
-benchmarks/RESULTS.md). Model data shared by all members is read by every thread from one row.
+Memory layout: per-member arrays are stored member-fastest (``theta[i, m]``, ``state[r, i, m]``,
+scratch ``[W, m]``), so that the threads of a warp, which handle consecutive members, read
+consecutive addresses (4-5x faster than member-major on an H200, benchmarks/RESULTS.md). A model
+whose kernels reshape slices of their parameters or scratch into matrices
+(``Model.contiguous_members``: linear self-attention) needs each member's arrays contiguous and
+runs member-major (``theta[m, i]``). Model data shared by all members is read by every thread
+from one row.
 
 Member mapping: one member per thread for every model. (One member per block with cooperative
 loops, for parameter counts in the tens of thousands, is not built yet.)
@@ -38,14 +41,14 @@ def _chunk(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, m
     """Updates ``t_begin+1 .. t_end`` of member ``m = cuda.grid(1)``: the body of the CPU loop,
     with the model's kernels and the rule dispatch bound as globals (see :func:`kernel_for`)."""
     m = cuda.grid(1)
-    if m >= theta.shape[1]:
+    if m >= status.shape[0]:
         return
     if status[m] != RUNNING:
         return
-    P = theta.shape[0]
+    th = member1(theta, m)
+    P = th.shape[0]
     record_params = param_records.shape[1] > 0
-    th = theta[:, m]
-    st = state[:, :, m]
+    st = member2(state, m)
     hy = hyper[:, m]
     mh = model_hyper[:, m]
     k0 = keys[m, 0]
@@ -54,10 +57,10 @@ def _chunk(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, m
     rid = rule_id[m]
     fdata = fdata_rows[data_row[m]]
     idata = idata_rows[data_row[m]]
-    grad = grad_all[:, m]
-    work = work_all[:, m]
-    rwork = rwork_all[:, m]
-    hess = hess_all[:, :, m]
+    grad = member1(grad_all, m)
+    work = member1(work_all, m)
+    rwork = member1(rwork_all, m)
+    hess = member2(hess_all, m)
     for i in range(rwork.shape[0]):  # the CPU loop allocates these zeroed for every chunk
         rwork[i] = 0.0
     for i in range(hess.shape[0]):
@@ -101,26 +104,49 @@ def _chunk(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, m
             diverged_step[m] = n_steps
 
 
+# one member's view of a per-member array, in either layout (bound into the kernel as globals)
+def _fastest1(a, m):
+    return a[:, m]
+
+
+def _fastest2(a, m):
+    return a[:, :, m]
+
+
+def _major(a, m):
+    return a[m]
+
+
 _KERNELS: dict = {}
 
 
 def kernel_for(model):
-    """The chunk kernel of ``model``'s kernels (loss_grad, metrics, hessian), compiled from
-    :func:`_chunk` with those bound as device functions; one per distinct kernel triple."""
+    """The chunk kernel of ``model``'s kernels (loss_grad, metrics, hessian) and layout, compiled
+    from :func:`_chunk` with those bound as device functions; one per distinct combination."""
     loss_grad, metrics = model.kernels[0], model.kernels[1]
     hessian = model.kernels[2] if model.has_hessian else no_hessian
-    key = (loss_grad.py_func, metrics.py_func, hessian.py_func)
+    major = bool(model.contiguous_members)
+    key = (loss_grad.py_func, metrics.py_func, hessian.py_func, major)
     if key not in _KERNELS:
+        views = (device(_major), device(_major)) if major else (device(_fastest1), device(_fastest2))
         bound = with_globals(_chunk, {"loss_grad": device(loss_grad), "metrics": device(metrics),
                                       "hessian": device(hessian), "apply_rule": device(apply_rule),
-                                      "cuda": cuda})
+                                      "member1": views[0], "member2": views[1], "cuda": cuda})
         _KERNELS[key] = cuda.jit(bound)
     return _KERNELS[key]
 
 
-def _member_fastest(a: np.ndarray) -> np.ndarray:
-    """``[E, ...]`` -> ``[..., E]`` contiguous (member index last)."""
-    return np.ascontiguousarray(np.moveaxis(a, 0, -1))
+def _to_layout(a: np.ndarray, major: bool) -> np.ndarray:
+    """``[E, ...]`` -> itself (member-major) or ``[..., E]`` (member-fastest), contiguous."""
+    return np.ascontiguousarray(a if major else np.moveaxis(a, 0, -1))
+
+
+def _from_layout(a: np.ndarray, major: bool) -> np.ndarray:
+    return a if major else np.moveaxis(a, -1, 0)
+
+
+def _scratch(shape: tuple, E: int, major: bool):
+    return cuda.device_array((E, *shape) if major else (*shape, E))
 
 
 def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, bounds, loss0, status,
@@ -134,8 +160,9 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
     kernel = kernel_for(model)
     compile_seconds = time.perf_counter() - t_compile
     to = cuda.to_device
-    d_theta = to(_member_fastest(theta))
-    d_state = to(_member_fastest(state))
+    major = bool(model.contiguous_members)
+    d_theta = to(_to_layout(theta, major))
+    d_state = to(_to_layout(state, major))
     d_hyper = to(np.ascontiguousarray(exp.hyper.T))
     d_mh = to(np.ascontiguousarray(exp.model_hyper.T))
     d_status = to(status)
@@ -146,10 +173,10 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
     fixed = (to(exp.rule_id), to(exp.needs_hessian))
     data = (to(exp.sched_index), to(exp.schedule))
     shared = (to(keys), to(fdata), to(idata), to(data_row), to(offsets), to(rows), to(cols))
-    d_grad = cuda.device_array((P, E))
-    d_work = cuda.device_array((max(model.work_size, 1), E))
-    d_rwork = cuda.device_array((max(exp.rule_work_size, 1), E))
-    d_hess = cuda.device_array((exp.hess_size, exp.hess_size, E))
+    d_grad = _scratch((P,), E, major)
+    d_work = _scratch((max(model.work_size, 1),), E, major)
+    d_rwork = _scratch((max(exp.rule_work_size, 1),), E, major)
+    d_hess = _scratch((exp.hess_size, exp.hess_size), E, major)
     threads = min(THREADS_PER_BLOCK, E)
     blocks = (E + threads - 1) // threads
     for c in range(len(bounds) - 1):
@@ -168,8 +195,8 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
             bar.update(int(bounds[c + 1] - bounds[c]))
         if np.all(d_status.copy_to_host() != RUNNING):
             break
-    theta[...] = np.moveaxis(d_theta.copy_to_host(), -1, 0)
-    state[...] = np.moveaxis(d_state.copy_to_host(), -1, 0)
+    theta[...] = _from_layout(d_theta.copy_to_host(), major)
+    state[...] = _from_layout(d_state.copy_to_host(), major)
     status[...] = d_status.copy_to_host()
     loss0[...] = d_loss0.copy_to_host()
     diverged_step[...] = d_div.copy_to_host()

@@ -61,6 +61,9 @@ class Model:
     uses_blas: bool = False
     #: 0 when every member shares the data; E when the model carries E data sets, one per member
     data_members: int = 0
+    #: the kernels reshape slices of theta, grad or work into matrices, so each member's arrays
+    #: must be contiguous (the GPU engine then stores members major instead of fastest)
+    contiguous_members: bool = False
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """``(fdata, idata)`` from :func:`theorysim.core.data.pack` (1-d, shared), or ``[E, F]`` and

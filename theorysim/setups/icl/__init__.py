@@ -34,5 +34,7 @@ SETUP = Setup(
                                "problem_seed": SEED, "noise_std": NONNEG, "eval_prompts": COUNT, "token_clip": NONNEG},
                        size=_size,
                        doc="K-layer linear self-attention trained on fresh in-context regression prompts"),),
-    workloads=(Workload("W2", bench.w2_icl_lsa, "in-context LSA: d = N = 10, batch 1024, Adam, 1000 steps, 4 seeds"),),
+    workloads=(Workload("W2", bench.w2_icl_lsa, "in-context LSA: d = N = 10, batch 1024, Adam, 1000 steps, 4 seeds"),
+               Workload("W2-1024", bench.w2_ensemble, "W2 on E = 1024 members (4 learning rates x 256 seeds): the "
+                                                      "GPU-sized ensemble")),
 )

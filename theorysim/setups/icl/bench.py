@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorysim.engine.experiment import Experiment
+from theorysim.engine.experiment import Experiment, grid
 from theorysim.setups.icl.model import LinearSelfAttention
 
 W2 = {"d": 10, "n_context": 10, "batch": 1024, "lr": 1e-3, "init_scale": 0.02, "steps": 1000, "seeds": 4,
@@ -33,9 +33,27 @@ def w2_icl_lsa(backend: str = "cpu"):
     c = W2
     model = LinearSelfAttention(c["d"], c["n_context"], layers=1, batch=c["batch"], eval_prompts=c["eval_prompts"])
     res = Experiment(model, "adam", lr=c["lr"], steps=c["steps"], seeds=range(c["seeds"]), record_every=c["last"],
-                     init_scale=c["init_scale"]).run()
+                     init_scale=c["init_scale"], backend=backend, progress=False).run()
     final = res.final("eval_loss")
     result = {"final_loss": float(np.mean(final)), "per_seed": final.tolist(),
               "one_step_gd_optimum": 0.5 * c["d"] * (1 - c["n_context"] / (c["n_context"] + c["d"] + 1))}
     flops = lsa_step_flops(c["d"], c["n_context"]) * c["batch"] * c["steps"] * c["seeds"]
     return result, float(flops)
+
+
+#: the GPU-sized W2 (issue 17): learning rate x seed, 4 x 256 = 1024 members
+W2_ENSEMBLE = {"lr": (3e-4, 1e-3, 3e-3, 1e-2), "seeds": 256}
+
+
+def w2_ensemble(backend: str = "cpu"):
+    """W2's model, prompts and step count on E = 1024 members (:data:`W2_ENSEMBLE`), one ensemble
+    call. Result: the mean final in-context loss of each learning rate over its 256 seeds."""
+    c, g = W2, W2_ENSEMBLE
+    model = LinearSelfAttention(c["d"], c["n_context"], layers=1, batch=c["batch"], eval_prompts=c["eval_prompts"])
+    members = grid(lr=g["lr"], seeds=range(g["seeds"]))
+    res = Experiment(model, "adam", lr=members["lr"], steps=c["steps"], seeds=members["seeds"],
+                     record_every=c["steps"], init_scale=c["init_scale"], backend=backend, progress=False).run()
+    final = res.final("eval_loss")
+    lr = np.array(members["lr"])
+    result = {f"final_loss_lr{v:g}": float(np.mean(final[lr == v])) for v in g["lr"]}
+    return result, float(lsa_step_flops(c["d"], c["n_context"]) * c["batch"] * c["steps"] * len(lr))

@@ -430,6 +430,7 @@ class LinearSelfAttention(Model):
     metric_names = ("eval_loss",)
     hyper_spec = {"init_scale": (0.02, NONNEG)}
     kernels = (lsa_loss_grad, lsa_metrics)
+    contiguous_members = True  # the kernels view slices of theta, grad and work as (d+1) x (d+1) matrices
 
     def __init__(self, d: int, n_context: int, layers: int = 1, batch: int = 256, x_dist: str = "gaussian",
                  sigma=None, sigma_w=None, uniform_a: float = 0.5, noise_std: float = 0.0, response: str = "linear",
