@@ -65,9 +65,9 @@ def bench(name, repeats=3):
 
 
 step("env", env)
-step("rng", rng_test)
-step("bench_W1", lambda: bench("W1"))
 step("bench_W1-4096", lambda: bench("W1-4096"))
+step("bench_W1", lambda: bench("W1"))
+step("rng", rng_test)
 step("parity", parity)
-step("bench_W2", lambda: bench("W2", 1))
 step("bench_W2-1024", lambda: bench("W2-1024", 1))
+step("bench_W2", lambda: bench("W2", 1))
