@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from theorysim.cuda import cuda, require_device  # noqa: F401 (require_device: the backend's check)
-from theorysim.cuda.retarget import device, with_globals
+from theorysim.cuda.retarget import device, returns_view, with_globals
 from theorysim.engine import loop
 from theorysim.models.base import no_hessian
 from theorysim.optim.dispatch import apply_rule
@@ -104,15 +104,19 @@ def _chunk(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, m
             diverged_step[m] = n_steps
 
 
-# one member's view of a per-member array, in either layout (bound into the kernel as globals)
+# one member's view of a per-member array, in either layout (bound into the kernel as globals;
+# inlined, since a CUDA device function cannot return a view)
+@returns_view
 def _fastest1(a, m):
     return a[:, m]
 
 
+@returns_view
 def _fastest2(a, m):
     return a[:, :, m]
 
 
+@returns_view
 def _major(a, m):
     return a[m]
 
@@ -120,19 +124,28 @@ def _major(a, m):
 _KERNELS: dict = {}
 
 
-def kernel_for(model):
-    """The chunk kernel of ``model``'s kernels (loss_grad, metrics, hessian) and layout, compiled
-    from :func:`_chunk` with those bound as device functions; one per distinct combination."""
+def _bound(model):
+    """:func:`_chunk` with ``model``'s kernels and layout bound in (a plain Python function)."""
     loss_grad, metrics = model.kernels[0], model.kernels[1]
     hessian = model.kernels[2] if model.has_hessian else no_hessian
     major = bool(model.contiguous_members)
-    key = (loss_grad.py_func, metrics.py_func, hessian.py_func, major)
+    views = (device(_major), device(_major)) if major else (device(_fastest1), device(_fastest2))
+    return with_globals(_chunk, {"loss_grad": device(loss_grad), "metrics": device(metrics),
+                                 "hessian": device(hessian), "apply_rule": device(apply_rule),
+                                 "member1": views[0], "member2": views[1], "cuda": cuda})
+
+
+def _key(model):
+    hessian = model.kernels[2] if model.has_hessian else no_hessian
+    return (model.kernels[0].py_func, model.kernels[1].py_func, hessian.py_func, bool(model.contiguous_members))
+
+
+def kernel_for(model):
+    """The chunk kernel of ``model``'s kernels (loss_grad, metrics, hessian) and layout, compiled
+    from :func:`_chunk` with those bound as device functions; one per distinct combination."""
+    key = _key(model)
     if key not in _KERNELS:
-        views = (device(_major), device(_major)) if major else (device(_fastest1), device(_fastest2))
-        bound = with_globals(_chunk, {"loss_grad": device(loss_grad), "metrics": device(metrics),
-                                      "hessian": device(hessian), "apply_rule": device(apply_rule),
-                                      "member1": views[0], "member2": views[1], "cuda": cuda})
-        _KERNELS[key] = cuda.jit(bound)
+        _KERNELS[key] = cuda.jit(_bound(model))
     return _KERNELS[key]
 
 
@@ -145,8 +158,68 @@ def _from_layout(a: np.ndarray, major: bool) -> np.ndarray:
     return a if major else np.moveaxis(a, -1, 0)
 
 
-def _scratch(shape: tuple, E: int, major: bool):
-    return cuda.device_array((E, *shape) if major else (*shape, E))
+def _scratch_shapes(exp, E: int, P: int, major: bool) -> list[tuple]:
+    """Shapes of the per-member scratch arrays: gradient, model work, rule work, Hessian."""
+    shapes = [(P,), (max(exp.model.work_size, 1),), (max(exp.rule_work_size, 1),), (exp.hess_size, exp.hess_size)]
+    return [(E, *s) if major else (*s, E) for s in shapes]
+
+
+def _arguments(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, loss0, status, diverged_step,
+               records, param_records, scratch):
+    """The kernel's arguments in order, chunk bounds as 0 and 1 (the caller sets them)."""
+    major = bool(exp.model.contiguous_members)
+    return [_to_layout(theta, major), _to_layout(state, major), exp.rule_id, exp.needs_hessian,
+            np.ascontiguousarray(exp.hyper.T), exp.sched_index, exp.schedule, np.ascontiguousarray(exp.model_hyper.T),
+            keys, fdata, idata, data_row, offsets, rows, cols, 0, 1, exp.steps, exp.record_every,
+            float(exp.divergence_factor), loss0, status, diverged_step, records, param_records, *scratch]
+
+
+def compile_ptx(exp, cc=(9, 0)) -> str:
+    """The PTX of ``exp``'s chunk kernel for compute capability ``cc``, compiled without a GPU
+    (numba-cuda's NVVM from PyPI): how CI checks that every kernel builds for the real target,
+    which the simulator cannot (it runs the Python source)."""
+    import numba
+
+    model = exp.model
+    E, P = exp.n_members, model.layout.size
+    fdata, idata = model.data()
+    if fdata.ndim == 1:
+        fdata, idata = fdata[None, :], idata[None, :]
+    major = bool(model.contiguous_members)
+    R = exp.steps // exp.record_every + 1
+    M = len(model.metric_names)
+    args = _arguments(exp, np.zeros((E, P)), np.zeros((E, max(exp.state_rows, 1), P)), np.zeros((E, 2), np.uint64),
+                      fdata, idata, np.zeros(E, np.int64), *model.layout.arrays(), np.zeros(E),
+                      np.zeros(E, np.int64), np.zeros(E, np.int64), np.zeros((E, R, M)), np.zeros((E, 0, P)),
+                      [np.zeros(s) for s in _scratch_shapes(exp, E, P, major)])
+    signature = tuple(numba.typeof(a) for a in args)
+    with _target_device(cc):
+        ptx, _ = cuda.compile_ptx(_bound(model), signature, cc=cc)
+    return ptx
+
+
+class _Target:
+    def __init__(self, cc):
+        self.compute_capability = tuple(cc)
+
+
+def _target_device(cc):
+    """numba-cuda compiles the device functions a kernel calls for the *current* device, which
+    needs a driver; for a PTX build on a machine without one, name the target instead."""
+    import contextlib
+
+    from numba.cuda import dispatcher
+
+    @contextlib.contextmanager
+    def patched():
+        original = dispatcher.get_current_device
+        dispatcher.get_current_device = lambda: _Target(cc)
+        try:
+            yield
+        finally:
+            dispatcher.get_current_device = original
+
+    return patched()
 
 
 def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, bounds, loss0, status,
@@ -156,39 +229,22 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
     require_device()
     model = exp.model
     E, P = theta.shape
-    t_compile = time.perf_counter()
-    kernel = kernel_for(model)
-    compile_seconds = time.perf_counter() - t_compile
-    to = cuda.to_device
     major = bool(model.contiguous_members)
-    d_theta = to(_to_layout(theta, major))
-    d_state = to(_to_layout(state, major))
-    d_hyper = to(np.ascontiguousarray(exp.hyper.T))
-    d_mh = to(np.ascontiguousarray(exp.model_hyper.T))
-    d_status = to(status)
-    d_loss0 = to(loss0)
-    d_div = to(diverged_step)
-    d_records = to(records)
-    d_params = to(param_records)
-    fixed = (to(exp.rule_id), to(exp.needs_hessian))
-    data = (to(exp.sched_index), to(exp.schedule))
-    shared = (to(keys), to(fdata), to(idata), to(data_row), to(offsets), to(rows), to(cols))
-    d_grad = _scratch((P,), E, major)
-    d_work = _scratch((max(model.work_size, 1),), E, major)
-    d_rwork = _scratch((max(exp.rule_work_size, 1),), E, major)
-    d_hess = _scratch((exp.hess_size, exp.hess_size), E, major)
+    t0 = time.perf_counter()
+    kernel = kernel_for(model)
+    compile_seconds = time.perf_counter() - t0
+    scratch = [cuda.device_array(s) for s in _scratch_shapes(exp, E, P, major)]
+    host = _arguments(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, loss0, status,
+                      diverged_step, records, param_records, [])
+    args = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in host] + scratch
+    d_theta, d_state, d_loss0, d_status, d_div, d_records, d_params = (args[i] for i in (0, 1, 20, 21, 22, 23, 24))
     threads = min(THREADS_PER_BLOCK, E)
     blocks = (E + threads - 1) // threads
     for c in range(len(bounds) - 1):
-        first = c == 0
-        if first:
-            t0 = time.perf_counter()
-        kernel[blocks, threads](
-            d_theta, d_state, fixed[0], fixed[1], d_hyper, data[0], data[1], d_mh, shared[0], shared[1], shared[2],
-            shared[3], shared[4], shared[5], shared[6], int(bounds[c]), int(bounds[c + 1]), exp.steps,
-            exp.record_every, exp.divergence_factor, d_loss0, d_status, d_div, d_records, d_params, d_grad, d_work,
-            d_rwork, d_hess)
-        if first:  # the first launch compiles the kernel for these argument types
+        args[15], args[16] = int(bounds[c]), int(bounds[c + 1])
+        t0 = time.perf_counter()
+        kernel[blocks, threads](*args)
+        if c == 0:  # the first launch compiles the kernel for these argument types
             cuda.synchronize()
             compile_seconds += time.perf_counter() - t0
         if bar is not None:

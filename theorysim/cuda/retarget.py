@@ -59,6 +59,23 @@ def _python(fn):
     return fn.py_func if isinstance(fn, Dispatcher) else fn
 
 
+def returns_view(fn):
+    """Mark a function that returns a view of an argument (a slice, a reshape): CUDA device
+    functions may return only an argument itself, so such a function is inlined into its caller
+    at Numba's IR level (``inline="always"``) on the GPU. Leaves the CPU function as it is."""
+    RETURNS_VIEW.add(_python(fn))
+    return fn
+
+
+RETURNS_VIEW: set = set()
+
+
+def _views() -> set:
+    from theorysim.core import data
+
+    return {_python(f) for f in (data.farray1, data.farray2, data.farray_flat, data.iarray1)} | RETURNS_VIEW
+
+
 def device(fn):
     """The CUDA device version of Numba function (or plain Python function) ``fn``."""
     if not OVERRIDES:
@@ -67,7 +84,8 @@ def device(fn):
     py = OVERRIDES.get(py, py)
     if py not in _DEVICE:
         _DEVICE[py] = None  # a recursion guard; theorysim's kernels are not recursive
-        _DEVICE[py] = cuda.jit(device=True)(with_globals(py, {}))
+        options = {"inline": "always"} if py in _views() else {}
+        _DEVICE[py] = cuda.jit(device=True, **options)(with_globals(py, {}))
     dev = _DEVICE[py]
     if dev is None:
         raise RuntimeError(f"{py.__qualname__}: recursive kernels cannot be retargeted")

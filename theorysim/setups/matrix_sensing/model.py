@@ -298,6 +298,7 @@ class FactorizedSensing(Model):
     metric_names = ("error", "loss", "imbalance", "skew_error")
     hyper_spec = {"alpha": (0.1, NONNEG)}
     kernels = (factorized_loss_grad, factorized_metrics)
+    contiguous_members = True  # the population kernels view slices of work as k x n matrices
 
     def __init__(self, M_star, k: int, A=None, symmetric: bool = True, loss_scale: float = 0.5,
                  rank_tol: float = 1e-9, low_rank: bool | None = None):
