@@ -168,10 +168,13 @@ def _arguments(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
                records, param_records, scratch):
     """The kernel's arguments in order, chunk bounds as 0 and 1 (the caller sets them)."""
     major = bool(exp.model.contiguous_members)
-    return [_to_layout(theta, major), _to_layout(state, major), exp.rule_id, exp.needs_hessian,
-            np.ascontiguousarray(exp.hyper.T), exp.sched_index, exp.schedule, np.ascontiguousarray(exp.model_hyper.T),
+    args = [_to_layout(theta, major), _to_layout(state, major), exp.rule_id, exp.needs_hessian,
+            exp.hyper.T, exp.sched_index, exp.schedule, exp.model_hyper.T,
             keys, fdata, idata, data_row, offsets, rows, cols, 0, 1, exp.steps, exp.record_every,
             float(exp.divergence_factor), loss0, status, diverged_step, records, param_records, *scratch]
+    # canonical C strides: numpy calls ``a[None, :]`` contiguous with a 0 stride, which the CUDA
+    # target types as a non-contiguous array (and then refuses the kernels' reshapes)
+    return [a.copy(order="C") if isinstance(a, np.ndarray) else a for a in args]
 
 
 def compile_ptx(exp, cc=(9, 0)) -> str:
