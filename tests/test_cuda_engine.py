@@ -86,3 +86,35 @@ def test_a_model_that_calls_blas_is_refused_on_the_gpu():
     net = data.build({"n": 4, "p": 6, "m": 2, "test": 3, "eta": 0.0, "mu_scale": 2.5}, 0)
     with pytest.raises(ValueError, match=r"model 'two_layer_relu' has no GPU kernels yet"):
         Experiment(net, "sgd", steps=3, backend="cuda")
+
+
+PTX_SCRIPT = r"""
+import sys
+from theorysim.engine.experiment import Experiment
+from theorysim.cuda import engine
+from tests import cuda_parity
+seen = set()
+for name, model in cuda_parity.models().items():
+    key = engine._key(model)
+    if key in seen:  # one kernel per distinct (kernels, layout)
+        continue
+    seen.add(key)
+    exp = Experiment(model, "sgd", steps=4, seeds=[0, 1, 2], lr=0.01, backend="cpu", progress=False)
+    ptx = engine.compile_ptx(exp, cc=(9, 0))
+    assert ".target sm_90" in ptx and ".entry" in ptx, name
+    print(name, len(ptx))
+"""
+
+
+def test_every_kernel_compiles_to_ptx_for_sm_90():
+    """The simulator runs the Python source; this builds every model's kernel (all 22 rules
+    inlined) for the real target, with NVVM from numba-cuda's [cu13] extra and no GPU."""
+    probe = _python("from numba.cuda.cudadrv import nvvm; nvvm.NVVM()", NUMBA_ENABLE_CUDASIM="0")
+    if probe.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI must build the PTX: install numba-cuda[cu13] (the test extra does)\n" + probe.stderr[-800:])
+        pytest.skip("no NVVM here: pip install 'theorysim[cuda]'")
+    proc = _python(PTX_SCRIPT, NUMBA_ENABLE_CUDASIM="0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert {"quadratic", "scale_invariant", "least_squares", "lsa"} <= set(names), names
