@@ -118,3 +118,27 @@ def test_every_kernel_compiles_to_ptx_for_sm_90():
     assert proc.returncode == 0, proc.stderr[-3000:]
     names = [line.split()[0] for line in proc.stdout.splitlines()]
     assert {"quadratic", "scale_invariant", "least_squares", "lsa"} <= set(names), names
+
+
+def test_the_gpu_loop_is_the_cpu_loop():
+    """The training loop exists twice (the CPU loop takes the model's kernels as first-class
+    function arguments and is cached on disk; a CUDA kernel cannot take functions, so the GPU
+    binds them as globals): the per-step loop and the end-of-run test must stay identical."""
+    import ast
+    import inspect
+
+    from theorysim.engine import loop
+
+    src = os.path.join(ROOT, "theorysim", "cuda", "engine.py")
+    with open(src) as f:
+        tree = ast.parse(f.read())
+    gpu = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_chunk")
+    gpu_blocks = [ast.dump(n) for n in ast.walk(gpu)
+                  if (isinstance(n, ast.For) and ast.unparse(n.target) == "t")
+                  or (isinstance(n, ast.If) and "n_steps" in ast.unparse(n.test))]
+    cpu_tree = ast.parse(inspect.getsource(loop))
+    cpu = next(n for n in cpu_tree.body if isinstance(n, ast.FunctionDef) and n.name == "run_chunk")
+    cpu_blocks = [ast.dump(n) for n in ast.walk(cpu)
+                  if (isinstance(n, ast.For) and ast.unparse(n.target) == "t")
+                  or (isinstance(n, ast.If) and "n_steps" in ast.unparse(n.test))]
+    assert len(gpu_blocks) == 2 and gpu_blocks == cpu_blocks

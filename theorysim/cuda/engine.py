@@ -39,7 +39,12 @@ def _chunk(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, m
            idata_rows, data_row, offsets, rows, cols, t_begin, t_end, n_steps, record_every, divergence_factor,
            loss0, status, diverged_step, records, param_records, grad_all, work_all, rwork_all, hess_all):
     """Updates ``t_begin+1 .. t_end`` of member ``m = cuda.grid(1)``: the body of the CPU loop,
-    with the model's kernels and the rule dispatch bound as globals (see :func:`kernel_for`)."""
+    with the model's kernels and the rule dispatch bound as globals (see :func:`kernel_for`).
+
+    The step loop is a copy of :func:`theorysim.engine.loop.run_chunk`'s: the CPU loop takes the
+    model's kernels as first-class function arguments (one loop, compiled once and cached on
+    disk, for every model), which a CUDA kernel cannot. tests/test_cuda_engine.py checks that
+    the two loops stay statement for statement the same."""
     m = cuda.grid(1)
     if m >= status.shape[0]:
         return
