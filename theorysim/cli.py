@@ -236,7 +236,10 @@ def _use_backend(name: str) -> None:
 
         from theorysim.engine.experiment import BACKENDS
 
-        importlib.import_module(BACKENDS[name]).require_device()
+        try:
+            importlib.import_module(BACKENDS[name]).require_device()
+        except (ImportError, RuntimeError) as err:  # no numba-cuda, no GPU: say which, in one line
+            raise UsageError(str(err).strip().splitlines()[0]) from None
     config.set_backend(name)
 
 
