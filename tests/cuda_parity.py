@@ -33,8 +33,12 @@ def models():
     from theorysim.setups.icl.model import LinearSelfAttention
 
     lsa = LinearSelfAttention(2, 4, layers=2, batch=3, eval_prompts=5)   # prompts drawn inside the kernel
+    from theorysim.setups.xor_grokking import data
+
+    net = data.build({"n": 6, "p": 8, "m": 3, "test": 4, "eta": 0.2, "mu_scale": 2.5}, 0)
     return {"quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
-            "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa}
+            "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa,
+            "relu_direct": net, "relu_span": net.span_form()}
 
 
 # (case name, model, optimizer, keyword arguments); every member set has 3 members
@@ -66,6 +70,9 @@ def cases():
         ("muon/sensing_measured", "sensing_measured", "muon", {"lr": 0.02, "alpha": 0.3}),
         ("adam/lsa", "lsa", "adam", {"lr": [1e-3, 1e-2, 3e-2], "init_scale": 0.1}),
         ("sgd/lsa", "lsa", "sgd", {"lr": [1e-3, 1e-2, 3e-2], "momentum": 0.9, "init_scale": 0.1}),
+        ("sgd/relu_direct", "relu_direct", "sgd", {"lr": [0.1, 0.5, 1.0], "omega_init": 0.1}),
+        ("adam/relu_direct", "relu_direct", "adam", {"lr": [1e-3, 1e-2, 1e-1], "omega_init": 0.1}),
+        ("sgd/relu_span", "relu_span", "sgd", {"lr": [0.1, 0.5, 1.0], "momentum": 0.5, "omega_init": 0.1}),
     ]
     return out
 

@@ -80,12 +80,16 @@ def test_backend_is_validated_before_work():
         Experiment(Quadratic(np.eye(2)), "sgd", steps=3, backend="tpu")
 
 
-def test_a_model_that_calls_blas_is_refused_on_the_gpu():
+def test_the_session_backend_keeps_blas_models_on_the_cpu():
+    from theorysim.core import config
     from theorysim.setups.xor_grokking import data
 
     net = data.build({"n": 4, "p": 6, "m": 2, "test": 3, "eta": 0.0, "mu_scale": 2.5}, 0)
-    with pytest.raises(ValueError, match=r"model 'two_layer_relu' has no GPU kernels yet"):
-        Experiment(net, "sgd", steps=3, backend="cuda")
+    config.set_backend("cuda")
+    try:
+        assert Experiment(net, "sgd", steps=3).backend == "cpu"       # BLAS products: faster on the CPU
+    finally:
+        config.set_backend("cpu")
 
 
 PTX_SCRIPT = r"""

@@ -122,6 +122,29 @@ def _checked_threads(n, name: str) -> int:
     return int(n)
 
 
+#: kernels that return a view of an argument (a slice, a reshape); see :func:`returns_view`
+RETURNS_VIEW: set = set()
+
+
+def returns_view(fn):
+    """Mark a kernel that returns a view of one of its arguments. A CUDA device function may
+    return only an argument itself, so the GPU build (:mod:`theorysim.cuda.retarget`) inlines
+    such a function into its caller; the CPU build is unchanged."""
+    RETURNS_VIEW.add(getattr(fn, "py_func", fn))
+    return fn
+
+
+#: CPU kernel (Python function) -> the plain-Python function the GPU build compiles instead
+GPU_VERSIONS: dict = {}
+
+
+def gpu_version(cpu_kernel, replacement):
+    """Have the GPU build compile ``replacement`` (plain scalar Python, same arguments, same
+    result) where ``cpu_kernel`` calls a library the device lacks (BLAS through ``np.dot``)."""
+    GPU_VERSIONS[getattr(cpu_kernel, "py_func", cpu_kernel)] = replacement
+    return cpu_kernel
+
+
 def set_threads(n: int | None = None) -> int:
     """Set the number of Numba threads (``None``: ``THEORYSIM_THREADS`` or Numba's default).
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorysim.core.config import CACHE, jit
+from theorysim.core.config import CACHE, jit, returns_view
 
 
 def pack(*arrays) -> tuple[np.ndarray, np.ndarray]:
@@ -61,12 +61,14 @@ def pack_members(members) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(np.stack([f for f, _ in rows])), np.ascontiguousarray(np.stack([i for _, i in rows]))
 
 
+@returns_view
 @jit(cache=CACHE)
 def farray1(fdata, idata, k):
     o = idata[2 + 5 * k]
     return fdata[o : o + idata[4 + 5 * k]]
 
 
+@returns_view
 @jit(cache=CACHE)
 def farray2(fdata, idata, k):
     o = idata[2 + 5 * k]
@@ -75,6 +77,7 @@ def farray2(fdata, idata, k):
     return fdata[o : o + d0 * d1].reshape((d0, d1))
 
 
+@returns_view
 @jit(cache=CACHE)
 def farray_flat(fdata, idata, k):
     """Float entry ``k`` as one flat 1-d view, whatever its number of dimensions."""
@@ -83,6 +86,7 @@ def farray_flat(fdata, idata, k):
     return fdata[o : o + n]
 
 
+@returns_view
 @jit(cache=CACHE)
 def iarray1(idata, k):
     o = idata[2 + 5 * k]

@@ -12,7 +12,9 @@ in plain scalar code:
 - ``optim.sorting.sort_in_place`` (numpy's sort on the CPU) -> a heapsort (the sorted values,
   hence every quantile computed from them, are identical);
 - ``optim.dispatch.dispatch`` (``literal_unroll`` over first-class functions) -> an explicit
-  if/elif over the rule id, generated from the same registration table.
+  if/elif over the rule id, generated from the same registration table;
+- whatever a model registers with :func:`theorysim.core.config.gpu_version` (the two-layer ReLU's
+  BLAS products -> loops).
 
 numba-cuda does not accept device functions as kernel arguments (checked on an H200 with
 numba-cuda 0.30.4: ``NotImplementedError`` for the ``CUDADispatcher`` type), so the engine's
@@ -24,6 +26,7 @@ import types
 
 from numba.core.dispatcher import Dispatcher
 
+from theorysim.core.config import RETURNS_VIEW, returns_view  # noqa: F401 (returns_view re-exported)
 from theorysim.cuda import cuda
 
 _DEVICE: dict = {}
@@ -35,9 +38,12 @@ def _overrides() -> dict:
     from theorysim.cuda import device_only
     from theorysim.optim import dispatch, sorting
 
+    from theorysim.core.config import GPU_VERSIONS
+
     return {rng.mulhilo64.py_func: rng.mulhilo64_portable.py_func,
             sorting.sort_in_place.py_func: device_only.heapsort,
-            dispatch.dispatch.py_func: _rule_switch(dispatch.KERNELS)}
+            dispatch.dispatch.py_func: _rule_switch(dispatch.KERNELS),
+            **GPU_VERSIONS}
 
 
 def _rule_switch(kernels):
@@ -59,26 +65,17 @@ def _python(fn):
     return fn.py_func if isinstance(fn, Dispatcher) else fn
 
 
-def returns_view(fn):
-    """Mark a function that returns a view of an argument (a slice, a reshape): CUDA device
-    functions may return only an argument itself, so such a function is inlined into its caller
-    at Numba's IR level (``inline="always"``) on the GPU. Leaves the CPU function as it is."""
-    RETURNS_VIEW.add(_python(fn))
-    return fn
-
-
-RETURNS_VIEW: set = set()
-
-
 def _views() -> set:
-    from theorysim.core import data
+    import theorysim.core.data  # noqa: F401 (its accessors mark themselves)
 
-    return {_python(f) for f in (data.farray1, data.farray2, data.farray_flat, data.iarray1)} | RETURNS_VIEW
+    return RETURNS_VIEW
 
 
 def device(fn):
     """The CUDA device version of Numba function (or plain Python function) ``fn``."""
-    if not OVERRIDES:
+    from theorysim.core.config import GPU_VERSIONS
+
+    if not OVERRIDES or any(k not in OVERRIDES for k in GPU_VERSIONS):  # models register theirs on import
         OVERRIDES.update(_overrides())
     py = _python(fn)
     py = OVERRIDES.get(py, py)

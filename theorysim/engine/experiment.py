@@ -73,7 +73,7 @@ class Experiment:
     backend : ``"cpu"`` (the Numba engine) or ``"cuda"`` (the same run on a GPU through
         ``numba.cuda``, :mod:`theorysim.cuda.engine`; needs ``pip install 'theorysim[cuda]'``);
         default: the session's (:func:`theorysim.core.config.set_backend`, ``"cpu"`` unless set),
-        with models whose kernels call BLAS kept on the CPU
+        except that models whose kernels are BLAS products (``uses_blas``) then stay on the CPU
     **hyper : optimizer hyperparameters (``lr``, ``momentum``, ``betas``, ...) and model
         hyperparameters, each a scalar or a per-member sequence. A name that both the model and
         the chosen optimizer take (``alpha``: the matrix-sensing init scale and RMSprop's smoothing)
@@ -99,18 +99,15 @@ class Experiment:
         backend: str | None = None,
         **hyper,
     ):
-        if backend is None:  # the session default (theorysim check/sweep --backend); a model without
-            backend = config.default_backend()  # GPU kernels then stays on the CPU
-            if isinstance(model, Model) and model.uses_blas:
+        if backend is None:  # the session default (theorysim check/sweep --backend); a model whose CPU
+            backend = config.default_backend()  # kernels are BLAS products stays there (one GPU thread
+            if isinstance(model, Model) and model.uses_blas:  # per member would do them by loops)
                 backend = "cpu"
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}: expected one of {', '.join(map(repr, BACKENDS))}")
         self.backend = backend
         if not isinstance(model, Model):
             raise ValueError(f"model={model!r}: expected a theorysim.models.Model instance")
-        if backend != "cpu" and model.uses_blas:
-            raise ValueError(f"backend={backend!r}: model {model.name!r} has no GPU kernels yet (its kernels call "
-                             "BLAS through np.dot, which CUDA device code cannot); use backend='cpu'")
         if backend != "cpu":
             _backend(backend).require_device()  # a missing package or GPU is said now, before any work
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from theorysim.core.config import jit
+from theorysim.core.config import gpu_version, jit, returns_view
 from theorysim.core import rng
 from theorysim.core.data import farray1, farray2, pack
 from theorysim.core.layout import Layout
@@ -65,6 +65,41 @@ def _logistic_backward(H, y, a, D):
 
 
 @jit
+def _matmul(A, B, out):
+    """out = A B (BLAS on the CPU)."""
+    np.dot(A, B, out)
+
+
+@jit
+def _matvec(A, x, out):
+    """out = A x (BLAS on the CPU)."""
+    np.dot(A, x, out)
+
+
+def _matmul_loops(A, B, out):
+    """out = A B by loops: the GPU's version of :func:`_matmul` (no BLAS in device code)."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            s = 0.0
+            for k in range(A.shape[1]):
+                s += A[i, k] * B[k, j]
+            out[i, j] = s
+
+
+def _matvec_loops(A, x, out):
+    """out = A x by loops: the GPU's version of :func:`_matvec`."""
+    for i in range(out.shape[0]):
+        s = 0.0
+        for k in range(A.shape[1]):
+            s += A[i, k] * x[k]
+        out[i] = s
+
+
+gpu_version(_matmul, _matmul_loops)
+gpu_version(_matvec, _matvec_loops)
+
+
+@jit
 def two_layer_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
@@ -75,9 +110,9 @@ def two_layer_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     G = grad.reshape((m, p))
     H = work[: n * m].reshape((n, m))
     D = work[n * m : 2 * n * m].reshape((n, m))
-    np.dot(X, W.T, H)
+    _matmul(X, W.T, H)
     loss = _logistic_backward(H, y, a, D)
-    np.dot(D.T, X, G)
+    _matmul(D.T, X, G)
     return loss
 
 
@@ -94,7 +129,7 @@ def _relu_outputs(H, a, out):
 
 @jit
 def _outputs(W, a, X, H, out):
-    np.dot(X, W.T, H)
+    _matmul(X, W.T, H)
     _relu_outputs(H, a, out)
 
 
@@ -139,16 +174,19 @@ def _summarise(f, y, flipped, ft, yt, lin, d1, d2, a, out):
 
 def metric_work_size(n: int, nt: int, m: int) -> int:
     """Scratch floats the metrics take from the member's work buffer (:func:`_metric_scratch`)."""
-    return n + nt + max(n, nt) * m
+    return n + nt + max(n, nt) * m + 2 * m
 
 
+@returns_view
 @jit
 def _metric_scratch(work, n, nt, m):
-    """Outputs on the training and test points and the hidden layer, as views into ``work``."""
+    """Outputs on the training and test points, the hidden layer and the two projections
+    W mu_1, W mu_2, as views into ``work``."""
     f = work[:n]
     ft = work[n : n + nt]
-    H = work[n + nt : n + nt + max(n, nt) * m].reshape((max(n, nt), m))
-    return f, ft, H
+    o = n + nt + max(n, nt) * m
+    H = work[n + nt : o].reshape((max(n, nt), m))
+    return f, ft, H, work[o : o + m], work[o + m : o + 2 * m]
 
 
 @jit
@@ -166,11 +204,11 @@ def two_layer_metrics(theta, fdata, idata, mh, out, work):
     nt = Xt.shape[0]
     m = a.shape[0]
     W = theta.reshape((m, p))
-    f, ft, H = _metric_scratch(work, n, nt, m)
+    f, ft, H, d1, d2 = _metric_scratch(work, n, nt, m)
     _outputs(W, a, X, H[:n], f)
     _outputs(W, a, Xt, H[:nt], ft)
-    d1 = np.dot(W, mu1)
-    d2 = np.dot(W, mu2)
+    _matvec(W, mu1, d1)
+    _matvec(W, mu2, d2)
     _summarise(f, y, flipped, ft, yt, lin, d1, d2, a, out)
     return 0.0
 
@@ -192,6 +230,7 @@ class TwoLayerReLU(Model):
     hyper_spec = {"omega_init": (1e-15, NONNEG)}
     kernels = (two_layer_loss_grad, two_layer_metrics)
     uses_blas = True
+    contiguous_members = True  # the kernels view theta and grad as matrices
 
     def __init__(self, X, y, a, X_test, y_test, mu1, mu2, flipped=None):
         X = np.ascontiguousarray(X, dtype=np.float64)
@@ -281,7 +320,7 @@ def summarise_numpy(model, f, ft, d1, d2) -> np.ndarray:
 
 @jit
 def _span_preactivations(K, C, H0, H):
-    np.dot(K, C, H)
+    _matmul(K, C, H)
     for i in range(H.shape[0]):
         for j in range(H.shape[1]):
             H[i, j] += H0[i, j]
@@ -323,13 +362,13 @@ def span_metrics(theta, fdata, idata, mh, out, work):
     Ht0 = theta[2 * nm : 2 * nm + nt * m].reshape((nt, m))
     P1 = theta[2 * nm + nt * m : 2 * nm + nt * m + m]
     P2 = theta[2 * nm + nt * m + m : 2 * nm + nt * m + 2 * m]
-    f, ft, H = _metric_scratch(work, n, nt, m)
+    f, ft, H, d1, d2 = _metric_scratch(work, n, nt, m)
     _span_preactivations(K, C, theta[nm : 2 * nm].reshape((n, m)), H[:n])
     _relu_outputs(H[:n], a, f)
     _span_preactivations(Kt, C, Ht0, H[:nt])
     _relu_outputs(H[:nt], a, ft)
-    d1 = np.dot(C.T, Xmu1)
-    d2 = np.dot(C.T, Xmu2)
+    _matvec(C.T, Xmu1, d1)
+    _matvec(C.T, Xmu2, d2)
     for j in range(m):
         d1[j] += P1[j]
         d2[j] += P2[j]
@@ -350,6 +389,7 @@ class TwoLayerReLUSpan(Model):
     hyper_spec = TwoLayerReLU.hyper_spec
     kernels = (span_loss_grad, span_metrics)
     uses_blas = True
+    contiguous_members = True  # the kernels view theta and grad as matrices
 
     def __init__(self, X, y, a, X_test, y_test, mu1, mu2, flipped=None):
         net = TwoLayerReLU(X, y, a, X_test, y_test, mu1, mu2, flipped)  # validates
