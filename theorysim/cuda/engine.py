@@ -230,11 +230,16 @@ def _target_device(cc):
     return patched()
 
 
+#: ensembles this process has run on the GPU (what a caller checks to know the GPU was used)
+RUNS = [0]
+
+
 def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, bounds, loss0, status,
                diverged_step, records, param_records, bar) -> float:
     """Run ``exp`` (a prepared :class:`~theorysim.engine.experiment.Experiment`) on the GPU, chunk by
     chunk, writing into the same host arrays the CPU engine writes; returns the compile seconds."""
     require_device()
+    RUNS[0] += 1
     model = exp.model
     E, P = theta.shape
     major = bool(model.contiguous_members)
