@@ -146,3 +146,19 @@ def test_the_gpu_loop_is_the_cpu_loop():
                   if (isinstance(n, ast.For) and ast.unparse(n.target) == "t")
                   or (isinstance(n, ast.If) and "n_steps" in ast.unparse(n.test))]
     assert len(gpu_blocks) == 2 and gpu_blocks == cpu_blocks
+
+
+def test_a_claim_gives_the_same_verdict_on_the_gpu_engine():
+    """`theorysim check --backend cuda` in the simulator: the claim's ensemble runs on the CUDA
+    engine (engine.RUNS counts it) and the verdict is the CPU's (PASS)."""
+    code = ("import warnings; warnings.simplefilter('ignore')\n"
+            "from theorysim.core import config\n"
+            "from theorysim.claims import registry\n"
+            "config.set_backend('cuda')\n"
+            "from theorysim.cuda import engine\n"
+            "v = registry.select(claim='quadratic/gd-exact-trajectory')[0].check('quick')\n"
+            "print(v.status, engine.RUNS[0])\n")
+    proc = _python(code, NUMBA_ENABLE_CUDASIM="1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    status, runs = proc.stdout.split()
+    assert status == "PASS" and int(runs) >= 1
