@@ -232,12 +232,10 @@ def _use_backend(name: str) -> None:
     from theorysim.core import config
 
     if name != "cpu":
-        import importlib
-
-        from theorysim.engine.experiment import BACKENDS
+        from theorysim.engine.experiment import backend_module
 
         try:
-            importlib.import_module(BACKENDS[name]).require_device()
+            backend_module(name).require_device()
         except (ImportError, RuntimeError) as err:  # no numba-cuda, no GPU: say which, in one line
             raise UsageError(str(err).strip().splitlines()[0]) from None
     config.set_backend(name)
@@ -247,7 +245,7 @@ def _cmd_sweep(args) -> int:
     from theorysim import sweep
     from theorysim.core import config
     from theorysim.sweep.runner import check_run_args
-    from theorysim.sweep.store import StoreFullError, check_store_path
+    from theorysim.sweep.store import StoreFullError
 
     check_run_args(args.executor, args.workers, args.group_size)
     config.set_threads()  # validates THEORYSIM_THREADS; the serial executor runs with it
@@ -256,8 +254,7 @@ def _cmd_sweep(args) -> int:
     store = args.store or str(Path(args.spec).with_suffix(".sqlite").name)
     if args.dry_run:
         return _dry_run(spec, store)
-    check_store_path(store, must_exist=False)
-    t0 = time.perf_counter()
+    t0 = time.perf_counter()  # run_sweep checks the store path before it opens or starts anything
     try:
         counts = sweep.run_sweep(spec, store, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                                  group_size=args.group_size, backend=args.backend)

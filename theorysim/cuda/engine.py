@@ -174,12 +174,20 @@ def _arguments(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
     """The kernel's arguments in order, chunk bounds as 0 and 1 (the caller sets them)."""
     major = bool(exp.model.contiguous_members)
     args = [_to_layout(theta, major), _to_layout(state, major), exp.rule_id, exp.needs_hessian,
-            exp.hyper.T, exp.sched_index, exp.schedule, exp.model_hyper.T,
+            exp.hyper.T, exp.sched_index, exp.schedule, exp.model_hyper.T,  # transposes: copied below
             keys, fdata, idata, data_row, offsets, rows, cols, 0, 1, exp.steps, exp.record_every,
             float(exp.divergence_factor), loss0, status, diverged_step, records, param_records, *scratch]
-    # canonical C strides: numpy calls ``a[None, :]`` contiguous with a 0 stride, which the CUDA
-    # target types as a non-contiguous array (and then refuses the kernels' reshapes)
-    return [a.copy(order="C") if isinstance(a, np.ndarray) else a for a in args]
+    return [_canonical(a) if isinstance(a, np.ndarray) else a for a in args]
+
+
+def _canonical(a: np.ndarray) -> np.ndarray:
+    """``a`` with C strides exactly (a copy only if needed): numpy calls ``x[None, :]`` contiguous
+    with a 0 stride, which the CUDA target types as non-contiguous (and then refuses reshapes)."""
+    strides, step = [], a.itemsize
+    for n in reversed(a.shape):
+        strides.append(step)
+        step *= n
+    return a if a.strides == tuple(reversed(strides)) else np.array(a, order="C")
 
 
 def compile_ptx(exp, cc=(9, 0)) -> str:
@@ -192,7 +200,7 @@ def compile_ptx(exp, cc=(9, 0)) -> str:
     E, P = exp.n_members, model.layout.size
     fdata, idata = model.data()
     if fdata.ndim == 1:
-        fdata, idata = fdata[None, :], idata[None, :]
+        fdata, idata = fdata.reshape(1, -1), idata.reshape(1, -1)
     major = bool(model.contiguous_members)
     R = exp.steps // exp.record_every + 1
     M = len(model.metric_names)

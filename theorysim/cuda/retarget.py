@@ -112,20 +112,12 @@ def _proxy(module: types.ModuleType) -> types.ModuleType:
     if module.__name__ not in _PROXIES:
         proxy = types.ModuleType(module.__name__ + "__cuda")
         _PROXIES[module.__name__] = proxy
-        for name, value in vars(module).items():
+        for name, value in vars(module).items():  # device() compiles lazily: this only binds names
             if isinstance(value, Dispatcher):
-                setattr(proxy, name, _LazyDevice(value))
+                setattr(proxy, name, device(value))
             elif not isinstance(value, types.ModuleType):
                 setattr(proxy, name, value)
-        for name, value in vars(proxy).items():  # resolve now: Numba types module attributes statically
-            if isinstance(value, _LazyDevice):
-                setattr(proxy, name, device(value.fn))
     return _PROXIES[module.__name__]
-
-
-class _LazyDevice:
-    def __init__(self, fn):
-        self.fn = fn
 
 
 def with_globals(fn, extra: dict):

@@ -109,7 +109,7 @@ class Experiment:
         if not isinstance(model, Model):
             raise ValueError(f"model={model!r}: expected a theorysim.models.Model instance")
         if backend != "cpu":
-            _backend(backend).require_device()  # a missing package or GPU is said now, before any work
+            backend_module(backend).require_device()  # a missing package or GPU is said now, before any work
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"steps={steps!r}: expected a positive integer")
         if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or not (
@@ -255,8 +255,8 @@ class Experiment:
         diverged_step = np.full(E, -1, dtype=np.int64)
         offsets, rows, cols = model.layout.arrays()
         fdata, idata = model.data()
-        if fdata.ndim == 1:  # shared by every member: one row, read by all (no copy)
-            fdata, idata = fdata[None, :], idata[None, :]
+        if fdata.ndim == 1:  # shared by every member: one row, read by all (no copy; reshape, not
+            fdata, idata = fdata.reshape(1, -1), idata.reshape(1, -1)  # [None, :], keeps C strides)
             data_row = np.zeros(E, dtype=np.int64)
         else:  # per-member data: row m is member m's
             data_row = np.arange(E, dtype=np.int64)
@@ -271,7 +271,7 @@ class Experiment:
         bounds = np.linspace(0, T, n_chunks + 1).round().astype(np.int64)
         if self.backend != "cpu":
             t0 = time.perf_counter()
-            compile_seconds = _backend(self.backend).run_chunks(
+            compile_seconds = backend_module(self.backend).run_chunks(
                 self, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, bounds, loss0, status,
                 diverged_step, records, param_records, bar)
             seconds = time.perf_counter() - t0 - compile_seconds
@@ -335,7 +335,8 @@ class Experiment:
 BACKENDS = {"cpu": None, "cuda": "theorysim.cuda.engine"}  # the names of config.BACKENDS
 
 
-def _backend(name: str):
+def backend_module(name: str):
+    """The module of a non-CPU engine (``run_chunks``, ``require_device``), imported on demand."""
     import importlib
 
     return importlib.import_module(BACKENDS[name])

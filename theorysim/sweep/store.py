@@ -104,7 +104,8 @@ def check_store_path(path, must_exist: bool) -> Path:
         db = _connect_read_only(path)
         try:
             reason = _why_not_a_store(db)
-            db.execute("SELECT count(*) FROM points").fetchone() if reason is None else None
+            if reason is None:
+                db.execute("SELECT count(*) FROM points").fetchone()  # reads pages: finds truncation
         finally:
             db.close()
     except sqlite3.DatabaseError as err:
