@@ -21,7 +21,8 @@ import math
 
 import numpy as np
 
-from theorysim.core.config import gpu_version, jit, returns_view
+from theorysim.core.config import jit, returns_view
+from theorysim.core.linalg import matmul as _matmul, matvec as _matvec
 from theorysim.core import rng
 from theorysim.core.data import farray1, farray2, pack
 from theorysim.core.layout import Layout
@@ -64,39 +65,6 @@ def _logistic_backward(H, y, a, D):
     return loss / n
 
 
-@jit
-def _matmul(A, B, out):
-    """out = A B (BLAS on the CPU)."""
-    np.dot(A, B, out)
-
-
-@jit
-def _matvec(A, x, out):
-    """out = A x (BLAS on the CPU)."""
-    np.dot(A, x, out)
-
-
-def _matmul_loops(A, B, out):
-    """out = A B by loops: the GPU's version of :func:`_matmul` (no BLAS in device code)."""
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            s = 0.0
-            for k in range(A.shape[1]):
-                s += A[i, k] * B[k, j]
-            out[i, j] = s
-
-
-def _matvec_loops(A, x, out):
-    """out = A x by loops: the GPU's version of :func:`_matvec`."""
-    for i in range(out.shape[0]):
-        s = 0.0
-        for k in range(A.shape[1]):
-            s += A[i, k] * x[k]
-        out[i] = s
-
-
-gpu_version(_matmul, _matmul_loops)
-gpu_version(_matvec, _matvec_loops)
 
 
 @jit
