@@ -36,7 +36,13 @@ def models():
     from theorysim.setups.xor_grokking import data
 
     net = data.build({"n": 6, "p": 8, "m": 3, "test": 4, "eta": 0.2, "mu_scale": 2.5}, 0)
-    return {"quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
+    from theorysim.models.mlp import MLP
+
+    mlp = MLP((2, 5, 4, 1), rng.normal(size=(5, 2)), rng.normal(size=5), "relu", "ntk", 1.0, 0.1,
+              probes=rng.normal(size=(3, 2)))
+    mlp_members = MLP((3, 4, 2), rng.normal(size=(3, 6, 3)), rng.normal(size=(3, 6, 2)), "erf", "standard", 1.2, 0.3)
+    return {"mlp": mlp, "mlp_members": mlp_members,
+            "quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
             "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa,
             "relu_direct": net, "relu_span": net.span_form()}
 
@@ -73,6 +79,8 @@ def cases():
         ("sgd/relu_direct", "relu_direct", "sgd", {"lr": [0.1, 0.5, 1.0], "omega_init": 0.1}),
         ("adam/relu_direct", "relu_direct", "adam", {"lr": [1e-3, 1e-2, 1e-1], "omega_init": 0.1}),
         ("sgd/relu_span", "relu_span", "sgd", {"lr": [0.1, 0.5, 1.0], "momentum": 0.5, "omega_init": 0.1}),
+        ("sgd/mlp", "mlp", "sgd", {"lr": [0.1, 0.5, 1.0]}),
+        ("adam/mlp_members", "mlp_members", "adam", {"lr": [1e-3, 1e-2, 1e-1]}),
     ]
     return out
 

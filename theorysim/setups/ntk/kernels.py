@@ -63,14 +63,20 @@ def _dense(nngp, ntk, standard, n_in, W2, b2):
 
 
 @numba.njit(parallel=True, cache=config.CACHE, fastmath=False)
-def _closed_form(nngp, ntk, Q1, Q2, kind, standard, n0, width, W2, b2):
+def _closed_form(nngp, ntk, Q1, Q2, kind, standard, n0, width, W2, b2, diagonal):
     """On entry ``nngp`` holds x.x'/n_0; on exit the readout's NNGP and NTK (``ntk``). ``Q1[l, i]``
-    and ``Q2[l, j]``: the inputs' variances before activation l."""
+    and ``Q2[l, j]``: the inputs' variances before activation l. Where row i and column j are the
+    same input (j = i + ``diagonal``; ``diagonal`` < 0: none), the covariance is that variance
+    exactly: from the Gram matrix it can differ in the last bit, and q q' - c^2 = +-eps q^2 puts
+    sqrt(eps) ~ 1e-8 into the ReLU's angle, hence into E[sigma' sigma'], at every layer."""
     depth = Q1.shape[0]
     for i in numba.prange(nngp.shape[0]):
         for j in range(nngp.shape[1]):
+            same = diagonal >= 0 and j == i + diagonal
             k, t = _dense(nngp[i, j], 0.0, standard, n0, W2, b2)
             for layer in range(depth):
+                if same:
+                    k = Q1[layer, i]
                 e, edot = _moments(Q1[layer, i], Q2[layer, j], k, kind)
                 k, t = _dense(e, t * edot, standard, width, W2, b2)
             nngp[i, j] = k
@@ -118,13 +124,15 @@ def nngp_ntk(X1, X2=None, depth: int = 1, activation: str = "relu", W_std: float
              parameterization: str = "ntk", width: int | None = None, tile: int = 2048):
     """(NNGP, NTK) ``[N1, N2]`` of the readout of ``depth`` hidden layers, closed form (module docstring).
 
-    ``X2=None`` means ``X2 = X1``. ``width``: the hidden width, needed by the standard
+    ``X2=None`` means ``X2 = X1`` (and the diagonal pairs are then computed from each input's own
+    variance, exactly as a same-input pair should be). ``width``: the hidden width, needed by the standard
     parameterization only (its NTK scales with it). The Gram matrix x.x' is formed by BLAS in
     row tiles of ``tile`` rows, straight into the output, which the fused loop then updates in
     place: peak memory is the two [N1, N2] outputs plus O((N1 + N2) depth).
     """
     if activation not in _KINDS:
         raise ValueError(f"activation={activation!r}: expected one of {', '.join(map(repr, _KINDS))}")
+    same = X2 is None
     X1, X2 = _check(X1, X2, depth, activation, W_std, b_std, parameterization, width)
     kind, W2, b2 = _KINDS[activation], float(W_std) ** 2, float(b_std) ** 2
     n0 = X1.shape[1]
@@ -137,7 +145,7 @@ def nngp_ntk(X1, X2=None, depth: int = 1, activation: str = "relu", W_std: float
         np.dot(X1[rows], X2.T, out=nngp[rows])
         nngp[rows] /= n0
         _closed_form(nngp[rows], ntk[rows], np.ascontiguousarray(Q1[:, rows]), Q2, kind,
-                     parameterization == "standard", float(n0), float(width or 0), W2, b2)
+                     parameterization == "standard", float(n0), float(width or 0), W2, b2, start if same else -1)
     return nngp, ntk
 
 
@@ -190,11 +198,14 @@ def gaussian_expectation(g, q1, q2, c, n_angle: int = 48, n_radius: int = 160, r
 
 
 def nngp_ntk_quadrature(X1, X2=None, depth: int = 1, activation="relu", W_std: float = 1.0, b_std: float = 0.0,
-                        parameterization: str = "ntk", width: int | None = None, **quadrature):
+                        parameterization: str = "ntk", width: int | None = None, every_depth: bool = False,
+                        **quadrature):
     """:func:`nngp_ntk` with every Gaussian expectation computed by :func:`gaussian_expectation`:
     for any activation, given by name or as a pair ``(sigma, sigma')`` of numpy functions. Slow
-    (a 2-d quadrature per input pair and layer); for tests and for activations without a closed form."""
+    (a 2-d quadrature per input pair and layer); for tests and for activations without a closed form.
+    ``every_depth=True`` returns the list of (NNGP, NTK) for depths 0..depth (one recursion)."""
     sigma, dsigma = activation if isinstance(activation, tuple) else activation_functions(activation)
+    same = X2 is None
     X1, X2 = _check(X1, X2, depth, "", W_std, b_std, parameterization, width)
     W2, b2, standard = float(W_std) ** 2, float(b_std) ** 2, parameterization == "standard"
 
@@ -210,9 +221,13 @@ def nngp_ntk_quadrature(X1, X2=None, depth: int = 1, activation="relu", W_std: f
         return nngp, (ntk_new if standard else nngp + W2 * ntk)
 
     nngp, ntk = dense(X1 @ X2.T / X1.shape[1], np.zeros((len(X1), len(X2))), X1.shape[1])
+    kernels = [(nngp, ntk)]
     for layer in range(depth):
         q1, q2 = Q1[layer][:, None], Q2[layer][None, :]
+        if same:  # a same-input pair's covariance is its variance, exactly (see _closed_form)
+            np.fill_diagonal(nngp, Q1[layer])
         e = gaussian_expectation(lambda u, v: sigma(u) * sigma(v), q1, q2, nngp, **quadrature)
         edot = gaussian_expectation(lambda u, v: dsigma(u) * dsigma(v), q1, q2, nngp, **quadrature)
         nngp, ntk = dense(e, ntk * edot, width)
-    return nngp, ntk
+        kernels.append((nngp, ntk))
+    return kernels if every_depth else kernels[-1]
