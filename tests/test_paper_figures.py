@@ -36,3 +36,14 @@ def test_xu2023_fig1_script():
     assert proc.returncode == 0, proc.stderr
     assert "clean test" in proc.stdout
     assert (ROOT / "paper_figures" / "out" / "xu2023_fig1.png").stat().st_size > 10_000
+
+
+def test_jacot2018_figure_scripts():
+    for script, args in (("jacot2018_fig1.py", ["--widths", "40", "--inits", "1", "--steps", "5"]),
+                         ("jacot2018_fig2.py", ["--widths", "20", "--inits", "2", "--steps", "20"])):
+        proc = subprocess.run([sys.executable, script, *args], cwd=ROOT / "paper_figures", capture_output=True,
+                              text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        assert "n =" in proc.stdout
+        name = script.removesuffix(".py")
+        assert (ROOT / "paper_figures" / "out" / f"{name}.png").stat().st_size > 10_000
