@@ -211,6 +211,18 @@ def test_limit_gaussian_interpolates_the_training_data():
     assert np.abs(cov).max() <= 1e-10 * np.abs(nngp).max()
 
 
+def test_nngp_posterior_is_the_gaussian_conditional():
+    """Mean and covariance against numpy's solve on the joint covariance (x-test, x-train)."""
+    X, T = task.circle_inputs(4, 0.2), theory.circle([0.5, 2.0])
+    both = np.concatenate([X, T])
+    nngp, _ = theory.nngp_ntk(both, None, 2, "relu", 1.0, 0.1)
+    y = task.target(X)
+    mean, cov = theory.nngp_posterior(nngp[4:, 4:], nngp[4:, :4], nngp[:4, :4], y)
+    gain = np.linalg.solve(nngp[:4, :4], nngp[:4, 4:]).T
+    assert np.allclose(mean, gain @ y, rtol=1e-10, atol=1e-12)
+    assert np.allclose(cov, nngp[4:, 4:] - gain @ nngp[:4, 4:], rtol=1e-9, atol=1e-12)
+
+
 def test_gradient_flow_and_gd_agree_for_small_steps():
     K = np.array([[2.0, 0.5], [0.5, 1.0]])
     f0, y = np.array([1.0, -1.0]), np.array([0.0, 0.5])

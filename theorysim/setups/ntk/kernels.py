@@ -62,25 +62,53 @@ def _dense(nngp, ntk, standard, n_in, W2, b2):
     return nngp, ntk
 
 
+@numba.njit(cache=config.CACHE, inline="always")
+def _pair(nngp, ntk, Q1, Q2, i, j, kind, standard, n0, width, W2, b2, same):
+    k, t = _dense(nngp[i, j], 0.0, standard, n0, W2, b2)
+    for layer in range(Q1.shape[0]):
+        if same:
+            k = Q1[layer, i]
+        e, edot = _moments(Q1[layer, i], Q2[layer, j], k, kind)
+        k, t = _dense(e, t * edot, standard, width, W2, b2)
+    nngp[i, j] = k
+    ntk[i, j] = t
+
+
 @numba.njit(parallel=True, cache=config.CACHE, fastmath=False)
 def _closed_form(nngp, ntk, Q1, Q2, kind, standard, n0, width, W2, b2, diagonal):
     """On entry ``nngp`` holds x.x'/n_0; on exit the readout's NNGP and NTK (``ntk``). ``Q1[l, i]``
-    and ``Q2[l, j]``: the inputs' variances before activation l. Where row i and column j are the
-    same input (j = i + ``diagonal``; ``diagonal`` < 0: none), the covariance is that variance
-    exactly: from the Gram matrix it can differ in the last bit, and q q' - c^2 = +-eps q^2 puts
-    sqrt(eps) ~ 1e-8 into the ReLU's angle, hence into E[sigma' sigma'], at every layer."""
-    depth = Q1.shape[0]
-    for i in numba.prange(nngp.shape[0]):
-        for j in range(nngp.shape[1]):
-            same = diagonal >= 0 and j == i + diagonal
-            k, t = _dense(nngp[i, j], 0.0, standard, n0, W2, b2)
-            for layer in range(depth):
-                if same:
-                    k = Q1[layer, i]
-                e, edot = _moments(Q1[layer, i], Q2[layer, j], k, kind)
-                k, t = _dense(e, t * edot, standard, width, W2, b2)
-            nngp[i, j] = k
-            ntk[i, j] = t
+    and ``Q2[l, j]``: the inputs' variances before activation l.
+
+    ``diagonal >= 0`` means the columns are the same inputs as the rows, column ``i + diagonal`` being
+    row i's input: then only the pairs j >= i + diagonal are computed (the caller mirrors them), and
+    a same-input pair takes its covariance from the variance exactly: from the Gram matrix it can
+    differ in the last bit, and q q' - c^2 = +-eps q^2 puts sqrt(eps) ~ 1e-8 into the ReLU's angle,
+    hence into E[sigma' sigma'], at every layer. Rows are taken in pairs (k, last - k) so that the
+    threads share the triangle's work evenly."""
+    rows = nngp.shape[0]
+    if diagonal < 0:
+        for i in numba.prange(rows):
+            for j in range(nngp.shape[1]):
+                _pair(nngp, ntk, Q1, Q2, i, j, kind, standard, n0, width, W2, b2, False)
+        return
+    for k in numba.prange((rows + 1) // 2):
+        _upper_row(nngp, ntk, Q1, Q2, k, kind, standard, n0, width, W2, b2, diagonal)
+        if rows - 1 - k != k:
+            _upper_row(nngp, ntk, Q1, Q2, rows - 1 - k, kind, standard, n0, width, W2, b2, diagonal)
+
+
+@numba.njit(cache=config.CACHE, inline="always")
+def _upper_row(nngp, ntk, Q1, Q2, i, kind, standard, n0, width, W2, b2, diagonal):
+    for j in range(i + diagonal, nngp.shape[1]):
+        _pair(nngp, ntk, Q1, Q2, i, j, kind, standard, n0, width, W2, b2, j == i + diagonal)
+
+
+@numba.njit(parallel=True, cache=config.CACHE)
+def _mirror(a):
+    """a[i, j] = a[j, i] for j < i (the lower triangle from the upper)."""
+    for i in numba.prange(a.shape[0]):
+        for j in range(i):
+            a[i, j] = a[j, i]
 
 
 def _diagonal_closed(q, kind):
@@ -146,6 +174,9 @@ def nngp_ntk(X1, X2=None, depth: int = 1, activation: str = "relu", W_std: float
         nngp[rows] /= n0
         _closed_form(nngp[rows], ntk[rows], np.ascontiguousarray(Q1[:, rows]), Q2, kind,
                      parameterization == "standard", float(n0), float(width or 0), W2, b2, start if same else -1)
+    if same:  # only the upper triangle was computed
+        _mirror(nngp)
+        _mirror(ntk)
     return nngp, ntk
 
 

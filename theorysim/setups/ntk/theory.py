@@ -13,7 +13,8 @@ the empirical kernel of a finite network, and training in function space.
   A test point follows f_k(x) = f_0(x) + Theta(x, X) Theta^{-1} (I - S_k) (y - f_0(X)) with S_k that
   step operator. As k -> infinity (Jacot sec. 5; Lee et al. 2019, eq. 16) f(x) is Gaussian over
   initialisations, with mean Theta(x, X) Theta^{-1} y and covariance
-  Sigma(x, x') - M Sigma(X, x') - Sigma(x, X) M^T + M Sigma(X, X) M^T, M = Theta(x, X) Theta^{-1}.
+  Sigma(x, x') - M Sigma(X, x') - Sigma(x, X) M^T + M Sigma(X, X) M^T, M = Theta(x, X) Theta^{-1}
+  (:func:`limit_gaussian`); the NNGP version (Bayesian posterior) is :func:`nngp_posterior`.
 
 Every matrix function goes through ``numpy.linalg.eigh`` of the symmetric kernel (never a Cholesky
 factor, which fails on the nearly singular kernels of close inputs: neural-tangents #128, #36).
@@ -104,6 +105,16 @@ def limit_gaussian(nngp_test, nngp_test_train, nngp_train, ntk_test_train, ntk_t
     M = mean_operator(ntk_test_train, ntk_train, steps, lr, flow)
     cross = M @ np.asarray(nngp_test_train).T
     cov = np.asarray(nngp_test) - cross - cross.T + M @ np.asarray(nngp_train) @ M.T
+    return M @ np.asarray(y, dtype=np.float64), 0.5 * (cov + cov.T)
+
+
+def nngp_posterior(nngp_test, nngp_test_train, nngp_train, y) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, covariance) of the NNGP version: exact Bayesian inference with the prior GP(0, Sigma),
+    noiseless observations (equivalently, training only the readout layer to convergence from
+    f_0 ~ GP(0, Sigma)): mean Sigma(x, X) Sigma^{-1} y, covariance Sigma(x, x') - Sigma(x, X)
+    Sigma^{-1} Sigma(X, x') (neural-tangents' ``gp_inference`` with ``get="nngp"``), by eigh."""
+    M = mean_operator(nngp_test_train, nngp_train)
+    cov = np.asarray(nngp_test) - M @ np.asarray(nngp_test_train).T
     return M @ np.asarray(y, dtype=np.float64), 0.5 * (cov + cov.T)
 
 
