@@ -6,7 +6,7 @@ environment:
     python -m venv /tmp/ntvenv && /tmp/ntvenv/bin/pip install "jax[cpu]==0.4.30" neural-tangents
     /tmp/ntvenv/bin/python benchmarks/ntk_neural_tangents.py W4 W5
 
-Each workload: one warm-up call (jit compilation), then the median of 3, with the result summary
+Each workload: one warm-up call (jit compilation), then the median of ``--repeats`` (3), with the result summary
 (to compare with ``theorysim bench W4`` / ``W5``) and the peak RSS of the process.
 """
 from __future__ import annotations
@@ -80,7 +80,7 @@ def w5():
     return run
 
 
-def main(names):
+def main(names, repeats=3):
     from jax import config
 
     config.update("jax_enable_x64", True)
@@ -92,7 +92,7 @@ def main(names):
         run()
         first = time.perf_counter() - t0
         times = []
-        for _ in range(3):
+        for _ in range(repeats):
             t0 = time.perf_counter()
             result = run()
             times.append(time.perf_counter() - t0)
@@ -104,4 +104,10 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["W4", "W5"])
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("workloads", nargs="*", default=["W4", "W5"])
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs after the warm-up (median)")
+    a = ap.parse_args()
+    main(a.workloads, a.repeats)

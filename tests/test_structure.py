@@ -123,10 +123,13 @@ def test_models_and_optim_import_only_the_floor(graph):
 
 def test_no_file_outside_setups_names_a_setup():
     """Outside ``setups/`` no code names a setup, its sweep name or a workload. Words that are also
-    the name of a generic model (``quadratic``, ``scale_invariant``) describe that model and pass."""
+    the name of a generic model (``quadratic``, ``scale_invariant``) or of a generic model's option
+    (the MLP's ``"ntk"`` parameterization, neural-tangents' name for it) describe that and pass."""
     from theorysim import models
+    from theorysim.models import mlp
 
     generic = {cls.name for cls in (models.Quadratic, models.LeastSquares, models.ScaleInvariant)}
+    generic |= set(mlp.PARAMETERIZATIONS)
     names = [n for n in setups.names() if n not in generic]
     sweep_names = [n for n in setups.sweep_setups() if n not in generic]
     workload_names = list(setups.workloads())

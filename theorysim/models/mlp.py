@@ -360,7 +360,7 @@ class MLP(Model):
     def forward_numpy(self, theta, X) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(pre-activations [H^1, ..., H^{L+1}], layer inputs [A^0 = X, A^1, ..., A^L]), by numpy."""
         A, Hs, As = np.asarray(X, dtype=np.float64), [], []
-        act = _numpy_activation(self.activation)[0]
+        act = numpy_activation(self.activation)[0]
         for layer, (W, b) in enumerate(self.weights(theta)):
             As.append(A)
             H = self.scales[layer] * (A @ W.T) + self.betas[layer] * b
@@ -377,7 +377,7 @@ class MLP(Model):
         for every Dense layer l: the factors of the exact Jacobian, d f_o / d W^l = s_l Delta^l_o (x) A^l
         and d f_o / d b^l = beta_l Delta^l_o."""
         Hs, As = self.forward_numpy(theta, X)
-        dact = _numpy_activation(self.activation)[1]
+        dact = numpy_activation(self.activation)[1]
         N, n_out = len(As[0]), self.widths[-1]
         delta = np.broadcast_to(np.eye(n_out), (N, n_out, n_out)).copy()
         deltas = [delta]
@@ -408,10 +408,13 @@ class MLP(Model):
         return np.array(out)
 
 
-def _numpy_activation(name: str):
-    """(sigma, sigma') as numpy functions, the kernels' conventions (ReLU'(0) = 0)."""
+def numpy_activation(name: str):
+    """(sigma, sigma') of ``"relu"`` or ``"erf"`` as numpy functions, the kernels' conventions
+    (ReLU'(0) = 0)."""
     from scipy import special
 
     if name == "relu":
         return (lambda h: np.maximum(h, 0.0)), (lambda h: (h > 0.0).astype(np.float64))
-    return special.erf, (lambda h: _TWO_OVER_SQRT_PI * np.exp(-h * h))
+    if name == "erf":
+        return special.erf, (lambda h: _TWO_OVER_SQRT_PI * np.exp(-h * h))
+    raise ValueError(f"activation={name!r}: expected one of {', '.join(map(repr, ACTIVATIONS))}")

@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 from theorysim.core import config
+from theorysim.models.mlp import numpy_activation
 
 RELU, ERF = 0, 1
 _KINDS = {"relu": RELU, "erf": ERF}
@@ -181,15 +182,11 @@ def nngp_ntk(X1, X2=None, depth: int = 1, activation: str = "relu", W_std: float
 
 
 # ---- quadrature ------------------------------------------------------------------------------
-def activation_functions(name: str):
-    """(sigma, sigma') of a named activation, numpy vectorised (ReLU'(0) = 0, as the MLP)."""
-    from scipy import special
-
-    if name == "relu":
-        return (lambda h: np.maximum(h, 0.0)), (lambda h: (h > 0.0).astype(np.float64))
-    if name == "erf":
-        return special.erf, (lambda h: (2.0 / math.sqrt(math.pi)) * np.exp(-h * h))
-    raise ValueError(f"activation={name!r}: expected 'relu', 'erf' or a (sigma, sigma') pair of callables")
+def activation_functions(name):
+    """(sigma, sigma') for a named activation (the MLP's numpy versions), or the pair itself."""
+    if isinstance(name, tuple) and len(name) == 2 and all(callable(f) for f in name):
+        return name
+    return numpy_activation(name)
 
 
 def gaussian_expectation(g, q1, q2, c, n_angle: int = 48, n_radius: int = 160, radius: float = 12.0):
@@ -235,7 +232,7 @@ def nngp_ntk_quadrature(X1, X2=None, depth: int = 1, activation="relu", W_std: f
     for any activation, given by name or as a pair ``(sigma, sigma')`` of numpy functions. Slow
     (a 2-d quadrature per input pair and layer); for tests and for activations without a closed form.
     ``every_depth=True`` returns the list of (NNGP, NTK) for depths 0..depth (one recursion)."""
-    sigma, dsigma = activation if isinstance(activation, tuple) else activation_functions(activation)
+    sigma, dsigma = activation_functions(activation)
     same = X2 is None
     X1, X2 = _check(X1, X2, depth, "", W_std, b_std, parameterization, width)
     W2, b2, standard = float(W_std) ** 2, float(b_std) ** 2, parameterization == "standard"
