@@ -384,7 +384,8 @@ class MLP(Model):
         weights = self.weights(theta)
         for layer in range(len(weights) - 1, 0, -1):
             W = weights[layer][0]
-            delta = self.scales[layer] * (delta @ W) * dact(Hs[layer - 1])[:, None, :]
+            back = (delta.reshape(-1, W.shape[0]) @ W).reshape(N, n_out, W.shape[1])  # one BLAS product
+            delta = self.scales[layer] * back * dact(Hs[layer - 1])[:, None, :]
             deltas.append(delta)
         return As, deltas[::-1]
 

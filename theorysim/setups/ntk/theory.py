@@ -52,7 +52,8 @@ def empirical_ntk(model: MLP, theta, X1, X2=None, tile: int = 256) -> np.ndarray
                 A2, D2 = model.backprop_numpy(theta, X2[j : j + tile])
             block = np.zeros((len(A1[0]), len(A2[0])))
             for layer in range(len(A1)):
-                deltas = np.einsum("aoj,boj->ab", D1[layer], D2[layer])
+                # sum over outputs o and units j at once: one BLAS product of the flattened factors
+                deltas = D1[layer].reshape(len(D1[layer]), -1) @ D2[layer].reshape(len(D2[layer]), -1).T
                 block += deltas * (s2[layer] * (A1[layer] @ A2[layer].T) + b2[layer])
             out[i : i + tile, j : j + tile] = block
     return out
