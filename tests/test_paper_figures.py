@@ -47,3 +47,11 @@ def test_jacot2018_figure_scripts():
         assert "n =" in proc.stdout
         name = script.removesuffix(".py")
         assert (ROOT / "paper_figures" / "out" / f"{name}.png").stat().st_size > 10_000
+
+
+def test_advani2017_curves_script():
+    proc = subprocess.run([sys.executable, "advani2017_curves.py", "--N", "60", "--seeds", "2"],
+                          cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "E_g at s = 20" in proc.stdout
+    assert (ROOT / "paper_figures" / "out" / "advani2017_curves.png").stat().st_size > 10_000

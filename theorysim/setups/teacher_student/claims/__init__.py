@@ -1,0 +1,1 @@
+"""The teacher-student claims, one module per paper (each registers its claims on import)."""
