@@ -177,7 +177,7 @@ def _linear_prediction(cfg, out):
     rows = []
     for s in range(res.n_members):
         f = res.records[s, :, 1:]
-        K0 = theory.empirical_ntk(model, out["theta0"][s], model.X)
+        K0 = out["theta0_kernels"][s]
         rows.append((f, theory.train_outputs(K0, f[0], y, res.steps, cfg["lr"]), np.linalg.eigh(K0)))
     return y, rows
 

@@ -118,7 +118,7 @@ def _diagonal_closed(q, kind):
     return (2.0 / math.pi) * np.arcsin(2.0 * q / (1.0 + 2.0 * q))
 
 
-def _check(X1, X2, depth, activation, W_std, b_std, parameterization, width):
+def _check(X1, X2, depth, W_std, b_std, parameterization, width):
     X1 = np.ascontiguousarray(X1, dtype=np.float64)
     X2 = X1 if X2 is None else np.ascontiguousarray(X2, dtype=np.float64)
     if X1.ndim != 2 or X2.ndim != 2 or X1.shape[1] != X2.shape[1] or X1.shape[1] < 1:
@@ -162,7 +162,7 @@ def nngp_ntk(X1, X2=None, depth: int = 1, activation: str = "relu", W_std: float
     if activation not in _KINDS:
         raise ValueError(f"activation={activation!r}: expected one of {', '.join(map(repr, _KINDS))}")
     same = X2 is None
-    X1, X2 = _check(X1, X2, depth, activation, W_std, b_std, parameterization, width)
+    X1, X2 = _check(X1, X2, depth, W_std, b_std, parameterization, width)
     kind, W2, b2 = _KINDS[activation], float(W_std) ** 2, float(b_std) ** 2
     n0 = X1.shape[1]
     Q1 = _diagonals(X1, depth, W2, b2, lambda q: _diagonal_closed(q, kind))
@@ -234,7 +234,7 @@ def nngp_ntk_quadrature(X1, X2=None, depth: int = 1, activation="relu", W_std: f
     ``every_depth=True`` returns the list of (NNGP, NTK) for depths 0..depth (one recursion)."""
     sigma, dsigma = activation_functions(activation)
     same = X2 is None
-    X1, X2 = _check(X1, X2, depth, "", W_std, b_std, parameterization, width)
+    X1, X2 = _check(X1, X2, depth, W_std, b_std, parameterization, width)
     W2, b2, standard = float(W_std) ** 2, float(b_std) ** 2, parameterization == "standard"
 
     def second_moment(q):

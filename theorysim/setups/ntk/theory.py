@@ -39,14 +39,15 @@ def empirical_ntk(model: MLP, theta, X1, X2=None, tile: int = 256) -> np.ndarray
     Peak memory beyond the weights: the factors of two tiles, 2 ``tile`` (n_out + 1) sum_l n_l floats
     (width 10000, depth 3, 256-input tiles: 250 MB), plus the output.
     """
+    same = X2 is None
     X1 = np.ascontiguousarray(X1, dtype=np.float64)
-    X2 = X1 if X2 is None else np.ascontiguousarray(X2, dtype=np.float64)
+    X2 = X1 if same else np.ascontiguousarray(X2, dtype=np.float64)
     out = np.empty((len(X1), len(X2)))
     s2, b2 = model.scales ** 2, model.betas ** 2
     for i in range(0, len(X1), tile):
         A1, D1 = model.backprop_numpy(theta, X1[i : i + tile])
-        for j in range(0, len(X2), tile):
-            if X2 is X1 and j == i:
+        for j in range(i if same else 0, len(X2), tile):  # symmetric: the upper blocks, mirrored below
+            if same and j == i:
                 A2, D2 = A1, D1
             else:
                 A2, D2 = model.backprop_numpy(theta, X2[j : j + tile])
@@ -56,6 +57,8 @@ def empirical_ntk(model: MLP, theta, X1, X2=None, tile: int = 256) -> np.ndarray
                 deltas = D1[layer].reshape(len(D1[layer]), -1) @ D2[layer].reshape(len(D2[layer]), -1).T
                 block += deltas * (s2[layer] * (A1[layer] @ A2[layer].T) + b2[layer])
             out[i : i + tile, j : j + tile] = block
+            if same and j != i:
+                out[j : j + tile, i : i + tile] = block.T
     return out
 
 
