@@ -41,7 +41,12 @@ def models():
     mlp = MLP((2, 5, 4, 1), rng.normal(size=(5, 2)), rng.normal(size=5), "relu", "ntk", 1.0, 0.1,
               probes=rng.normal(size=(3, 2)))
     mlp_members = MLP((3, 4, 2), rng.normal(size=(3, 6, 3)), rng.normal(size=(3, 6, 2)), "erf", "standard", 1.2, 0.3)
-    return {"mlp": mlp, "mlp_members": mlp_members,
+    from theorysim.setups.teacher_student import grokking
+    from theorysim.setups.teacher_student.readout_net import FrozenReadoutNet
+
+    draws = [grokking.draw(4, 5, 7, s) for s in range(3)]
+    readout = FrozenReadoutNet(*(np.stack([d[k] for d in draws]) for k in range(3)), widths=[5, 3, 4])
+    return {"mlp": mlp, "mlp_members": mlp_members, "readout_net": readout,
             "quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
             "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa,
             "relu_direct": net, "relu_span": net.span_form()}
@@ -81,6 +86,9 @@ def cases():
         ("sgd/relu_span", "relu_span", "sgd", {"lr": [0.1, 0.5, 1.0], "momentum": 0.5, "omega_init": 0.1}),
         ("sgd/mlp", "mlp", "sgd", {"lr": [0.1, 0.5, 1.0]}),
         ("adam/mlp_members", "mlp_members", "adam", {"lr": [1e-3, 1e-2, 1e-1]}),
+        ("sgd/readout_net", "readout_net", "sgd",
+         {"lr": [0.5, 0.2, 0.05], "model_hyper": {"alpha": [0.5, 1.0, 2.0], "eps": [0.25, 0.1, 0.5]}}),
+        ("adam/readout_net", "readout_net", "adam", {"lr": [1e-3, 1e-2, 1e-1], "model_hyper": {"alpha": 2.0}}),
     ]
     return out
 
@@ -90,7 +98,7 @@ def run(case, backend: str, steps: int, record_every: int):
 
     name, model, optimizer, kwargs = case
     kwargs = dict(kwargs)  # the case is reused for both backends
-    model_hyper = {"alpha": kwargs.pop("alpha")} if "alpha" in kwargs else None
+    model_hyper = kwargs.pop("model_hyper", None) or ({"alpha": kwargs.pop("alpha")} if "alpha" in kwargs else None)
     return Experiment(models()[model], optimizer, steps=steps, record_every=record_every, seeds=[0, 1, 2],
                       progress=False, backend=backend, model_hyper=model_hyper, **kwargs).run()
 

@@ -55,3 +55,12 @@ def test_advani2017_curves_script():
     assert proc.returncode == 0, proc.stderr
     assert "E_g at s = 20" in proc.stdout
     assert (ROOT / "paper_figures" / "out" / "advani2017_curves.png").stat().st_size > 10_000
+
+
+def test_kumar2023_grokking_script():
+    proc = subprocess.run([sys.executable, "kumar2023_grokking.py", "--D", "8", "--H", "10", "--P", "40", "--alphas",
+                           "0.5", "2", "--seeds", "2", "--steps", "3000"],
+                          cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "alpha = 2: ratio" in proc.stdout
+    assert (ROOT / "paper_figures" / "out" / "kumar2023_grokking.png").stat().st_size > 10_000
