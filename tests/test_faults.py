@@ -141,7 +141,9 @@ def _die_on_lr_2_5(group, backend="cpu"):
 
 def test_ctrl_c_in_check_keeps_the_finished_verdicts(tmp_path):
     out = tmp_path / "v.json"
-    cmd = [sys.executable, "-m", "theorysim.cli", "check", "--paper", "quadratic", "--json", str(out)]
+    # a paper whose claims after the first run for seconds (advani2017: about 13 s after a 1 s first
+    # claim), so the interrupt lands mid-run even on a loaded machine (quadratic's finished in 1.4 s)
+    cmd = [sys.executable, "-m", "theorysim.cli", "check", "--paper", "advani2017", "--json", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     for line in proc.stderr:  # one line per finished claim (stderr is not a terminal)
