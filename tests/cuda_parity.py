@@ -46,7 +46,14 @@ def models():
 
     draws = [grokking.draw(4, 5, 7, s) for s in range(3)]
     readout = FrozenReadoutNet(*(np.stack([d[k] for d in draws]) for k in range(3)), widths=[5, 3, 4])
-    return {"mlp": mlp, "mlp_members": mlp_members, "readout_net": readout,
+    from theorysim.setups.dsd import data as dsd_data
+    from theorysim.setups.dsd.model import PatchNet
+
+    dsd = [dsd_data.sample(10, 3, 2, 0.3, seed=s)[:2] for s in range(3)]
+    patch_members = PatchNet("lcn", 3, 2, np.stack([x for x, _ in dsd]), np.stack([t for _, t in dsd]), n_used=[10, 6, 8])
+    fcn = PatchNet("fcn", 3, 2, *dsd[0])
+    return {"mlp": mlp, "mlp_members": mlp_members, "readout_net": readout, "patch_lcn_members": patch_members,
+            "patch_fcn": fcn,
             "quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
             "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa,
             "relu_direct": net, "relu_span": net.span_form()}
@@ -89,6 +96,8 @@ def cases():
         ("sgd/readout_net", "readout_net", "sgd",
          {"lr": [0.5, 0.2, 0.05], "model_hyper": {"alpha": [0.5, 1.0, 2.0], "eps": [0.25, 0.1, 0.5]}}),
         ("adam/readout_net", "readout_net", "adam", {"lr": [1e-3, 1e-2, 1e-1], "model_hyper": {"alpha": 2.0}}),
+        ("sgd/patch_lcn_members", "patch_lcn_members", "sgd", {"lr": [0.1, 0.3, 1.0], "b": [0.0, 0.1, 0.2]}),
+        ("adam/patch_fcn", "patch_fcn", "adam", {"lr": [1e-3, 1e-2, 1e-1], "b": 0.1, "init_scale": 0.5}),
     ]
     return out
 

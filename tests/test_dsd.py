@@ -1,0 +1,118 @@
+"""The DSD setup (Lahoti et al. 2024): the generator, the three architectures' kernels against numpy
+and central differences, the closed-form step against the GD step it stands for, and the search."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from theorysim.setups.dsd import data, estimators, model, search
+
+
+@pytest.mark.parametrize("mode", data.MODES)
+def test_generator_places_the_signed_signal_in_one_patch(mode):
+    k, d, sigma = 5, 3, 0.2
+    X, y, where = data.sample(20000, k, d, sigma, mode, seed=1)
+    assert X.shape == (20000, k * d) and set(np.unique(y)) == {-1.0, 1.0}
+    assert abs(y.mean()) < 0.03 and np.all(np.bincount(where, minlength=k) > 3600)
+    Xp = X.reshape(-1, k, d)
+    signal = Xp[np.arange(len(X)), where] * y[:, None]          # the signal patch, sign removed
+    if mode == "replace":
+        np.testing.assert_allclose(signal, np.broadcast_to(data.signal(d), signal.shape), rtol=1e-15)
+    else:
+        np.testing.assert_allclose(signal.mean(0), data.signal(d), atol=4 * sigma / math.sqrt(len(X)))
+        assert signal.std(0) == pytest.approx(np.full(d, sigma), rel=0.03)
+    other = Xp[np.arange(len(X)), (where + 1) % k]               # a noise patch
+    assert np.abs(other.mean(0)).max() < 4 * sigma / math.sqrt(len(X))
+    assert other.std(0) == pytest.approx(np.full(d, sigma), rel=0.03)
+
+
+def test_generator_bad_inputs_are_one_line():
+    with pytest.raises(ValueError, match=r"mode='mixed': expected one of 'additive', 'replace'"):
+        data.sample(3, 2, 2, 0.1, "mixed")
+    with pytest.raises(ValueError, match=r"k=0: expected a positive integer"):
+        data.sample(3, 0, 2, 0.1)
+    with pytest.raises(ValueError, match=r"sigma=-1: expected a finite number >= 0"):
+        data.sample(3, 2, 2, -1)
+
+
+@pytest.mark.parametrize("arch", model.ARCHITECTURES)
+def test_patch_net_gradient_matches_central_differences(arch):
+    k, d = 3, 4
+    X, y, _ = data.sample(30, k, d, 0.3, seed=2)
+    net = model.PatchNet(arch, k, d, X, y)
+    gen = np.random.default_rng(0)
+    theta = gen.normal(size=net.layout.size)
+    mh = np.array([0.2, 1.0])
+    loss, grad = net.loss_grad_numpy(theta, mh, None, 0)
+    h = 1e-7
+    fd = np.array([(net.loss_grad_numpy(theta + h * e, mh, None, 0)[0]
+                    - net.loss_grad_numpy(theta - h * e, mh, None, 0)[0]) / (2 * h) for e in np.eye(len(theta))])
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+    # the Numba kernels agree with numpy
+    fdata, idata = net.data()
+    g = np.zeros_like(theta)
+    assert model.patch_net_loss_grad(theta, fdata, idata, mh, 0, 0, 1, g, np.zeros(1)) == pytest.approx(loss, rel=1e-13)
+    np.testing.assert_allclose(g, grad, rtol=1e-12, atol=1e-15)
+    out = np.zeros(2)
+    model.patch_net_metrics(theta, fdata, idata, mh, out, np.zeros(1))
+    np.testing.assert_allclose(out, net.metrics_numpy(theta, mh), rtol=1e-13)
+
+
+@pytest.mark.parametrize("arch", model.ARCHITECTURES)
+def test_closed_form_step_is_the_projected_gradient_step(arch):
+    """projected_step = the GD step from w = 0 at b = 0 (where phi_b is the identity), projected on
+    the unit sphere unit by unit: checked against the model's own gradient."""
+    k, d = 4, 3
+    X, y, _ = data.sample(50, k, d, 0.3, seed=3)
+    steps = estimators.projected_step(arch, X, y, k, d, [7, 50])
+    for m, row in zip((7, 50), steps):
+        net = model.PatchNet(arch, k, d, X[:m], y[:m])
+        grad = net.loss_grad_numpy(np.zeros(net.layout.size), np.array([0.0, 1.0]), None, 0)[1]
+        units = -grad.reshape(1 if arch == "cnn" else k, -1)
+        expect = units / np.linalg.norm(units, axis=1, keepdims=True)
+        np.testing.assert_allclose(row, expect.ravel(), rtol=1e-12)
+
+
+def test_engine_trains_every_member_on_its_own_prefix():
+    """(m, seed) members with per-member training sets padded to the largest m: the engine's final
+    weights equal plain-numpy GD on each member's first m rows."""
+    from theorysim.engine.experiment import Experiment
+
+    k, d = 3, 2
+    draws = [data.sample(12, k, d, 0.3, seed=s)[:2] for s in (0, 1)]
+    members = [(5, 0), (12, 0), (9, 1)]
+    net = model.PatchNet("lcn", k, d, np.stack([draws[s][0] for _, s in members]),
+                         np.stack([draws[s][1] for _, s in members]), n_used=[m for m, _ in members])
+    res = Experiment(net, "sgd", lr=0.3, steps=15, seeds=[0, 1, 2], b=0.05, init_scale=0.5, progress=False).run()
+    theta0 = net.init([0, 1, 2], np.array([[0.05, 0.5]] * 3))
+    for e, (m, s) in enumerate(members):
+        single = net.for_member(e)
+        assert single.X.shape == (m, k * d)
+        theta = theta0[e]
+        for t in range(15):
+            theta = theta - 0.3 * single.loss_grad_numpy(theta, np.array([0.05, 0.5]), None, t)[1]
+        np.testing.assert_allclose(res.theta[e], theta, rtol=1e-12, atol=1e-14)
+
+
+def test_search_finds_the_threshold_of_a_monotone_error():
+    calls = []
+
+    def mean_error(sizes):
+        calls.append(list(sizes))
+        return 1.0 / np.asarray(sizes, dtype=np.float64)
+
+    found = search.sample_complexity(mean_error, 1, 1000, 0.0125, rel_tol=0.0)
+    assert found.m_star == 80 and found.errors[80] == 0.0125 and found.errors[79] > 0.0125
+    assert search.sample_complexity(mean_error, 1, 50, 0.0125).m_star == math.inf
+    with pytest.raises(ValueError, match=r"delta=2"):
+        search.sample_complexity(mean_error, 1, 50, 2)
+
+
+def test_test_error_handles_a_threshold_per_row():
+    k, d = 2, 3
+    X, y, _ = data.sample(200, k, d, 0.1, seed=0)
+    theta = np.stack([data.signal(d), data.signal(d)])
+    err = model.test_error("cnn", theta, X, y, k, d, [0.5, 5.0])
+    assert err[0] == 0.0 and err[1] == 1.0   # b = 5 zeroes every output: y f = 0 counts as wrong

@@ -1,0 +1,96 @@
+"""Sample complexity m*(k, d): the smallest training-set size whose test error, averaged over seeds,
+is at most delta (spec B4). A log grid brackets it and bisection refines it; each evaluation is one
+row of (m, seed) pairs: the closed-form step evaluates all sizes of a seed in one pass, the engine
+trains every pair as one member of one ensemble (per-member training sets, padded to the largest m)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from theorysim.setups.dsd import data, estimators, model
+
+
+@dataclass
+class Search:
+    """m* (inf when even the largest size fails) and every evaluated size's mean test error."""
+
+    m_star: float
+    errors: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"m_star": self.m_star, "errors": {str(m): round(e, 5) for m, e in sorted(self.errors.items())}}
+
+
+def sample_complexity(mean_error, lo: int, hi: int, delta: float, points: int = 12, rel_tol: float = 0.05) -> Search:
+    """m* for ``mean_error(sizes) -> errors`` (mean over seeds, assumed to fall with m): the first size
+    of a log grid over [lo, hi] with error <= delta, refined by bisection against the size before it
+    until the bracket is within ``rel_tol`` (or 1)."""
+    if not (1 <= lo <= hi) or not 0 < delta < 1:
+        raise ValueError(f"lo={lo!r}, hi={hi!r}, delta={delta!r}: expected 1 <= lo <= hi and 0 < delta < 1")
+    grid = np.unique(np.round(np.geomspace(lo, hi, points)).astype(np.int64))
+    errs = np.asarray(mean_error(grid), dtype=np.float64)
+    found = Search(math.inf, dict(zip(grid.tolist(), errs.tolist())))
+    passing = np.flatnonzero(errs <= delta)
+    if not len(passing):
+        return found
+    i = int(passing[0])
+    if i == 0:
+        found.m_star = float(grid[0])
+        return found
+    a, c = int(grid[i - 1]), int(grid[i])
+    while c - a > max(1, rel_tol * a):
+        mid = (a + c) // 2
+        e = float(np.asarray(mean_error(np.array([mid])))[0])
+        found.errors[mid] = e
+        if e <= delta:
+            c = mid
+        else:
+            a = mid
+    found.m_star = float(c)
+    return found
+
+
+def test_set(cfg):
+    """The shared fresh test set (stream 1; training draws use stream 0)."""
+    return data.sample(cfg["test_size"], cfg["k"], cfg["d"], cfg["sigma"], cfg["mode"], seed=0, stream=1)[:2]
+
+
+def step_errors(cfg, arch: str, hi: int):
+    """mean_error for the closed-form projected step (estimators.projected_step), threshold cfg["b"]."""
+    k, d = cfg["k"], cfg["d"]
+    draws = [data.sample(hi, k, d, cfg["sigma"], cfg["mode"], seed=s)[:2] for s in cfg["seeds"]]
+    Xt, yt = test_set(cfg)
+
+    def mean_error(sizes):
+        errs = [model.test_error(arch, estimators.projected_step(arch, X, y, k, d, sizes), Xt, yt, k, d, cfg["b"])
+                for X, y in draws]
+        return np.mean(errs, axis=0)
+
+    return mean_error
+
+
+def gd_errors(cfg, arch: str, hi: int):
+    """mean_error for GD through the engine from random init: one member per (size, seed), per-member
+    training sets (each seed's draw, its first m rows); cfg["optimizer"], cfg["lr"], cfg["steps"],
+    cfg["b"], cfg["init_scale"]."""
+    from theorysim.engine.experiment import Experiment
+
+    k, d = cfg["k"], cfg["d"]
+    draws = [data.sample(hi, k, d, cfg["sigma"], cfg["mode"], seed=s)[:2] for s in cfg["seeds"]]
+    Xt, yt = test_set(cfg)
+
+    def mean_error(sizes):
+        sizes = [int(m) for m in sizes]
+        members = [(m, i) for m in sizes for i in range(len(draws))]
+        n_max = max(sizes)
+        net = model.PatchNet(arch, k, d, np.stack([draws[i][0][:n_max] for _, i in members]),
+                             np.stack([draws[i][1][:n_max] for _, i in members]), n_used=[m for m, _ in members])
+        res = Experiment(net, cfg["optimizer"], lr=cfg["lr"], steps=cfg["steps"],
+                         seeds=[cfg["seeds"][i] for _, i in members], record_every=cfg["steps"],
+                         b=cfg["b"], init_scale=cfg["init_scale"], divergence_factor=0).run()
+        err = model.test_error(arch, res.theta, Xt, yt, k, d, cfg["b"]).reshape(len(sizes), len(draws))
+        return err.mean(axis=1)
+
+    return mean_error
