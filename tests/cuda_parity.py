@@ -52,7 +52,12 @@ def models():
     dsd = [dsd_data.sample(10, 3, 2, 0.3, seed=s)[:2] for s in range(3)]
     patch_members = PatchNet("lcn", 3, 2, np.stack([x for x, _ in dsd]), np.stack([t for _, t in dsd]), n_used=[10, 6, 8])
     fcn = PatchNet("fcn", 3, 2, *dsd[0])
+    from theorysim.setups.stability import task as stability_task
+    from theorysim.setups.stability.diagonal_net import DiagonalLinearNet
+
+    diagonal = DiagonalLinearNet(*stability_task.draw(6, 5, 2, 0)[:2])
     return {"mlp": mlp, "mlp_members": mlp_members, "readout_net": readout, "patch_lcn_members": patch_members,
+            "diagonal_net": diagonal,
             "patch_fcn": fcn,
             "quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
             "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa,
@@ -98,6 +103,8 @@ def cases():
         ("adam/readout_net", "readout_net", "adam", {"lr": [1e-3, 1e-2, 1e-1], "model_hyper": {"alpha": 2.0}}),
         ("sgd/patch_lcn_members", "patch_lcn_members", "sgd", {"lr": [0.1, 0.3, 1.0], "b": [0.0, 0.1, 0.2]}),
         ("adam/patch_fcn", "patch_fcn", "adam", {"lr": [1e-3, 1e-2, 1e-1], "b": 0.1, "init_scale": 0.5}),
+        ("sgd/diagonal_net+minibatch", "diagonal_net", "sgd", {"lr": [0.01, 0.05, 0.2], "batch_size": [1.0, 2.0, 0.0]}),
+        ("adam/diagonal_net", "diagonal_net", "adam", {"lr": [1e-3, 1e-2, 1e-1], "init_scale": 0.5}),
     ]
     return out
 

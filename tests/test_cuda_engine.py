@@ -121,7 +121,7 @@ def test_every_kernel_compiles_to_ptx_for_sm_90():
     proc = _python(PTX_SCRIPT, NUMBA_ENABLE_CUDASIM="0")
     assert proc.returncode == 0, proc.stderr[-3000:]
     names = [line.split()[0] for line in proc.stdout.splitlines()]
-    assert {"quadratic", "scale_invariant", "least_squares", "lsa", "mlp", "readout_net", "patch_lcn_members"} <= set(names), names
+    assert {"quadratic", "scale_invariant", "least_squares", "lsa", "mlp", "readout_net", "patch_lcn_members", "diagonal_net"} <= set(names), names
 
 
 def test_the_gpu_loop_is_the_cpu_loop():

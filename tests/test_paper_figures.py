@@ -64,3 +64,11 @@ def test_kumar2023_grokking_script():
     assert proc.returncode == 0, proc.stderr
     assert "alpha = 2: ratio" in proc.stdout
     assert (ROOT / "paper_figures" / "out" / "kumar2023_grokking.png").stat().st_size > 10_000
+
+
+def test_wu2023_trace_figure_script():
+    proc = subprocess.run([sys.executable, "wu2023_trace_vs_lr.py", "--seeds", "2", "--steps", "20000", "--n", "20",
+                           "--d", "40"], cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "SGD, B = 1: 9 of 14 runs interpolated" in proc.stdout and "GD: 9 of 14" in proc.stdout
+    assert (ROOT / "paper_figures" / "out" / "wu2023_trace_vs_lr.png").stat().st_size > 10_000

@@ -1,0 +1,5 @@
+"""Stability of SGD minima: the sharpness and trace bounds of Wu and Su (2023) on a diagonal linear
+network, with the linearised second-moment map as the stability oracle."""
+from theorysim.setups import Setup
+
+SETUP = Setup(name="stability", doc=__doc__)
