@@ -58,7 +58,10 @@ def second_moment_map(C, eta: float, batch: float | None):
 def stability_radius(J, eta: float, batch: float | None = 1, iters: int = 5000, tol: float = 1e-12) -> float:
     """Spectral radius of the linearised second-moment map T at the minimum with Jacobian J
     (power iteration on the PSD cone from the identity)."""
-    C = _span(J)
+    return _radius(_span(J), eta, batch, iters, tol)
+
+
+def _radius(C, eta, batch, iters=5000, tol=1e-12):
     apply = second_moment_map(C, eta, batch)
     Q = np.eye(C.shape[1]) / C.shape[1]
     rho = 0.0
@@ -77,8 +80,10 @@ def stability_radius(J, eta: float, batch: float | None = 1, iters: int = 5000, 
 
 def stability_boundary(J, batch: float | None = 1, lo: float = 1e-6, hi: float = 1e3) -> float:
     """The eta at which the spectral radius of T crosses 1 (brentq on log radius)."""
+    C = _span(J)  # once: brentq evaluates the radius a few dozen times
+
     def f(log_eta):
-        return math.log(stability_radius(J, math.exp(log_eta), batch))
+        return math.log(_radius(C, math.exp(log_eta), batch))
 
     a, b = math.log(lo), math.log(hi)
     if f(b) <= 0:

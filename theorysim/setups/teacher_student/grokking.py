@@ -86,12 +86,14 @@ def ntk(W, X1, X2, alpha: float, eps: float) -> np.ndarray:
 
 def linearised_test_loss(W0, X, beta, alpha: float, eps: float, lr: float = 1.0, steps=None) -> np.ndarray:
     """Exact test MSE of the centred network linearised at W0 (f - f0 = J(x) . (W - W0)) after GD
-    with rate ``lr`` on L = (1/P) sum_p (f - f0 - y)^2, for each k in ``steps`` updates (``None``: the
-    limit, ridgeless kernel regression with the initial NTK, K0(x, X) K0^{-1} y: the paper's
-    "K_0 regression MSE" of Fig. 1).
+    with rate ``lr`` on L = (1/P) sum_p (f - f0 - y)^2, for each k in ``steps`` updates (an entry
+    ``None``, or ``steps=None``: the limit, ridgeless kernel regression with the initial NTK,
+    K0(x, X) K0^{-1} y: the paper's "K_0 regression MSE" of Fig. 1). One eigendecomposition serves
+    every entry.
 
     The weight change is W - W0 = J^T c_k with c_k = K0^{-1} (I - S_k) y and S_k = (I - (2 lr / P) K0)^k
-    (:func:`theorysim.setups.ntk.theory.step_factors`, whose loss is half this one's), and the
+    (:func:`theorysim.setups.ntk.theory.step_factors`, whose loss is half this one's), i.e.
+    d_i = (alpha / H) sum_p c_p phi'(w0_i . x_p) x_p (one product, no [P, H, D] Jacobian), and the
     linearised function is again linear plus quadratic in x: a = (alpha / H) sum_i d_i,
     B = (alpha eps / H) sum_i (w0_i d_i^T + d_i w0_i^T), so :func:`quadratic_test_loss` applies."""
     from theorysim.setups.ntk.theory import step_factors
@@ -103,11 +105,12 @@ def linearised_test_loss(W0, X, beta, alpha: float, eps: float, lr: float = 1.0,
         raise ValueError(f"the initial NTK on the {P} training inputs is singular (smallest eigenvalue "
                          f"{lam[0]:.3g}); kernel regression needs P <= H D and inputs in general position")
     proj = V.T @ target(X, beta)
-    J = jacobian(W0, X, alpha, eps)
+    slopes = 1.0 + eps * (X @ W0.T)  # phi'(w0_i . x_p) [P, H]
     out = []
     for k in ([None] if steps is None else list(steps)):
         keep = 1.0 if k is None else 1.0 - step_factors(lam, [k], 2 * lr, P)[0]
-        d = np.einsum("p,phd->hd", V @ (keep * proj / lam), J)
+        c = V @ (keep * proj / lam)
+        d = (alpha / H) * (slopes * c[:, None]).T @ X  # [H, D]
         C = W0.T @ d
         out.append(quadratic_test_loss((alpha / H) * d.sum(axis=0), (alpha * eps / H) * (C + C.T), beta))
     return np.array(out)

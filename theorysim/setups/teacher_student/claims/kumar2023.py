@@ -89,13 +89,14 @@ def _measure_oracle(cfg, outs):
             _, beta, W0 = model.member_arrays(m)
             for r in range(1, out["params"].shape[1]):
                 W = out["params"][m, r].reshape(W0.shape)
-                sq = np.empty(0)
+                chunks = []
                 for _ in range(cfg["mc"] // 50_000):  # chunks keep the memory small
                     Xt = gen.normal(size=(50_000, cfg["D"])) / math.sqrt(cfg["D"])
                     err = grokking.outputs(W, Xt, alpha, cfg["eps"]) - grokking.target(Xt, beta)
                     if centred:
                         err -= grokking.outputs(W0, Xt, alpha, cfg["eps"])
-                    sq = np.concatenate([sq, err * err])
+                    chunks.append(err * err)
+                sq = np.concatenate(chunks)
                 oracle = out["test_loss"][m, r]
                 zs.append(abs(sq.mean() - oracle) / (sq.std(ddof=1) / math.sqrt(len(sq))))
                 rel.append(abs(sq.mean() - oracle) / oracle)
@@ -254,11 +255,10 @@ def _sim_plateau(cfg):
     for m, (alpha, seed) in enumerate(out["members"]):
         X, beta, W0 = out["model"].member_arrays(m)
         k = int(np.argmax(out["test_loss"][m]))
-        lin = grokking.linearised_test_loss(W0, X, beta, alpha, cfg["eps"], cfg["c"] * cfg["H"] / alpha ** 2,
-                                            [out["steps"][k]])[0]
+        lin, limit = grokking.linearised_test_loss(W0, X, beta, alpha, cfg["eps"], cfg["c"] * cfg["H"] / alpha ** 2,
+                                                   [out["steps"][k], None])
         levels.append({"step": int(out["steps"][k]), "network": float(out["test_loss"][m, k]), "linearised": lin,
-                       "kernel regression": float(grokking.linearised_test_loss(W0, X, beta, alpha, cfg["eps"])[0]),
-                       "initial": float(out["test_loss"][m, 0])})
+                       "kernel regression": float(limit), "initial": float(out["test_loss"][m, 0])})
     return {"run": out, "levels": levels}
 
 
