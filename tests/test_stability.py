@@ -86,7 +86,7 @@ def test_oracle_matches_the_explicit_second_moment_matrix():
     vec(M), for non-orthogonal gradients and B = 3."""
     gen = np.random.default_rng(5)
     J = gen.normal(size=(4, 4))
-    eta, B, n = 0.3, 3, 4
+    eta, B = 0.3, 3
     C = sharpness._span(J)
     apply = sharpness.second_moment_map(C, eta, B)
     r = C.shape[1]

@@ -10,7 +10,6 @@ uniformly with replacement. Endpoints count when their loss is below 1e-8 (inter
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from scipy import stats
@@ -19,7 +18,6 @@ from theorysim import fit
 from theorysim.claims import Claim, Measurement, Paper, register, tol
 from theorysim.engine.cache import RunCache
 from theorysim.engine.experiment import Experiment
-from theorysim.plotting import pyplot
 from theorysim.setups.stability import sharpness, task
 from theorysim.setups.stability.diagonal_net import DiagonalLinearNet
 
