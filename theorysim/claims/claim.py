@@ -135,6 +135,7 @@ class Verdict:
             "expected": c.expect,
             "seconds": round(self.seconds, 3),
             "mode": self.mode,
+            "config": _jsonable(dict(c.config(self.mode))),
             "status": self.status,
             "checks": [ch.to_json() for ch in self.checks],
             "note": c.note,
