@@ -72,3 +72,13 @@ def test_wu2023_trace_figure_script():
     assert proc.returncode == 0, proc.stderr
     assert "SGD, B = 1: 9 of 14 runs interpolated" in proc.stdout and "GD: 9 of 14" in proc.stdout
     assert (ROOT / "paper_figures" / "out" / "wu2023_trace_vs_lr.png").stat().st_size > 10_000
+
+
+def test_granziol2020_lr_vs_batch_figure_script():
+    proc = subprocess.run([sys.executable, "granziol2020_lr_vs_batch.py", "--draws", "2", "--n", "128", "--p", "32",
+                           "--max-batch", "16"], cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    slopes = {line.split(":")[0]: float(line.rsplit(":", 1)[1]) for line in proc.stdout.splitlines()
+              if line.startswith(("SGD:", "Adam:"))}
+    assert slopes["SGD"] > slopes["Adam"] > 0, proc.stdout  # linear vs square-root growth, even at this size
+    assert (ROOT / "paper_figures" / "out" / "granziol2020_lr_vs_batch.png").stat().st_size > 10_000

@@ -106,3 +106,57 @@ def test_bad_inputs_are_one_line():
     X, y, _ = task.draw(3, 4, 1, 0)
     with pytest.raises(ValueError, match=r"theta0: expected finite starting points of shape \(E, 8\)"):
         DiagonalLinearNet(X, y, theta0=np.zeros(8))
+
+
+def _explicit_on_symmetric(apply, r):
+    """The matrix of a linear map on symmetric r x r matrices in an orthonormal basis of them."""
+    basis = []
+    for a in range(r):
+        for b in range(a, r):
+            E = np.zeros((r, r))
+            E[a, b] = E[b, a] = 1.0 / (math.sqrt(2.0) if a != b else 1.0)
+            basis.append(E)
+    return np.array([[np.sum(Ei * apply(Ej)) for Ej in basis] for Ei in basis])
+
+
+def test_lanczos_radius_and_boundary_on_a_larger_span():
+    """Past the explicit-matrix size (span dimension 24): the Lanczos radius equals the top eigenvalue
+    of T written out on symmetric matrices, and at the one-eigenproblem boundary eta* the radius
+    crosses 1."""
+    gen = np.random.default_rng(11)
+    J = gen.normal(size=(24, 40)) * np.linspace(0.5, 2.0, 40)
+    B = 3
+    eta_star = sharpness.stability_boundary(J, B)
+    C = sharpness._span(J)
+    T = _explicit_on_symmetric(sharpness.second_moment_map(C, 0.8 * eta_star, B), C.shape[1])
+    assert sharpness.stability_radius(J, 0.8 * eta_star, B) == pytest.approx(np.linalg.eigvalsh(T)[-1], rel=1e-9)
+    assert sharpness.stability_radius(J, eta_star * (1 - 1e-6), B) < 1 < sharpness.stability_radius(J, eta_star * (1 + 1e-6), B)
+
+
+def test_eta_max_search_brackets_the_gd_limit():
+    """Full batch (B >= n) is GD on a quadratic: unstable exactly above 2 / lambda_max(X^T X / n). A finite
+    run detects growth only past a margin: at eta = (1 + delta) 2 / lambda_max the top mode's loss grows
+    by ~(1 + 4 delta) per step, so 4000 steps reach the 1e6-fold growth for delta >~ 0.1%."""
+    from theorysim.models import LeastSquares
+    from theorysim.setups.stability import lr_search
+    gen = np.random.default_rng(3)
+    X = gen.normal(size=(20, 5))
+    y = X @ gen.normal(size=5) + 0.1 * gen.normal(size=20)
+    limit = 2 / np.linalg.eigvalsh(X.T @ X / 20)[-1]
+    a, b = lr_search.eta_max(LeastSquares(X, y), "sgd", 20, [0, 1], 4000, 0.1 * limit, 10 * limit)
+    assert a <= limit * 1.002 and limit <= b and b / a < 1.01
+    ok = lr_search.stable(LeastSquares(X, y), "adam", [1e-2, 10.0], 4, [0, 1], 400, criterion="progress")
+    assert ok.tolist() == [True, False]  # Adam at 10: bounded steps, no blow-up, but no progress either
+    assert lr_search.stable(LeastSquares(X, y), "adam", [10.0], 4, [0], 400).tolist() == [True]  # not diverged
+    with pytest.raises(ValueError, match="criterion='loss': expected one of diverged, progress"):
+        lr_search.stable(LeastSquares(X, y), "sgd", [0.1], 4, [0], 400, criterion="loss")
+    with pytest.raises(ValueError, match="steps=100: expected a positive multiple of 8"):
+        lr_search.stable(LeastSquares(X, y), "sgd", [0.1], 4, [0], 100)
+
+
+def test_centred_random_features():
+    Phi, y = task.random_features(64, 8, 16, 0.1, 0)
+    assert Phi.shape == (64, 16) and y.shape == (64,)
+    np.testing.assert_allclose(Phi.mean(axis=0), 0.0, atol=1e-15)
+    with pytest.raises(ValueError, match=r"p=0: expected a positive integer"):
+        task.random_features(64, 8, 0, 0.1, 0)

@@ -1,0 +1,195 @@
+"""Claims of Granziol, Zohren and Roberts, "Learning rates as a function of batch size: a random
+matrix theory approach to neural network training" (arXiv 2006.09092; JMLR 23, 2022): the largest
+stable learning rate grows linearly in the batch size B for SGD and like sqrt(B) for Adam, at
+batch sizes small against the data size, and saturates as B approaches it.
+
+Their argument: the minibatch Hessian H_B = H + noise, the noise's extremal eigenvalues grow like
+1/B (random matrix theory), so for small B lambda_max(H_B) ~ 1/B and SGD's limit 2 / lambda_max(H_B)
+grows like B; Adam's preconditioner 1 / sqrt(v) grows like sqrt(B) (v tracks the gradient variance
+~ 1/B), so its limit grows like B / sqrt(B) = sqrt(B). The exact constants are not used here.
+
+Testbed (spec optimizers.md sec. 12.2, reconstructed; the paper trains deep networks): least
+squares on centred ReLU random features, n = 512 samples, d = 64 inputs, p = 128 features, labels
+Phi v + N(0, 0.1^2) (:func:`theorysim.setups.stability.task.random_features`); each problem draw is
+one random-feature map. SGD samples B rows uniformly with replacement; w_0 = 0. eta_max(B) by
+:mod:`theorysim.setups.stability.lr_search` (a rate is stable when none of 5 seeds fails; grid +
+bisection to < 1%): SGD fails when its loss grows 1e6-fold, Adam when it ends no lower than it
+started (Adam's steps are bounded, its loss cannot explode). For SGD the linearised second-moment
+map gives the mean-square boundary eta*(B) exactly (:func:`~theorysim.setups.stability.sharpness.
+stability_boundary`): a cross-check of the measurement, not the paper's prediction.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from theorysim import fit
+from theorysim.claims import Claim, Measurement, Paper, register, tol
+from theorysim.engine.cache import RunCache
+from theorysim.models import LeastSquares
+from theorysim.setups.stability import lr_search, sharpness, task
+
+PAPER = Paper(
+    key="granziol2020",
+    title="Learning rates as a function of batch size: a random matrix theory approach to neural network training",
+    authors="D. Granziol, S. Zohren, S. Roberts",
+    year=2020,
+    arxiv="2006.09092",
+    venue="JMLR 23 (2022)",
+)
+
+RUNS = RunCache("stability: eta_max(B) scans")
+CRITERION = {"sgd": "diverged", "adam": "progress"}
+
+
+def scan(cfg, optimizer: str) -> dict:
+    """eta_max(B) for every problem draw and batch size: {"batches", "table" [draws, B] (geometric mean
+    of the final bracket), "brackets", and for SGD "oracle" [draws, B] (mean-square eta*) and the
+    Gauss-Newton spectra's tr and lambda_max}."""
+    batches = cfg[f"{optimizer}_batches"]
+    key = {k: cfg[k] for k in ("n", "d", "p", "noise", "draws", "seeds", "points", "rounds")}
+    key.update(optimizer=optimizer, batches=batches, steps=cfg[f"{optimizer}_steps"], lr=cfg[f"{optimizer}_lr"])
+
+    def compute():
+        table = np.empty((len(cfg["draws"]), len(batches)))
+        brackets = np.empty(table.shape + (2,))
+        oracle = np.empty(table.shape)
+        spectra = []
+        for i, draw in enumerate(cfg["draws"]):
+            Phi, y = task.random_features(cfg["n"], cfg["d"], cfg["p"], cfg["noise"], draw)
+            model = LeastSquares(Phi, y)
+            for j, B in enumerate(batches):
+                a, b = lr_search.eta_max(model, optimizer, B, cfg["seeds"], cfg[f"{optimizer}_steps"],
+                                         *cfg[f"{optimizer}_lr"], points=cfg["points"], rounds=cfg["rounds"],
+                                         criterion=CRITERION[optimizer])
+                brackets[i, j] = a, b
+                table[i, j] = np.sqrt(a * b)
+                oracle[i, j] = sharpness.stability_boundary(Phi, B) if optimizer == "sgd" else np.nan
+            spectra.append(sharpness.gauss_newton(Phi))
+        return {"batches": list(batches), "table": table, "brackets": brackets, "oracle": oracle, "spectra": spectra}
+
+    return RUNS.get(key, compute)
+
+
+def _slope(out, window) -> fit.SeedFit:
+    """Per-draw log-log slope of eta_max against B over the batch sizes inside ``window``."""
+    return fit.power_law(out["batches"], out["table"], window=window)
+
+
+def _local_slopes(out) -> dict:
+    """Mean over draws of the slope between consecutive batch sizes."""
+    B = np.array(out["batches"], dtype=float)
+    logs = np.log(out["table"])
+    s = np.diff(logs, axis=1) / np.diff(np.log(B))
+    return {f"{int(B[j])}->{int(B[j + 1])}": round(float(v), 3) for j, v in enumerate(s.mean(axis=0))}
+
+
+def _linear_range(out, floor: float) -> int:
+    """The largest B up to which every mean local slope is at least ``floor``."""
+    B = out["batches"]
+    s = np.diff(np.log(out["table"]), axis=1).mean(axis=0) / np.diff(np.log(B))
+    last = B[0]
+    for j, v in enumerate(s):
+        if v < floor:
+            break
+        last = B[j + 1]
+    return int(last)
+
+
+def _mean_table(out) -> dict:
+    return {str(B): round(float(v), 4) for B, v in zip(out["batches"], np.exp(np.log(out["table"]).mean(axis=0)))}
+
+
+def _slope_measurement(out, window, what) -> Measurement:
+    f = _slope(out, window)
+    return Measurement(f.estimate, f.ci, {"per draw": np.round(f.per_seed, 3).tolist(), "batch sizes": window,
+                                          "eta_max per B (geometric mean over draws)": _mean_table(out),
+                                          "local slopes": _local_slopes(out)},
+                       label=f"{what}, mean over {len(out['table'])} problem draws")
+
+
+# ---------------------------------------------------------------------------------------------
+# granziol2020/sgd-linear-scaling
+def _measure_sgd(cfg, out):
+    ratio = out["table"] / out["oracle"]
+    lo_ratio = out["brackets"][..., 0] / out["oracle"]
+    tr = np.mean([s["trace"] for s in out["spectra"]])
+    lam = np.mean([s["lambda_max"] for s in out["spectra"]])
+    return {
+        "slope of log eta_max vs log B, small B": _slope_measurement(out, cfg["small"], "log-log slope"),
+        "slope of log eta_max vs log B, B -> n / 2": _slope_measurement(out, cfg["large"], "log-log slope"),
+        "measured eta_max / mean-square eta*": Measurement(
+            float(lo_ratio.min()), None,
+            {"mean ratio per B": {str(B): round(float(v), 3) for B, v in zip(out["batches"], ratio.mean(axis=0))},
+             "eta* per B (mean over draws)": {str(B): round(float(v), 4)
+                                              for B, v in zip(out["batches"], out["oracle"].mean(axis=0))},
+             "2 / lambda_max(G) (GD's limit)": round(2 / lam, 3), "tr(G) / lambda_max(G)": round(tr / lam, 2),
+             f"linear range (local slope >= {cfg['linear_floor']})": f"B <= {_linear_range(out, cfg['linear_floor'])}"},
+            label="min over draws and B of the bracket's lower end / eta*"),
+    }
+
+
+_BASE = {"n": 512, "d": 64, "p": 128, "noise": 0.1, "seeds": [0, 1, 2, 3, 4], "points": 12, "rounds": 3,
+         "sgd_steps": 2000, "sgd_lr": [0.1, 1e4], "adam_steps": 4000, "adam_lr": [1e-3, 1e2],
+         "small": [1, 16], "large": [64, 256], "linear_floor": 0.8}
+_QUICK = {**_BASE, "draws": [0, 1, 2, 3, 4], "sgd_batches": [1, 2, 4, 8, 16, 64, 128, 256],
+          "adam_batches": [1, 2, 4, 8, 16]}
+_FULL = {**_BASE, "draws": list(range(10)), "sgd_batches": [1, 2, 4, 8, 16, 32, 64, 128, 256],
+         "adam_batches": [1, 2, 4, 8, 16, 32, 64, 128, 256]}
+
+register(Claim(
+    id="granziol2020/sgd-linear-scaling",
+    paper=PAPER,
+    reference="Abstract (spec optimizers.md sec. 12.2; theorem constants not read): the largest stable SGD "
+              "learning rate scales linearly with the batch size, saturating as B approaches the data size",
+    statement="On random-features least squares (n = 512, p = 128), the log-log slope of SGD's eta_max(B) is "
+              "within 0.2 of 1 for B = 1 ... 16 and below 0.5 for B = 64 ... 256 (n / 8 ... n / 2: the "
+              "limit 2 / lambda_max of GD takes over); every measured eta_max is at least 0.98 of the "
+              "linearised map's mean-square boundary eta*(B).",
+    quick=_QUICK,
+    full=_FULL,
+    simulate=lambda cfg: scan(cfg, "sgd"),
+    predict=lambda cfg: {"slope of log eta_max vs log B, small B": 1.0,
+                         "slope of log eta_max vs log B, B -> n / 2": 0.0,
+                         "measured eta_max / mean-square eta*": 1.0},
+    measure=_measure_sgd,
+    tolerance={"slope of log eta_max vs log B, small B": tol.absolute(0.2),
+               "slope of log eta_max vs log B, B -> n / 2": tol.at_most(0.5),
+               "measured eta_max / mean-square eta*": tol.at_least(0.98)},
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# granziol2020/adam-sqrt-scaling
+def _sim_adam(cfg):
+    return {"adam": scan(cfg, "adam"), "sgd": scan(cfg, "sgd")}
+
+
+def _measure_adam(cfg, outs):
+    adam = _slope(outs["adam"], cfg["small"])
+    sgd = _slope(outs["sgd"], cfg["small"])
+    gap = sgd.per_seed - adam.per_seed  # the same problem draws
+    est, ci = fit.mean_ci(gap)
+    return {
+        "Adam: slope of log eta_max vs log B, small B": _slope_measurement(outs["adam"], cfg["small"], "log-log slope"),
+        "SGD slope - Adam slope": Measurement(est, ci, {"per draw": np.round(gap, 3).tolist(),
+                                                        "SGD slope": round(sgd.estimate, 3)},
+                                              label="mean over draws of the difference on the same problem"),
+    }
+
+
+register(Claim(
+    id="granziol2020/adam-sqrt-scaling",
+    paper=PAPER,
+    reference="Abstract (spec optimizers.md sec. 12.2): for adaptive methods (Adam) the largest stable learning "
+              "rate scales like the square root of the batch size (claimed as novel)",
+    statement="On the same problems, the log-log slope of Adam's eta_max(B) (failure: the run ends no lower than "
+              "it started) is within 0.15 of 1/2 for B = 1 ... 16, and at least 0.25 below SGD's slope on the "
+              "same draws (predicted difference 1/2).",
+    quick=_QUICK,
+    full=_FULL,
+    simulate=_sim_adam,
+    predict=lambda cfg: {"Adam: slope of log eta_max vs log B, small B": 0.5, "SGD slope - Adam slope": 0.5},
+    measure=_measure_adam,
+    tolerance={"Adam: slope of log eta_max vs log B, small B": tol.absolute(0.15),
+               "SGD slope - Adam slope": tol.at_least(0.25)},
+))
