@@ -82,3 +82,13 @@ def test_granziol2020_lr_vs_batch_figure_script():
               if line.startswith(("SGD:", "Adam:"))}
     assert slopes["SGD"] > slopes["Adam"] > 0, proc.stdout  # linear vs square-root growth, even at this size
     assert (ROOT / "paper_figures" / "out" / "granziol2020_lr_vs_batch.png").stat().st_size > 10_000
+
+
+def test_lahoti2024_sample_complexity_figure_script():
+    proc = subprocess.run([sys.executable, "lahoti2024_sample_complexity.py", "--seeds", "2", "--fixed", "8", "--max",
+                           "8"], cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    exps = {line.split(":")[0]: float(line.rsplit("exponent", 1)[1]) for line in proc.stdout.splitlines()
+            if "exponent" in line}
+    assert exps["LCN against k"] > exps["CNN against k"] + 1, proc.stdout  # the LCN needs ~k times more per k
+    assert (ROOT / "paper_figures" / "out" / "lahoti2024_sample_complexity.png").stat().st_size > 10_000
