@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 CHILD = r"""
-import json, statistics, sys, time
+import json, resource, statistics, sys, time
 sys.path.insert(0, {here!r})
 impl, workload, repeats = {impl!r}, {workload!r}, {repeats}
 import numpy as np
@@ -30,7 +30,8 @@ if impl.startswith("theorysim"):
     suffix = {{"theorysim-direct": "-direct", "theorysim-dense": "-dense"}}.get(impl, "")
     rec = run_workload(workload + suffix, "cpu", repeats)
     print(json.dumps({{"seconds": rec["seconds"], "first": rec["seconds"] + rec["compile_seconds"],
-                      "result": rec["result"], "runs": rec["runs"]}}))
+                      "result": rec["result"], "runs": rec["runs"],
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
     raise SystemExit
 mod = __import__(impl + "_impl")
 if workload == "W1":
@@ -50,7 +51,7 @@ runs = []
 for _ in range(repeats):
     t0 = time.perf_counter(); res = fn(); runs.append(time.perf_counter() - t0)
 print(json.dumps({{"seconds": statistics.median(runs), "first": first,
-                  "result": res, "runs": runs}}))
+                  "result": res, "runs": runs, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
@@ -125,12 +126,14 @@ def main():
              "residual), `theorysim-dense` through the residual as JAX and PyTorch do. W3 `theorysim` is the span form the xu2023 claims run (GD in the span of the "
              "training points through Gram matrices: the same iterates, 2 n^2 m instead of 4 n p m flops per step, its "
              "GFLOP/s counted on its own flops); `theorysim-direct` runs the same algorithm as JAX and PyTorch.\n",
-             "| workload | implementation | seconds | first run (compile incl.) | GFLOP/s | % of peak | vs theorysim | result |",
-             "|---|---|---|---|---|---|---|---|"]
+             "Peak RSS: the process's maximum resident set (interpreter, libraries and the run).\n",
+             "| workload | implementation | seconds | first run (compile incl.) | GFLOP/s | % of peak | vs theorysim | "
+             "peak RSS (MB) | result |",
+             "|---|---|---|---|---|---|---|---|---|"]
     base = {r["workload"]: r.get("seconds") for r in rows if r["impl"] == "theorysim"}
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['workload']} | {r['impl']} | error: {r['error']} | | | | | |")
+            lines.append(f"| {r['workload']} | {r['impl']} | error: {r['error']} | | | | | | |")
             continue
         gf = own_flops.get((r["workload"], r["impl"]), flops[r["workload"]]) / r["seconds"] / 1e9
         peak = f"{100 * gf / info['peak_gflops']:.1f}%" if info.get("peak_gflops") else "?"
@@ -138,10 +141,20 @@ def main():
         res = r["result"]
         res = [v for v in res.values() if isinstance(v, (int, float))][:2] if isinstance(res, dict) else (
             res if isinstance(res, list) else [res])
+        rss = f"{r['peak_rss_mb']:.0f}" if "peak_rss_mb" in r else "-"
         lines.append(f"| {r['workload']} | {r['impl']} | {r['seconds']:.3f} | {r['first']:.2f} | {gf:.2f} | {peak} | "
-                     f"{ratio:.1f}x | {' / '.join(f'{v:.6g}' for v in res)} |")
-    Path(args.out).write_text("\n".join(lines) + "\n")
+                     f"{ratio:.1f}x | {rss} | {' / '.join(f'{v:.6g}' for v in res)} |")
+    write_section(Path(args.out), "\n".join(lines) + "\n")
     print("wrote", args.out)
+
+
+def write_section(path: Path, block: str) -> None:
+    """Put the side-by-side table at the head of RESULTS.md, keeping the sections other scripts and
+    sessions wrote below it (scaling, GPU, NTK): the head is everything before the first "## "."""
+    text = path.read_text() if path.exists() else ""
+    cut = text.find("\n## ")
+    rest = text[cut + 1:] if cut >= 0 else ""
+    path.write_text(block + ("\n" + rest if rest else ""))
 
 
 if __name__ == "__main__":

@@ -239,3 +239,23 @@ def test_scale_invariant_gradient_is_orthogonal_to_the_weights():
     l1, _ = model.loss_grad_numpy(theta, model.hyper_row({}), None, 1)
     l2, _ = model.loss_grad_numpy(3.7 * theta, model.hyper_row({}), None, 1)
     assert l1 == pytest.approx(l2, rel=1e-14)
+
+
+def test_blas_model_member_is_the_same_alone_and_in_an_ensemble():
+    """A model whose kernels call BLAS (the XOR span form): member 0 trained alone (E = 1) and inside
+    an ensemble of 3 gives the same bits, and BLAS runs single-threaded inside the engine whatever E
+    is (with E = 1 two OpenBLAS threads under a Numba worker took 8x longer)."""
+    from threadpoolctl import threadpool_info
+
+    from theorysim.engine import experiment as engine_experiment
+    from theorysim.setups.xor_grokking import data
+
+    span = data.build({"n": 20, "p": 60, "m": 8, "eta": 0.05, "mu_scale": 2.5, "test": 30}, 0).span_form()
+    assert span.uses_blas
+    run = lambda E: ts.Experiment(span, "sgd", lr=0.5, steps=30, seeds=range(E), record_every=10,
+                                  omega_init=0.1, divergence_factor=0).run()
+    one, three = run(1), run(3)
+    np.testing.assert_array_equal(one.theta[0], three.theta[0])
+    np.testing.assert_array_equal(one.records[0], three.records[0])
+    with engine_experiment._blas_limit(span):
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")

@@ -307,7 +307,7 @@ class Experiment:
         hessian = loop.compiled(hessian, loop.HESSIAN)
         compile_seconds = time.perf_counter() - t_compile
         t0 = time.perf_counter()
-        with _blas_limit(model, self.n_members):
+        with _blas_limit(model):
             self._run_chunks(kernel, loss_grad, metrics, hessian, theta, state, keys, fdata, idata, data_row, offsets,
                              rows, cols, bounds, loss0, status, diverged_step, records, param_records, bar)
         return compile_seconds, time.perf_counter() - t0
@@ -342,13 +342,15 @@ def backend_module(name: str):
     return importlib.import_module(BACKENDS[name])
 
 
-def _blas_limit(model, members: int):
-    """BLAS single-threaded while the engine's threads run several BLAS-calling members at once."""
+def _blas_limit(model):
+    """BLAS single-threaded inside the engine, whatever the ensemble size: the engine's threads are
+    the parallel layer. OpenBLAS threads called from a Numba worker while the other workers wait
+    are pathological (W3's span form with E = 1: 0.86 s with 2 BLAS threads, 0.11 s with 1, where
+    E = 2 takes 0.18 s), and one BLAS thread keeps a member's products in one summation order
+    whatever E is."""
     import contextlib
 
-    import numba
-
-    if model.uses_blas and min(members, numba.get_num_threads()) > 1:
+    if model.uses_blas:
         from threadpoolctl import threadpool_limits
 
         return threadpool_limits(1, user_api="blas")
