@@ -115,7 +115,7 @@ def main():
             r.update(impl=impl, workload=workload)
             print(json.dumps(r), flush=True)
             rows.append(r)
-    lines = [f"# Benchmark results\n",
+    lines = ["# Benchmark results\n",
              f"Machine: {info.get('cpu')}, {info['cores']} cores, {info.get('simd')}, {info.get('mhz')} MHz; "
              f"{info['platform']}; Python {info['python']}. Date: {datetime.date.today().isoformat()}.",
              f"float64 peak assumed: {info['peak_gflops']:.1f} GFLOP/s (cores x SIMD doubles x 2 FMA units x 2 x clock; "
