@@ -81,3 +81,51 @@ def test_w3_benchmark_implementations_match_the_engine(library):
                         divergence_factor=0).run()
     train, test = impl.w3(md.X, md.y, md.a, md.X_test, md.y_test, W0, 1e-12, 3)
     assert (train, test) == (float(res.final("train_acc").mean()), float(res.final("test_acc").mean()))
+
+
+def _benchmarks_module(name):
+    import importlib
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    return importlib.import_module(name)
+
+
+def test_scaling_tables_and_figure_from_a_log(tmp_path):
+    """benchmarks/scaling.py rebuilds its table and figure from logged rows: seconds exactly linear in
+    E read as slope 1, a 2x faster peer as 2.00x, and the block replaces itself between its markers."""
+    import json
+
+    scaling = _benchmarks_module("scaling")
+    plan = scaling.QUICK
+    rows = []
+    for w, p in plan.items():
+        for E in p["E"]:
+            for impl, unit in (("theorysim", 0.01), ("jax", 0.02)):
+                rows.append({"impl": impl, "workload": w, "E": E, "size": p["size"], "steps": p["steps"],
+                             "seconds": unit * E, "peak_rss_mb": 100.0, "axis": "E"})
+        for size in p["sizes"]:
+            for impl in scaling.IMPLS:
+                rows.append({"impl": impl, "workload": w, "E": p["fixed_E"], "size": size, "steps": p["steps"],
+                             "seconds": 1e-4 * size ** 2, "peak_rss_mb": 50.0, "axis": p["size_name"]})
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "RESULTS.md").write_text("# Benchmark results\n\nolder text\n")
+    for _ in range(2):  # twice: the second run replaces the block instead of appending another
+        assert scaling.main(["--quick", "--from-log", str(log), "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert text.count(scaling.BEGIN) == 1 and "older text" in text
+    assert "theorysim: log-log slope 1.00 from E = 2 (cores) up" in text
+    assert "| 4 | 0.04 | 100 | 0.08 | 100 | 2.00x |" in text
+    assert "theorysim: log-log slope 2.00" in text  # against n: seconds ~ n^2
+    assert (tmp_path / "scaling.png").stat().st_size > 10_000
+    assert scaling.main(["--repeats", "0"]) == 2
+
+
+def test_side_by_side_table_keeps_the_sections_below_it(tmp_path):
+    run = _benchmarks_module("run")
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Benchmark results\n\nold table\n\n## GPU\n\nkept\n")
+    run.write_section(path, "# Benchmark results\n\nnew table\n")
+    assert path.read_text() == "# Benchmark results\n\nnew table\n\n## GPU\n\nkept\n"
