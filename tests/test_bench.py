@@ -129,3 +129,30 @@ def test_side_by_side_table_keeps_the_sections_below_it(tmp_path):
     path.write_text("# Benchmark results\n\nold table\n\n## GPU\n\nkept\n")
     run.write_section(path, "# Benchmark results\n\nnew table\n")
     assert path.read_text() == "# Benchmark results\n\nnew table\n\n## GPU\n\nkept\n"
+
+
+def test_compile_times_are_recorded_per_function():
+    import importlib
+    import sys
+    from pathlib import Path
+
+    import numba
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    profile = importlib.import_module("compile_profile")
+
+    @numba.njit
+    def inner(x):
+        return x * 2.0
+
+    @numba.njit
+    def outer(x):
+        return inner(x) + 1.0
+
+    with profile.CompileTimes() as times:
+        assert outer(1.0) == 3.0
+    names = {n.rsplit(".", 1)[-1]: n for n in times.exclusive}
+    assert {"inner", "outer"} <= set(names)
+    o, i = names["outer"], names["inner"]
+    assert times.inclusive[o] >= times.inclusive[i] > 0  # inner compiles inside outer's compile
+    assert times.exclusive[o] == pytest.approx(times.inclusive[o] - times.inclusive[i], abs=1e-9)
