@@ -75,18 +75,20 @@ def _slope(out, window) -> fit.SeedFit:
     return fit.power_law(out["batches"], out["table"], window=window)
 
 
+def _local(out) -> tuple[list, np.ndarray]:
+    """(batch sizes, mean over draws of the log-log slope between each consecutive pair)."""
+    B = out["batches"]
+    return B, np.diff(np.log(out["table"]), axis=1).mean(axis=0) / np.diff(np.log(np.asarray(B, dtype=float)))
+
+
 def _local_slopes(out) -> dict:
-    """Mean over draws of the slope between consecutive batch sizes."""
-    B = np.array(out["batches"], dtype=float)
-    logs = np.log(out["table"])
-    s = np.diff(logs, axis=1) / np.diff(np.log(B))
-    return {f"{int(B[j])}->{int(B[j + 1])}": round(float(v), 3) for j, v in enumerate(s.mean(axis=0))}
+    B, s = _local(out)
+    return {f"{B[j]}->{B[j + 1]}": round(float(v), 3) for j, v in enumerate(s)}
 
 
 def _linear_range(out, floor: float) -> int:
     """The largest B up to which every mean local slope is at least ``floor``."""
-    B = out["batches"]
-    s = np.diff(np.log(out["table"]), axis=1).mean(axis=0) / np.diff(np.log(B))
+    B, s = _local(out)
     last = B[0]
     for j, v in enumerate(s):
         if v < floor:
