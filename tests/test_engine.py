@@ -54,6 +54,20 @@ def test_same_result_whatever_the_thread_count(dense_quadratic):
     np.testing.assert_array_equal(one.theta, many.theta)
 
 
+@pytest.mark.parametrize("E, threads", [(1, 2), (7, 2), (12, 3), (5, 8)])
+def test_member_order_deals_consecutive_members_to_different_threads(E, threads):
+    """The parallel loop's visiting order is a permutation in which each thread's contiguous block
+    (what prange gives it) holds every threads-th member, so a sweep listed by increasing cost is
+    shared out evenly."""
+    from theorysim.engine.loop import member_order
+
+    order = member_order(E, threads)
+    assert sorted(order.tolist()) == list(range(E)) and order.dtype == np.int64
+    blocks = np.array_split(order, min(threads, E))
+    for b in blocks:
+        assert len(set(np.asarray(b) % min(threads, E))) == 1
+
+
 def test_thread_count_in_fresh_processes(tmp_path):
     """NUMBA_NUM_THREADS=1 and =2 in separate interpreters give identical bytes."""
     import subprocess

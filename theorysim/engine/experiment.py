@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any, Mapping, Sequence
 
+import numba
 import numpy as np
 
 from theorysim.core import config, rng
@@ -316,13 +317,14 @@ class Experiment:
                     rows, cols, bounds, loss0, status, diverged_step, records, param_records, bar):
         model, T, k = self.model, self.steps, self.record_every
         n_chunks = len(bounds) - 1
+        order = loop.member_order(theta.shape[0], numba.get_num_threads())
         for c in range(n_chunks):
             kernel(
                 loss_grad, metrics, hessian,
                 theta, state, self.rule_id, self.needs_hessian, self.hyper, self.sched_index, self.schedule,
                 self.model_hyper, keys, fdata, idata, data_row, offsets, rows, cols, int(bounds[c]), int(bounds[c + 1]), T, k,
                 self.divergence_factor, loss0, status, diverged_step, records, param_records, model.work_size,
-                self.rule_work_size, self.hess_size,
+                self.rule_work_size, self.hess_size, order,
             )
             if bar is not None:
                 bar.update(int(bounds[c + 1] - bounds[c]))

@@ -53,17 +53,19 @@ _SIGNATURE = types.void(
     types.FunctionType(LOSS_GRAD), types.FunctionType(METRICS), types.FunctionType(HESSIAN),
     _f2, types.float64[:, :, ::1], _i1, _i1, _f2, _i1, _f2, _f2, types.uint64[:, ::1], _f2, types.int64[:, ::1], _i1,
     _i1, _i1, _i1, types.int64, types.int64, types.int64, types.int64, types.float64,
-    _f1, _i1, _i1, types.float64[:, :, ::1], types.float64[:, :, ::1], types.int64, types.int64, types.int64,
+    _f1, _i1, _i1, types.float64[:, :, ::1], types.float64[:, :, ::1], types.int64, types.int64, types.int64, _i1,
 )
 
 
 @numba.njit(parallel=True, cache=config.CACHE, fastmath=config.FASTMATH)
 def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, needs_hessian, hyper, sched_index, schedule,
               model_hyper, keys, fdata_rows, idata_rows, data_row, offsets, rows, cols, t_begin, t_end, n_steps,
-              record_every, divergence_factor, loss0, status, diverged_step, records, param_records, work_size, rule_work_size, hess_size):
+              record_every, divergence_factor, loss0, status, diverged_step, records, param_records, work_size, rule_work_size, hess_size,
+              order):
     E, P = theta.shape
     record_params = param_records.shape[1] > 0
-    for m in numba.prange(E):
+    for i_member in numba.prange(E):
+        m = order[i_member]  # prange hands each thread one contiguous block of i_member (member_order)
         if status[m] != RUNNING:
             continue
         th = theta[m]
@@ -116,6 +118,16 @@ def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, needs_hessian,
             else:
                 status[m] = DIVERGED
                 diverged_step[m] = n_steps
+
+
+def member_order(E: int, threads: int) -> np.ndarray:
+    """The order in which the parallel loop visits members: round robin over threads.
+
+    Numba splits ``prange(E)`` into one contiguous block per thread, so members listed by
+    increasing cost (a sweep over training-set sizes, widths, or members that stop early) would
+    leave one thread with most of the work; visiting ``order[i]`` deals consecutive members to
+    different threads instead. Members are independent, so results do not depend on the order."""
+    return np.concatenate([np.arange(t, E, threads) for t in range(max(1, min(threads, E)))]).astype(np.int64)
 
 
 def kernel():
