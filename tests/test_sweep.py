@@ -114,6 +114,31 @@ def test_executors_give_identical_tables(tmp_path):
     assert_same(table(tmp_path / "serial.sqlite"), table(tmp_path / "local.sqlite"))
 
 
+def test_dask_tasks_share_the_cores_of_a_local_cluster(tmp_path, monkeypatch):
+    """A local cluster's tasks run with cores // workers engine threads (Numba's count is per thread, so
+    the task sets it); a remote scheduler's workers keep theirs. run_group applies it in its thread."""
+    import numba
+
+    from theorysim.sweep import runner
+    from theorysim.sweep.execute import run_group
+
+    seen = {}
+    monkeypatch.setattr(runner, "_run_dask", lambda groups, client, record, run: seen.update(run.keywords))
+    monkeypatch.delenv("THEORYSIM_THREADS", raising=False)
+    local, remote = type("Local", (), {"_theorysim_cluster": object()})(), type("Remote", (), {})()
+    spec = sweep.load_spec(write_spec(tmp_path))
+    runner._run(spec, tmp_path / "a.sqlite", "dask", 2, local, False, 64, 4, "cpu")
+    assert seen["threads"] == 2
+    runner._run(spec, tmp_path / "b.sqlite", "dask", 2, remote, False, 64, 4, "cpu")
+    assert seen["threads"] is None
+    before = numba.get_num_threads()
+    try:
+        assert run_group(spec.points()[:1], threads=1)[0]["status"] == "done"
+        assert numba.get_num_threads() == 1
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_dask_local_cluster_and_cli_scheduler(tmp_path):
     pytest.importorskip("dask.distributed")
     spec = sweep.load_spec(write_spec(tmp_path))

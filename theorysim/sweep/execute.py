@@ -13,12 +13,18 @@ import numpy as np
 from theorysim.sweep import builders
 
 
-def run_group(configs: list[dict], backend: str = "cpu") -> list[dict]:
+def run_group(configs: list[dict], backend: str = "cpu", threads: int | None = None) -> list[dict]:
     """Results for each config, in order: ``{"status", "seconds", "metrics", "arrays", "error"}``.
-    ``backend``: the engine for models with GPU kernels (the others run on the CPU)."""
+    ``backend``: the engine for models with GPU kernels (the others run on the CPU). ``threads``:
+    the engine's threads in the calling thread (Numba's count is per thread, so a Dask worker
+    thread sets its own; None leaves it as it is)."""
     from theorysim.core import config
 
     config.set_backend(backend)
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     t0 = time.perf_counter()
     try:
         results = _ensemble(configs)
