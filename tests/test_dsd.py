@@ -116,3 +116,79 @@ def test_test_error_handles_a_threshold_per_row():
     theta = np.stack([data.signal(d), data.signal(d)])
     err = model.test_error("cnn", theta, X, y, k, d, [0.5, 5.0])
     assert err[0] == 0.0 and err[1] == 1.0   # b = 5 zeroes every output: y f = 0 counts as wrong
+
+
+def test_linear_classifier_error_matches_monte_carlo():
+    """Phi(-1 / (sigma sqrt k)): the error of w = (w*, ..., w*), which sums every patch's noise."""
+    from theorysim.setups.dsd.claims.lahoti2024 import linear_error
+
+    for k, sigma in ((4, 0.3), (16, 0.15)):
+        X, y, _ = data.sample(200_000, k, 3, sigma, seed=2)
+        measured = np.mean(y * (X @ np.tile(data.signal(3), k)) <= 0)
+        expect = linear_error(sigma, k)
+        assert abs(measured - expect) < 4 * math.sqrt(expect * (1 - expect) / len(X)), (k, measured, expect)
+
+
+def test_gd_search_row_is_one_ensemble_of_size_seed_members():
+    """search.gd_errors trains every (size, seed) pair as one member: its mean error over seeds equals
+    the errors of separate single-member runs on each seed's prefix."""
+    from theorysim.engine.experiment import Experiment
+
+    cfg = dict(k=3, d=2, sigma=0.2, mode="additive", seeds=[4, 5], test_size=500, optimizer="sgd", lr=0.3, steps=20,
+               b=0.05, init_scale=0.5)
+    sizes = [3, 11]
+    got = search.gd_errors(cfg, "fcn", 11)(sizes)
+    Xt, yt = search.test_set(cfg)
+    for m, e in zip(sizes, got):
+        errs = []
+        for s in cfg["seeds"]:
+            X, y, _ = data.sample(11, 3, 2, 0.2, seed=s)
+            res = Experiment(model.PatchNet("fcn", 3, 2, X[:m], y[:m]), "sgd", lr=0.3, steps=20, seeds=[s], b=0.05,
+                             init_scale=0.5, progress=False).run()
+            errs.append(model.test_error("fcn", res.theta, Xt, yt, 3, 2, 0.05)[0])
+        assert e == np.mean(errs)
+
+
+def test_sweep_points_are_the_claims_search_members(tmp_path):
+    """experiments/dsd_scaling.toml's points, shrunk: a point with seed 0 and data_seed s trains exactly
+    member (m, s) of search.gd_errors (same draw, prefix and init), so the sweep's mean test errors
+    (study.m_star_table) are the claim's."""
+    from pathlib import Path
+
+    from theorysim import sweep
+    from theorysim.setups.dsd import study
+    from theorysim.sweep.store import Store, unpack_arrays
+
+    spec = sweep.load_spec(Path(__file__).resolve().parents[1] / "experiments" / "dsd_scaling.toml")
+    assert len(spec.points()) == 2880 and {p["arch"] for p in spec.points()} == set(model.ARCHITECTURES)
+    small = sweep.Spec(spec.path, {**spec.experiment, "steps": 20, "record_every": 20, "pool": 11, "lr": 0.3},
+                       {"arch": ["fcn", "lcn"], "m": [3, 11], "data_seed": [4, 5]}, {}, [0], {}, [{"k": 3, "d": 2}])
+    assert sweep.run_sweep(small, tmp_path / "d.sqlite", executor="serial", progress=False)["done"] == 8
+    store = Store(tmp_path / "d.sqlite", read_only=True)
+    points = [{"config": r["config"], "theta": unpack_arrays(r["arrays"])["theta"]} for r in store.rows()]
+    store.close()
+    table = {row["arch"]: row for row in study.m_star_table(points, delta=0.2, test_size=500)}
+    cfg = dict(k=3, d=2, sigma=0.15, mode="additive", seeds=[4, 5], test_size=500, optimizer="sgd", lr=0.3, steps=20,
+               b=0.1, init_scale=1.0)
+    for arch in ("fcn", "lcn"):
+        expect = search.gd_errors(cfg, arch, 11)([3, 11])
+        assert table[arch]["draws"] == 2
+        np.testing.assert_allclose(list(table[arch]["errors"].values()), np.round(expect, 5), rtol=0, atol=1e-12)
+
+
+def test_interpolated_m_star():
+    from theorysim.setups.dsd.study import interpolated_m_star
+
+    assert interpolated_m_star([10, 100], [0.3, 0.1], 0.2) == pytest.approx(math.sqrt(1000))
+    assert interpolated_m_star([10, 100], [0.05, 0.01], 0.2) == 10
+    assert interpolated_m_star([10, 100], [0.5, 0.3], 0.2) == math.inf
+
+
+def test_a_diverged_member_counts_as_wrong():
+    """Non-finite weights give non-finite outputs: every test point is an error, not a silent success."""
+    k, d = 2, 3
+    X, y, _ = data.sample(50, k, d, 0.1, seed=0)
+    theta = np.stack([np.tile(data.signal(d), k), np.full(k * d, np.nan)])
+    assert model.test_error("lcn", theta, X, y, k, d, 0.0).tolist() == [0.0, 1.0]
+    net = model.PatchNet("lcn", k, d, X, y)
+    assert net.metrics_numpy(theta[1], np.array([0.0, 1.0]))[1] == 1.0

@@ -92,3 +92,25 @@ def test_lahoti2024_sample_complexity_figure_script():
             if "exponent" in line}
     assert exps["LCN against k"] > exps["CNN against k"] + 1, proc.stdout  # the LCN needs ~k times more per k
     assert (ROOT / "paper_figures" / "out" / "lahoti2024_sample_complexity.png").stat().st_size > 10_000
+
+
+def test_lahoti2024_figure_from_a_dsd_sweep_store(tmp_path):
+    """--store: m* of the three GD-trained networks from a (tiny) dsd_scaling sweep; a missing store is one line."""
+    from theorysim import sweep
+
+    spec = sweep.load_spec(ROOT / "experiments" / "dsd_scaling.toml")
+    small = sweep.Spec(spec.path, {**spec.experiment, "steps": 20, "record_every": 20, "pool": 40, "lr": 0.3},
+                       {"arch": ["cnn", "lcn", "fcn"], "m": [2, 8, 40], "data_seed": [0, 1]}, {}, [0], {},
+                       [{"d": 2, "k": [2, 4]}, {"k": 2, "d": [4]}])
+    store = tmp_path / "dsd.sqlite"
+    assert sweep.run_sweep(small, store, executor="serial", progress=False)["done"] == 3 * 3 * 3 * 2
+    proc = subprocess.run([sys.executable, "lahoti2024_sample_complexity.py", "--store", str(store), "--test-size",
+                           "500"], cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines() if line.split()[:1] in (["cnn"], ["lcn"], ["fcn"])]
+    assert len(rows) == 9 and all(r[4] == "2" for r in rows), proc.stdout   # 3 archs x 3 (k, d), 2 draws each
+    assert sum("against k: exponent" in line for line in proc.stdout.splitlines()) == 3
+    assert (ROOT / "paper_figures" / "out" / "lahoti2024_sample_complexity_gd.png").stat().st_size > 10_000
+    bad = subprocess.run([sys.executable, "lahoti2024_sample_complexity.py", "--store", str(tmp_path / "none.sqlite")],
+                         cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "no such file" in bad.stderr

@@ -14,7 +14,7 @@ Training loss (the paper's squared risk): L = 1/(2n) sum_i (f(x_i) - y_i)^2 over
 rows (per-member data: one training set per (m, seed) member, padded to the largest m), with
 dL/dw_j = (1/n) sum_i r_i phi_b'(w_j . x_i[j]) x_i[j], phi_b'(z) = 1{|z| >= b} (at b = 0 phi is the
 identity, so its derivative is 1 everywhere, also at a zero init). Recorded: the loss and
-the training error (the fraction with y f(x) <= 0). Hyperparameters per member: ``b`` and
+the training error (the fraction with y f(x) <= 0 or f(x) not finite). Hyperparameters per member: ``b`` and
 ``init_scale`` (w ~ init_scale N(0, I / n_in), from the member's seed, stream INIT).
 """
 from __future__ import annotations
@@ -78,14 +78,20 @@ def patch_net_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     loss = 0.0
     for i in range(n):
         x = X[i]
-        r = forward(theta, x, arch, k, d, b) - y[i]
-        loss += r * r
+        # the k pre-activations once (work[:k]), then the output and the active units' gradients
+        f = 0.0
         for j in range(k):
             wo, xo, n_in = unit_geometry(arch, j, k, d)
             z = 0.0
             for c in range(n_in):
                 z += theta[wo + c] * x[xo + c]
-            if z >= b or z <= -b:
+            work[j] = z
+            f += lsa(z, b)
+        r = f - y[i]
+        loss += r * r
+        for j in range(k):
+            if work[j] >= b or work[j] <= -b:
+                wo, xo, n_in = unit_geometry(arch, j, k, d)
                 for c in range(n_in):
                     grad[wo + c] += r * x[xo + c]
     inv = 1.0 / n
@@ -105,7 +111,7 @@ def patch_net_metrics(theta, fdata, idata, mh, out, work):
     for i in range(n):
         f = forward(theta, X[i], arch, k, d, mh[0])
         loss += (f - y[i]) * (f - y[i])
-        if y[i] * f <= 0.0:
+        if not y[i] * f > 0.0:  # also a non-finite output (a diverged member)
             wrong += 1.0
     out[0] = 0.5 * loss / n
     out[1] = wrong / n
@@ -133,13 +139,14 @@ def outputs(arch: str, theta, X, k: int, d: int, b: float) -> np.ndarray:
 
 
 def test_error(arch: str, theta, X, y, k: int, d: int, b) -> np.ndarray:
-    """Fraction of (X, y) with y f(x) <= 0, per parameter row; ``b`` a scalar or one per row."""
+    """Fraction of (X, y) with y f(x) <= 0 or f(x) not finite, per parameter row; ``b`` a scalar or one per row."""
     theta = np.atleast_2d(np.asarray(theta, dtype=np.float64))
     b = np.broadcast_to(np.asarray(b, dtype=np.float64), (len(theta),))
     out = np.empty(len(theta))
     for value in np.unique(b):  # rows sharing a threshold in one product
         rows = np.flatnonzero(b == value)
-        out[rows] = np.mean(y[None, :] * outputs(arch, theta[rows], X, k, d, float(value)) <= 0.0, axis=1)
+        # not (y f > 0): a zero output and a non-finite one (diverged weights) are both errors
+        out[rows] = np.mean(~(y[None, :] * outputs(arch, theta[rows], X, k, d, float(value)) > 0.0), axis=1)
     return out
 
 
@@ -151,7 +158,7 @@ class PatchNet(Model):
     hyper_spec = {"b": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
     kernels = (patch_net_loss_grad, patch_net_metrics)
 
-    def __init__(self, arch: str, k: int, d: int, X, y, n_used=None):
+    def __init__(self, arch: str, k: int, d: int, X, y, n_used=None, init_offset: int = 0):
         if arch not in ARCHITECTURES:
             raise ValueError(f"arch={arch!r}: expected one of {', '.join(map(repr, ARCHITECTURES))}")
         X = np.ascontiguousarray(X, dtype=np.float64)
@@ -170,10 +177,12 @@ class PatchNet(Model):
         elif n_used is not None:
             raise ValueError("n_used: only with per-member data (X of shape (E, n, k d))")
         self.arch, self.k, self.d = arch, int(k), int(d)
+        self.init_offset = int(init_offset)  # member seed s draws its init from seed s + init_offset
         self.name = f"{arch}_patch_net"
         self.X, self.y, self.n_used = X, y, n_used
         self.data_members = X.shape[0] if X.ndim == 3 else 0
         self.layout = Layout.of({"w": (n_params(arch, k, d),)})
+        self.work_size = self.k  # the pre-activations of one input
 
     def _pack_args(self, X, y, n):
         meta = np.array([ARCHITECTURES.index(self.arch), self.k, self.d, n], dtype=np.int64)
@@ -188,16 +197,18 @@ class PatchNet(Model):
         if not self.data_members:
             return self
         n = int(self.n_used[m])
-        return PatchNet(self.arch, self.k, self.d, self.X[m, :n], self.y[m, :n])
+        return PatchNet(self.arch, self.k, self.d, self.X[m, :n], self.y[m, :n], init_offset=self.init_offset)
 
     def init(self, seeds, mh):
         P = self.layout.size
         fan_in = self.d if self.arch != "fcn" else self.k * self.d
-        return np.stack([mh[e, 1] / np.sqrt(fan_in) * rng.normal(int(s), (P,), stream=rng.STREAM_INIT)
+        return np.stack([mh[e, 1] / np.sqrt(fan_in) * rng.normal(int(s) + self.init_offset, (P,), stream=rng.STREAM_INIT)
                          for e, s in enumerate(seeds)])
 
     def config(self):
         cfg = {"name": self.name, "arch": self.arch, "k": self.k, "d": self.d, "n_max": int(self.X.shape[-2])}
+        if self.init_offset:
+            cfg["init_offset"] = self.init_offset
         if self.data_members:
             cfg["data_members"] = self.data_members
             cfg["n_used"] = self.n_used.tolist()
@@ -234,4 +245,4 @@ class PatchNet(Model):
     def metrics_numpy(self, theta, mh):
         self._shared("metrics_numpy")
         f = outputs(self.arch, theta, self.X, self.k, self.d, float(mh[0]))
-        return np.array([0.5 * np.mean((f - self.y) ** 2), np.mean(self.y * f <= 0.0)])
+        return np.array([0.5 * np.mean((f - self.y) ** 2), np.mean(~(self.y * f > 0.0))])

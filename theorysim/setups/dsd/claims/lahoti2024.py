@@ -9,6 +9,10 @@ d = 4 ... 32 at k = 32 in both modes (the closed form is cheap: quick is full wi
 step of the paper's two-step GD (:func:`theorysim.setups.dsd.estimators.projected_step`) and predict
 with threshold b = 0.5. Exponents are least-squares slopes of log m* (their CIs: t intervals from the
 regression's standard error).
+
+fcn-vs-lcn-gap trains the FCN and the LCN alike by full-batch GD from an isotropic random init through
+the engine (one member per (m, seed), per-member training sets), at d = 8 and k = 2 ... 16: the FCN
+has k^2 d weights, so k = 32 is out of reach on 2 cores.
 """
 from __future__ import annotations
 
@@ -230,4 +234,95 @@ register(Claim(
          "d < k (0.28 on this grid). m*_LCN / (k d) is 2.30 / 2.04 / 1.61 / 1.15 along d and 0.30 / 0.39 / 0.74 / "
          "1.15 along k: it falls along d, so these sizes cannot show a kd floor, nor contradict one with a constant "
          "below 0.30.",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# lahoti2024/fcn-vs-lcn-gap: both trained by full-batch GD from random init through the engine
+def gd_searches(cfg, arch: str) -> dict:
+    """{(k, d): Search} along cfg["fcn_sweep"] for GD from random init (cached per configuration)."""
+    key = {k: cfg[k] for k in ("sigma", "mode", "delta", "seeds", "test_size", "hi", "fcn_sweep", "optimizer", "lr",
+                               "steps", "b", "init_scale")}
+    key["arch"] = arch
+
+    def compute():
+        d, out = cfg["fcn_sweep"]["d"], {}
+        for k in cfg["fcn_sweep"]["k"]:
+            run = {**cfg, "k": k, "d": d}
+            out[(k, d)] = search.sample_complexity(search.gd_errors(run, arch, cfg["hi"]), 1, cfg["hi"], cfg["delta"])
+        return out
+
+    return RUNS.get(key, compute)
+
+
+def linear_error(sigma: float, k: int) -> float:
+    """Test error of the linear classifier that weighs every patch alike, w = (w*, ..., w*): w . x = y + N(0, sigma^2 k)
+    (the signal patch gives y ||w*||^2 = y, the noise of all k patches adds up), so the error is Phi(-1 / (sigma sqrt k))."""
+    return float(stats.norm.cdf(-1.0 / (sigma * math.sqrt(k))))
+
+
+def _sim_gd(cfg):
+    return {arch: gd_searches(cfg, arch) for arch in ("lcn", "fcn")}
+
+
+def _measure_fcn_gap(cfg, res):
+    ks = cfg["fcn_sweep"]["k"]
+    m = {arch: np.array([res[arch][(k, cfg["fcn_sweep"]["d"])].m_star for k in ks]) for arch in res}
+    ratio = m["fcn"] / m["lcn"]
+    est, ci = exponent(ks, ratio)
+    details = {"k": ks, "m*_FCN": m["fcn"].tolist(), "m*_LCN": m["lcn"].tolist(),
+               "m*_FCN / m*_LCN": np.round(ratio, 3).tolist(),
+               "linear classifier's error Phi(-1/(sigma sqrt k))": [round(linear_error(cfg["sigma"], k), 4) for k in ks],
+               "mean test error by size": {f"{arch} k={k}": s.to_json()["errors"] for arch in res
+                                           for (k, _), s in res[arch].items()}}
+    return Measurement(est, ci, details,
+                       label=f"slope of log(m*_FCN / m*_LCN) against log k at d = {cfg['fcn_sweep']['d']} (GD)")
+
+
+def _plot_gd(cfg, res, verdict):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ks = np.array(cfg["fcn_sweep"]["k"], dtype=float)
+    for c, arch in enumerate(("lcn", "fcn")):
+        m = [res[arch][(int(k), cfg["fcn_sweep"]["d"])].m_star for k in ks]
+        ax.loglog(ks, m, "os"[c] + "-", color=f"C{c + 1}", label=f"{arch.upper()} (GD from random init)")
+    ax.set(xlabel="k", ylabel="m*", title=f"GD-trained LCN and FCN (d = {cfg['fcn_sweep']['d']}, sigma = {cfg['sigma']})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+GD = {"optimizer": "sgd", "lr": 0.5, "steps": 300, "b": 0.1, "init_scale": 1.0}
+GD_QUICK = {"sigma": 0.15, "mode": "additive", "delta": 0.05, "seeds": [0, 1, 2, 3, 4], "test_size": 4000,
+            "fcn_sweep": {"d": 8, "k": [2, 4, 8, 16]}, "hi": 4000, **GD}
+GD_FULL = {**GD_QUICK, "seeds": list(range(10)), "test_size": 8000}
+
+register(Claim(
+    id="lahoti2024/fcn-vs-lcn-gap",
+    paper=PAPER,
+    reference="Abstract and sec. 6: FCNs need Omega(k^2 d) samples (any orthogonally equivariant algorithm, e.g. GD "
+              "from an isotropic init), LCNs O~(k (k + d)) and Omega(k d): locality saves a factor ~k",
+    statement="With both networks trained by full-batch GD from the same isotropic random init (same rate, steps, "
+              "threshold b), m*_FCN / m*_LCN grows at least linearly in k at fixed d and sigma: log-log slope >= 0.7 "
+              "(reading: FCN's Omega(k^2 d) over LCN's Theta(k d); the bound is a lower bound, so faster growth "
+              "agrees).",
+    quick=GD_QUICK,
+    full=GD_FULL,
+    simulate=_sim_gd,
+    predict=lambda cfg: 1.0,
+    measure=_measure_fcn_gap,
+    tolerance=tol.at_least(0.7),
+    plot=_plot_gd,
+    note="Passes, quick and full, on a grid that cannot show a clean power law. Quick (5 seeds): slope 1.53 "
+         "[0.50, 2.56]; m*_FCN = 6 / 15 / 79 / 1757 and m*_LCN = 15 / 22 / 40 / 183 at k = 2 / 4 / 8 / 16 (ratio "
+         "0.40 / 0.68 / 1.98 / 9.60). Full (10 seeds, 8000 test points): 1.48 [0.18, 2.78]; FCN 7 / 15 / 92 / 1819, "
+         "LCN 15 / 26 / 43 / 196 (ratio 0.47 / 0.58 / 2.14 / 9.28). The ratio is below 1 at k <= 4: there the "
+         "locality-blind linear classifier w = (w*, ..., w*), which sums the noise of all k patches, already has error "
+         "Phi(-1 / (sigma sqrt k)) = 0.0004 at k = 4, and the FCN's k identical-gradient units learn about it as fast as "
+         "the LCN learns k separate units. Its error is 0.0092 at k = 8 and 0.048 at k = 16, just under delta = 0.05, "
+         "so from k = 8 the FCN must beat that classifier's floor by using the threshold, and its m* jumps (the ratio's local "
+         "slopes, full: 0.3 / 1.9 / 2.1): most of the measured slope is this regime change, not the asymptotic k^2 d / kd; "
+         "at k = 32 (floor 0.12) the FCN would need GD to break its units' symmetry (not run: 32^2 x 8 weights per "
+         "member). The CI is wide (4 points, 2 degrees of freedom). Training: full-batch GD, rate 0.5, 300 steps, "
+         "b = 0.1, w ~ N(0, I / fan-in), the same for both networks (300 and 1000 steps gave the same errors at k = 8).",
 ))
