@@ -28,7 +28,9 @@ def test_lsa_flop_count():
 @pytest.mark.slow
 def test_w2_reaches_the_one_step_gd_optimum():
     rec = run_workload("W2", repeats=1)
-    assert rec["result"]["final_loss"] == pytest.approx(2.619, rel=0.03)
+    # against the optimum's loss on the same 4096 evaluation prompts (their sampling noise, sd ~0.07, is shared)
+    assert rec["result"]["final_loss"] == pytest.approx(rec["result"]["one_step_gd_on_eval_prompts"], rel=0.03)
+    assert rec["result"]["one_step_gd_on_eval_prompts"] == pytest.approx(2.619, abs=4 * 0.07)
     assert rec["gflops"] > 0 and rec["seconds"] > 0
 
 

@@ -30,13 +30,22 @@ normals = gpu.normal_blocks(counters, key)
 err = float(np.max(np.abs(normals - ref_n) / np.maximum(np.abs(ref_n), 1e-300)))
 print("max relative difference of normals", err, "bitwise equal words", N)
 assert err < 1e-12, err
+# the ziggurat against the plain-Python one on numpy's Philox words (tests/test_rng.py)
+from tests.test_rng import zig_oracle
+from theorysim.core.rng import key_from_seed
+zig = gpu.zig_normals(16, min(N, 2048), key_from_seed(9), 2, 5).ravel()  # the oracle is plain Python
+ref_z = zig_oracle(9, zig.size, 2, 5)
+err = float(np.max(np.abs(zig - ref_z) / np.abs(ref_z)))
+print("ziggurat: max relative difference", err, "of", zig.size)
+assert err < 1e-15, err
 """
 
 
 def _run(env_extra, n):
     env = {**os.environ, **env_extra}
     code = SCRIPT.replace("N", str(n))
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=root)
 
 
 def test_cuda_rng_matches_cpu_in_the_simulator():

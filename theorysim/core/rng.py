@@ -25,6 +25,14 @@ Conversions
   finite: ``sqrt(-2 log u1) * (cos, sin)(2 pi u2)``; one 4-word block gives 4 normals. On the
   GPU ``log/cos/sin`` may differ from the CPU's in the last ulp, so cross-backend agreement of
   stochastic runs is to rounding, not to the bit.
+* fast normal (:func:`fill_normal_zig_at`, :func:`normal_zig`): the ziggurat of Marsaglia and Tsang
+  (2000, J. Stat. Softw. 5(8)) with 256 layers, one Philox word per normal, its layer index (low 8
+  bits) independent of its value (top 53 bits) as Doornik (2005, "An improved ziggurat method to
+  generate normal random samples") requires. 98.5% of draws are one multiply and one compare;
+  the rest (wedges, and the tail beyond R = 3.654 by Marsaglia's 1964 method) draw fresh words
+  from a retry counter of their own, so normal j is still a function of (key, step, stream, sub,
+  j) alone. About 4x cheaper than Box-Muller; used where normals dominate the run (the ICL prompt
+  sampler). The two generators give different (equally distributed) numbers.
 """
 from __future__ import annotations
 
@@ -217,6 +225,98 @@ def fill_uniform_at(k0, k1, step, stream, sub, start, out):
         out[j] = word_to_uniform(w0 if r == 0 else (w1 if r == 1 else (w2 if r == 2 else w3)))
 
 
+# ---- ziggurat (256 layers) ----------------------------------------------------------------------
+ZIG_LAYERS = 256
+ZIG_R = 3.6541528853610088  # right edge of the base layer (Marsaglia and Tsang 2000, 256 layers)
+
+
+def _zig_tables():
+    """x_0 .. x_256 and x_{i+1} / x_i for f(x) = exp(-x^2 / 2): every layer has area V, the base layer
+    (layer 0) the rectangle [0, R] x [0, f(R)] plus the tail beyond R, whose width as a rectangle of
+    height f(R) is x_0 = V / f(R); x_1 = R, x_{i+1} = f^-1(f(x_i) + V / x_i), x_256 = 0 (the top
+    layer's area then equals V to 1.4e-13 relative)."""
+    f = lambda x: math.exp(-0.5 * x * x)  # noqa: E731
+    V = ZIG_R * f(ZIG_R) + math.sqrt(math.pi / 2) * math.erfc(ZIG_R / math.sqrt(2.0))
+    x = np.zeros(ZIG_LAYERS + 1)
+    x[0], x[1] = V / f(ZIG_R), ZIG_R
+    for i in range(1, ZIG_LAYERS - 1):
+        x[i + 1] = math.sqrt(-2.0 * math.log(V / x[i] + f(x[i])))
+    return x, x[1:] / x[:-1]
+
+
+ZIG_X, ZIG_RATIO = _zig_tables()
+_LOW8 = np.uint64(0xFF)
+_RETRY = np.uint64(1) << np.uint64(63)  # counter word c3 of retry draws: sub | _RETRY | attempt << 40
+_S40 = np.uint64(40)
+
+
+@jit(cache=CACHE)
+def zig_normal(w, k0, k1, step, stream, sub, j):
+    """The normal of word ``w``, the j-th of stream (step, stream, sub): layer i = low 8 bits, signed
+    uniform u = top 53 bits scaled to [-1, 1); x = u x_i is returned at once when |u| < x_{i+1} / x_i
+    (under the curve). Otherwise retry words come from counter (j, step, stream, sub | 2^63 |
+    attempt 2^40): the base layer samples the tail R + e (e = -log(U1) / R, accepted when
+    -2 log(U2) >= e^2), a wedge accepts x when a uniform height under f(x_i) .. f(x_{i+1}) is below
+    f(x), and a rejected x draws a new layer and u."""
+    i = np.int64(w & _LOW8)
+    u = 2.0 * word_to_uniform(w) - 1.0
+    if abs(u) < ZIG_RATIO[i]:
+        return u * ZIG_X[i]
+    return _zig_retry(i, u, k0, k1, step, stream, sub, j)
+
+
+@jit(cache=CACHE)
+def _zig_retry(i, u, k0, k1, step, stream, sub, j):
+    """The 1.5% of :func:`zig_normal` that is not under a layer's rectangle (kept out of line, so
+    the fast path stays small enough to inline)."""
+    attempt = np.uint64(1)
+    while True:
+        c3 = np.uint64(sub) | _RETRY | (attempt << _S40)
+        a, b, c, e = philox4x64(j, step, stream, c3, k0, k1)
+        attempt += np.uint64(1)
+        if i == 0:
+            t = -math.log(word_to_open_uniform(a)) / ZIG_R
+            if -2.0 * math.log(word_to_open_uniform(b)) >= t * t:
+                return ZIG_R + t if u > 0.0 else -(ZIG_R + t)
+        else:
+            x = u * ZIG_X[i]
+            f0 = math.exp(-0.5 * (ZIG_X[i] * ZIG_X[i] - x * x))      # f(x_i) / f(x) <= 1
+            f1 = math.exp(-0.5 * (ZIG_X[i + 1] * ZIG_X[i + 1] - x * x))  # f(x_{i+1}) / f(x)
+            if f1 + word_to_uniform(a) * (f0 - f1) < 1.0:
+                return x
+            i = np.int64(c & _LOW8)
+            u = 2.0 * word_to_uniform(e) - 1.0
+            if abs(u) < ZIG_RATIO[i]:
+                return u * ZIG_X[i]
+
+
+@jit(cache=CACHE)
+def fill_normal_zig_at(k0, k1, step, stream, sub, start, out):
+    """``out[j]`` = the (start + j)-th ziggurat normal of stream (step, stream, sub): normal q is
+    word q % 4 of Philox block q // 4 (one block per 4 normals)."""
+    n = out.shape[0]
+    j = 0
+    b = start // 4
+    r = start - 4 * b
+    while j < n:
+        w0, w1, w2, w3 = philox4x64(b, step, stream, sub, k0, k1)
+        if r == 0 and j + 4 <= n:  # a whole block, straight-line
+            out[j] = zig_normal(w0, k0, k1, step, stream, sub, 4 * b)
+            out[j + 1] = zig_normal(w1, k0, k1, step, stream, sub, 4 * b + 1)
+            out[j + 2] = zig_normal(w2, k0, k1, step, stream, sub, 4 * b + 2)
+            out[j + 3] = zig_normal(w3, k0, k1, step, stream, sub, 4 * b + 3)
+            j += 4
+        else:
+            for q in range(r, 4):
+                if j >= n:
+                    break
+                w = w0 if q == 0 else (w1 if q == 1 else (w2 if q == 2 else w3))
+                out[j] = zig_normal(w, k0, k1, step, stream, sub, 4 * b + q)
+                j += 1
+        r = 0
+        b += 1
+
+
 def key_from_seed(seed: int) -> np.ndarray:
     """The Philox key (2 uint64 words) of one integer seed, via ``numpy.random.SeedSequence``."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -234,6 +334,14 @@ def normal(seed: int, shape, *, step: int = 0, stream: int = STREAM_INIT, sub: i
     key = key_from_seed(seed)
     out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np.float64)
     fill_normal(key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub), out)
+    return out.reshape(shape)
+
+
+def normal_zig(seed: int, shape, *, step: int = 0, stream: int = STREAM_INIT, sub: int = 0) -> np.ndarray:
+    """Ziggurat normal draws from Python, identical to what :func:`fill_normal_zig_at` gives a kernel."""
+    key = key_from_seed(seed)
+    out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np.float64)
+    fill_normal_zig_at(key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub), 0, out)
     return out.reshape(shape)
 
 

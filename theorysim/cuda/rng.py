@@ -19,6 +19,7 @@ mulhilo64 = device(cpu.mulhilo64)
 philox4x64 = device(cpu.philox4x64)
 word_to_uniform = device(cpu.word_to_uniform)
 box_muller = device(cpu.box_muller)
+fill_normal_zig_at = device(cpu.fill_normal_zig_at)  # its tables (ZIG_X, ZIG_RATIO) become constant arrays
 
 
 @cuda.jit
@@ -43,6 +44,23 @@ def _normal_kernel(counters, key, out):
         out[i, 1] = z1
         out[i, 2] = z2
         out[i, 3] = z3
+
+
+@cuda.jit
+def _zig_kernel(key, step, stream, sub, out):
+    i = cuda.grid(1)
+    if i < out.shape[0]:
+        fill_normal_zig_at(key[0], key[1], step, stream, sub, i * out.shape[1], out[i])
+
+
+def zig_normals(count_per_thread: int, threads: int, key, step: int, stream: int, sub: int = 0) -> np.ndarray:
+    """Ziggurat normals 0 .. threads x count_per_thread - 1 of stream (step, stream, sub), thread i
+    drawing normals i c .. (i + 1) c - 1 on the device (row i of the result)."""
+    out = np.zeros((threads, count_per_thread), dtype=np.float64)
+    per_block = 64
+    _zig_kernel[(threads + per_block - 1) // per_block, per_block](
+        np.asarray(key, dtype=np.uint64), np.uint64(step), np.uint64(stream), np.uint64(sub), out)
+    return out
 
 
 def _launch(kernel, counters, key, dtype) -> np.ndarray:

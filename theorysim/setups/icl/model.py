@@ -270,12 +270,12 @@ def _draw_prompt(Z, fdata, idata, k0, k1, step, b, buf):
     w = buf[n * d + d : n * d + 2 * d]
     eps = buf[n * d + 2 * d : n * d + 2 * d + n]
     if xdist == 0:
-        rng.fill_normal_at(k0, k1, step, STREAM_X, 0, b * n * d, raw)
+        rng.fill_normal_zig_at(k0, k1, step, STREAM_X, 0, b * n * d, raw)
     else:
         rng.fill_uniform_at(k0, k1, step, STREAM_X, 0, b * n * d, raw)
         for i in range(n * d):
             raw[i] = sc[0] * (2.0 * raw[i] - 1.0)
-    rng.fill_normal_at(k0, k1, step, STREAM_W, 0, b * d, wr)
+    rng.fill_normal_zig_at(k0, k1, step, STREAM_W, 0, b * d, wr)
     sx_identity, sw_identity = cfg[7] == 1, cfg[8] == 1  # skip the d^2 products for identity covariances
     for i in range(d):
         if sw_identity:
@@ -286,7 +286,7 @@ def _draw_prompt(Z, fdata, idata, k0, k1, step, b, buf):
             s += wr[j] * Sw[j, i]
         w[i] = s
     if sc[1] > 0.0:
-        rng.fill_normal_at(k0, k1, step, STREAM_NOISE, 0, b * n, eps)
+        rng.fill_normal_zig_at(k0, k1, step, STREAM_NOISE, 0, b * n, eps)
     yq = 0.0
     for t in range(n):
         lin = 0.0

@@ -62,11 +62,11 @@ def sample(seed: int, batch: int, d: int, n_context: int, *, step: int = 0, x_di
         raise ValueError(f"noise_std={noise_std!r}: expected a number >= 0")
     n = n_context + 1
     if x_dist == "gaussian":
-        X = rng.normal(seed, (batch, n, d), step=step, stream=STREAM_X)
+        X = rng.normal_zig(seed, (batch, n, d), step=step, stream=STREAM_X)
     else:
         X = uniform_a * (2.0 * rng.uniform(seed, (batch, n, d), step=step, stream=STREAM_X) - 1.0)
-    W = rng.normal(seed, (batch, d), step=step, stream=STREAM_W)
-    E = rng.normal(seed, (batch, n), step=step, stream=STREAM_NOISE) if noise_std > 0 else np.zeros((batch, n))
+    W = rng.normal_zig(seed, (batch, d), step=step, stream=STREAM_W)
+    E = rng.normal_zig(seed, (batch, n), step=step, stream=STREAM_NOISE) if noise_std > 0 else np.zeros((batch, n))
     if sigma is not None and x_dist == "gaussian":
         X = X @ matrix_sqrt(sigma, "sigma", d)
     if sigma_w is not None:
