@@ -79,6 +79,7 @@ def test_engine_matches_the_benchmark_implementations_goldens(library):
     assert _w3_engine(g["w3_case"])[2] == g[library]["w3_train_test"]
 
 
+@pytest.mark.libs
 @pytest.mark.parametrize("library", ["torch", "jax"])
 def test_benchmark_implementations_still_give_their_goldens(library):
     """Where the library is installed (pip install -e '.[bench]'): benchmarks/<library>_impl.py still

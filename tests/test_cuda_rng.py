@@ -54,6 +54,7 @@ def test_cuda_rng_matches_cpu_in_the_simulator():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.gpu
 def test_cuda_rng_matches_cpu_on_a_gpu():
     cuda = pytest.importorskip("numba.cuda")
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or not cuda.is_available():

@@ -43,7 +43,7 @@ def env():
 
 
 def rng_test():
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cuda_rng.py", "-rA"],
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", "tests/test_cuda_rng.py", "-rA"],
                        capture_output=True, text=True)
     return {"rc": p.returncode, "tail": p.stdout[-600:]}
 
