@@ -5,8 +5,9 @@ largest point, k + d (CNN upper bound), k (k + d) (LCN upper bound) and k d (LCN
 is absent: the one-step estimator gives all its units the same weights (spec B4).
 
 With ``--store``: the three architectures trained by GD from random init, from the sweep store of
-experiments/dsd_scaling.toml (m* vs k at d = 8 and vs d at k = 8), written as
-lahoti2024_sample_complexity_gd.png, with the table of m* printed.
+experiments/dsd_scaling.toml (m* vs k at d = 8 and vs d at k = 8), with the paper's rates dashed
+(CNN k + d, LCN k d and k (k + d), FCN k^2 d), written as lahoti2024_sample_complexity_gd.png, with
+the table of m* printed.
 
     python paper_figures/lahoti2024_sample_complexity.py [--seeds 5] [--fixed 32] [--max 32] [--sigma 0.15]
     theorysim sweep experiments/dsd_scaling.toml
@@ -50,6 +51,12 @@ def main(seeds, fixed, largest, sigma):
     save(fig, "lahoti2024_sample_complexity")
 
 
+#: the paper's rates per architecture (abstract): CNN O~(k + d); LCN Omega(k d), O~(k (k + d)); FCN Omega(k^2 d)
+GD_LAWS = {"cnn": [("k + d", lambda k, d: k + d)],
+           "lcn": [("k d", lambda k, d: k * d), ("k (k + d)", lambda k, d: k * (k + d))],
+           "fcn": [("k^2 d", lambda k, d: k * k * d)]}
+
+
 def from_store(path, test_size, delta=0.05):
     """m* of every (architecture, k, d) curve in a dsd sweep store, drawn against k and against d."""
     from theorysim.sweep.store import Store, StoreError, check_store_path, unpack_arrays
@@ -89,6 +96,13 @@ def from_store(path, test_size, delta=0.05):
                 top = max(int(table[key]["pool"]) for key in keys)
                 ax.loglog(x[~ok], np.full((~ok).sum(), top), "^", color=f"C{c}", ms=9,
                           label=f"{arch.upper()}: not reached by m = {top}")
+            if ok.sum() >= 2:  # the paper's rates, dashed through the largest finite point
+                kk, dd = (x, np.full_like(x, d_fixed)) if axis == "k" else (np.full_like(x, k_fixed), x)
+                for ls, (name, law) in zip(("--", ":"), GD_LAWS[arch]):
+                    curve = law(kk, dd)
+                    last = np.flatnonzero(ok)[-1]
+                    ax.loglog(x, curve * m[last] / curve[last], ls, color=f"C{c}", lw=1,
+                              label=f"{arch.upper()}: ~ {name}")
             slope, ci = claims.exponent(x[ok], m[ok])
             print(f"{arch.upper()} against {axis}: exponent {slope:.2f} over {axis} = {x[ok].astype(int).tolist()}"
                   + ("" if ok.all() else f" (not reached at {axis} = {x[~ok].astype(int).tolist()})"))
