@@ -46,19 +46,24 @@ def points(cfg) -> list[tuple[int, int]]:
     return out
 
 
-def step_searches(cfg, arch: str) -> dict:
-    """{(k, d): Search} for the closed-form projected step (cached per configuration)."""
-    key = {k: cfg[k] for k in ("sigma", "mode", "delta", "b", "seeds", "test_size", "hi", "k_sweep", "d_sweep")}
+def _searches(cfg, arch: str, kd_points, errors, keys) -> dict:
+    """{(k, d): Search} at each of ``kd_points`` with ``errors(run_cfg, arch, hi)`` (a search.*_errors),
+    cached per configuration (``keys``: the cfg entries the result depends on)."""
+    key = {k: cfg[k] for k in keys}
     key["arch"] = arch
 
     def compute():
-        out = {}
-        for k, d in points(cfg):
-            run = {**cfg, "k": k, "d": d}
-            out[(k, d)] = search.sample_complexity(search.step_errors(run, arch, cfg["hi"]), 1, cfg["hi"], cfg["delta"])
-        return out
+        return {(k, d): search.sample_complexity(errors({**cfg, "k": k, "d": d}, arch, cfg["hi"]), 1, cfg["hi"],
+                                                 cfg["delta"])
+                for k, d in kd_points}
 
     return RUNS.get(key, compute)
+
+
+def step_searches(cfg, arch: str) -> dict:
+    """{(k, d): Search} for the closed-form projected step."""
+    return _searches(cfg, arch, points(cfg), search.step_errors,
+                     ("sigma", "mode", "delta", "b", "seeds", "test_size", "hi", "k_sweep", "d_sweep"))
 
 
 def exponent(x, m_star) -> tuple[float, tuple[float, float] | None]:
@@ -240,19 +245,11 @@ register(Claim(
 # ---------------------------------------------------------------------------------------------
 # lahoti2024/fcn-vs-lcn-gap: both trained by full-batch GD from random init through the engine
 def gd_searches(cfg, arch: str) -> dict:
-    """{(k, d): Search} along cfg["fcn_sweep"] for GD from random init (cached per configuration)."""
-    key = {k: cfg[k] for k in ("sigma", "mode", "delta", "seeds", "test_size", "hi", "fcn_sweep", "optimizer", "lr",
-                               "steps", "b", "init_scale")}
-    key["arch"] = arch
-
-    def compute():
-        d, out = cfg["fcn_sweep"]["d"], {}
-        for k in cfg["fcn_sweep"]["k"]:
-            run = {**cfg, "k": k, "d": d}
-            out[(k, d)] = search.sample_complexity(search.gd_errors(run, arch, cfg["hi"]), 1, cfg["hi"], cfg["delta"])
-        return out
-
-    return RUNS.get(key, compute)
+    """{(k, d): Search} along cfg["fcn_sweep"] for GD from random init."""
+    sweep = cfg["fcn_sweep"]
+    return _searches(cfg, arch, [(k, sweep["d"]) for k in sweep["k"]], search.gd_errors,
+                     ("sigma", "mode", "delta", "seeds", "test_size", "hi", "fcn_sweep", "optimizer", "lr", "steps",
+                      "b", "init_scale"))
 
 
 def linear_error(sigma: float, k: int) -> float:
