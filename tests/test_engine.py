@@ -54,6 +54,34 @@ def test_same_result_whatever_the_thread_count(dense_quadratic):
     np.testing.assert_array_equal(one.theta, many.theta)
 
 
+def test_same_result_whatever_the_chunking(least_squares, monkeypatch):
+    """Chunks double while they are fast (CHUNK_SECONDS): 1000 steps run as 10, 20, ..., 320, 370
+    when every chunk counts as fast and as 100 chunks of 10 when none does; same numbers."""
+    from theorysim.engine import experiment as experiment_module
+
+    exp = ts.Experiment(least_squares, "sgd", steps=1000, seeds=range(5), lr=[0.01, 0.03, 0.1, 0.2, 50.0], momentum=0.5,
+                        batch_size=4, record_every=30, record_params=True)
+    calls = []
+    real = engine.kernel()
+
+    def counting(*args):
+        calls.append((args[18], args[19]))
+        return real(*args)
+
+    monkeypatch.setattr(engine, "kernel", lambda: counting)
+    out = {}
+    for seconds in (0.0, 1e9):
+        monkeypatch.setattr(experiment_module, "CHUNK_SECONDS", seconds)
+        calls.clear()
+        out[seconds] = (exp.run(), list(calls))
+    (fixed, fixed_calls), (grown, grown_calls) = out[0.0], out[1e9]
+    assert [e - b for b, e in fixed_calls] == [10] * 100
+    assert [e - b for b, e in grown_calls] == [10, 20, 40, 80, 160, 320, 370]
+    assert fixed.diverged[-1] and not fixed.diverged[:-1].any()  # a diverged member is data, same in both
+    for name in ("records", "param_records", "theta", "diverged_step"):
+        np.testing.assert_array_equal(getattr(fixed, name), getattr(grown, name))
+
+
 @pytest.mark.parametrize("E, threads", [(1, 2), (7, 2), (12, 3), (5, 8)])
 def test_member_order_deals_consecutive_members_to_different_threads(E, threads):
     """The parallel loop's visiting order is a permutation in which each thread's contiguous block

@@ -107,7 +107,7 @@ def stability_boundary(J, batch: float | None = 1) -> float:
     def matvec(v):
         M = v.reshape(r, r)
         M = scale * 0.5 * (M + M.T)
-        q = np.einsum("ir,rs,is->i", C, M, C)  # g_i^T M g_i
+        q = np.sum((C @ M) * C, axis=1)  # g_i^T M g_i (one BLAS product; einsum's triple loop was 10x slower)
         QM = (C * q[:, None]).T @ C / (n * batch) + (1.0 - 1.0 / batch) * outer * M
         return (scale * QM).ravel()
 
