@@ -178,3 +178,29 @@ def test_ziggurat_offsets_and_streams():
         np.testing.assert_array_equal(out, full[start:start + count])
     other = rng.normal_zig(4, (1001,), step=3, stream=7, sub=3)
     assert abs(np.corrcoef(full, other)[0, 1]) < 4 / np.sqrt(1001)
+
+
+@pytest.mark.parametrize("n", [5, rng.HOST_PIECE, rng.HOST_PIECE + 1, 3 * rng.HOST_PIECE + 7])
+@pytest.mark.parametrize("kind", ["normal", "normal_zig", "uniform"])
+def test_host_draws_are_the_serial_stream_whatever_the_threads(kind, n):
+    """Python-side draws above HOST_PIECE are filled in parallel pieces; the values are those of
+    the one-thread fill of the same counter, for any thread count."""
+    import numba
+
+    key = rng.key_from_seed(7)
+    counter = (key[0], key[1], np.uint64(3), np.uint64(2), np.uint64(1))
+    serial = np.empty(n)
+    if kind == "normal":
+        rng.fill_normal(*counter, serial)
+    elif kind == "normal_zig":
+        rng.fill_normal_zig_at(*counter, 0, serial)
+    else:
+        rng.fill_uniform(*counter, serial)
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            drawn = getattr(rng, kind)(7, (n,), step=3, stream=2, sub=1)
+            np.testing.assert_array_equal(drawn, serial)
+    finally:
+        numba.set_num_threads(before)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 from llvmlite import ir
 from numba import types as nb_types
 from numba.extending import intrinsic
@@ -143,10 +144,17 @@ def word_to_open_uniform(w):
 @jit(cache=CACHE)
 def fill_uniform(k0, k1, step, stream, sub, out):
     """Fill ``out`` (1-d float64) with U[0, 1) draws for counter (block, step, stream, sub)."""
+    fill_uniform_blocks(k0, k1, step, stream, sub, 0, out)
+
+
+@jit(cache=CACHE)
+def fill_uniform_blocks(k0, k1, step, stream, sub, first_block, out):
+    """``out`` = the uniforms of the stream from flat index 4 * first_block on (whole blocks: one
+    Philox call per 4 draws)."""
     n = out.shape[0]
     nblocks = (n + 3) // 4
     for b in range(nblocks):
-        w0, w1, w2, w3 = philox4x64(b, step, stream, sub, k0, k1)
+        w0, w1, w2, w3 = philox4x64(first_block + b, step, stream, sub, k0, k1)
         i = 4 * b
         out[i] = word_to_uniform(w0)
         if i + 1 < n:
@@ -329,28 +337,58 @@ def keys_from_seeds(seeds) -> np.ndarray:
     return np.stack([key_from_seed(s) for s in seeds]).astype(np.uint64)
 
 
-def normal(seed: int, shape, *, step: int = 0, stream: int = STREAM_INIT, sub: int = 0) -> np.ndarray:
-    """Normal draws from Python, identical to what a kernel gets for the same counter."""
+#: draws per parallel piece of a host-side fill (a multiple of 4: pieces start on Philox blocks)
+HOST_PIECE = 1 << 16
+
+_NORMAL_BM, _NORMAL_ZIG, _UNIFORM = 0, 1, 2
+
+
+@jit(parallel=True)
+def _fill_pieces(kind, k0, k1, step, stream, sub, out, piece):
+    """``out`` = the first ``out.size`` draws of one stream, filled in pieces of ``piece`` draws on
+    all threads: each piece is the ``*_at`` slice starting at its flat index, so the values do not
+    depend on the thread count or the piece size (the generator is counter-based)."""
+    n = out.shape[0]
+    for c in numba.prange((n + piece - 1) // piece):
+        start = c * piece
+        part = out[start : min(n, start + piece)]
+        if kind == _NORMAL_BM:
+            fill_normal_at(k0, k1, step, stream, sub, start, part)
+        elif kind == _NORMAL_ZIG:
+            fill_normal_zig_at(k0, k1, step, stream, sub, start, part)
+        else:
+            fill_uniform_blocks(k0, k1, step, stream, sub, start // 4, part)
+
+
+def _host_draws(kind: int, seed: int, shape, step: int, stream: int, sub: int) -> np.ndarray:
     key = key_from_seed(seed)
     out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np.float64)
-    fill_normal(key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub), out)
+    args = (key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub))
+    if out.size <= HOST_PIECE:  # small: one thread, no parallel region to start
+        if kind == _NORMAL_BM:
+            fill_normal(*args, out)
+        elif kind == _NORMAL_ZIG:
+            fill_normal_zig_at(*args, 0, out)
+        else:
+            fill_uniform(*args, out)
+    else:  # large (an initial weight matrix: xu2023's are 4e7 draws): every core
+        _fill_pieces(kind, *args, out, HOST_PIECE)
     return out.reshape(shape)
+
+
+def normal(seed: int, shape, *, step: int = 0, stream: int = STREAM_INIT, sub: int = 0) -> np.ndarray:
+    """Normal draws from Python, identical to what a kernel gets for the same counter."""
+    return _host_draws(_NORMAL_BM, seed, shape, step, stream, sub)
 
 
 def normal_zig(seed: int, shape, *, step: int = 0, stream: int = STREAM_INIT, sub: int = 0) -> np.ndarray:
     """Ziggurat normal draws from Python, identical to what :func:`fill_normal_zig_at` gives a kernel."""
-    key = key_from_seed(seed)
-    out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np.float64)
-    fill_normal_zig_at(key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub), 0, out)
-    return out.reshape(shape)
+    return _host_draws(_NORMAL_ZIG, seed, shape, step, stream, sub)
 
 
 def uniform(seed: int, shape, *, step: int = 0, stream: int = STREAM_INIT, sub: int = 0) -> np.ndarray:
     """Uniform [0, 1) draws from Python, identical to what a kernel gets for the same counter."""
-    key = key_from_seed(seed)
-    out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np.float64)
-    fill_uniform(key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub), out)
-    return out.reshape(shape)
+    return _host_draws(_UNIFORM, seed, shape, step, stream, sub)
 
 
 def random_orthogonal(dim: int, seed: int) -> np.ndarray:

@@ -183,7 +183,9 @@ def two_layer_metrics(theta, fdata, idata, mh, out, work):
 
 def initial_weights(seed: int, omega_init: float, m: int, p: int) -> np.ndarray:
     """W_0 [m, p] with entries omega_init * N(0, 1) from the member's counter RNG (init stream)."""
-    return omega_init * rng.normal(seed, (m, p), stream=rng.STREAM_INIT)
+    W0 = rng.normal(seed, (m, p), stream=rng.STREAM_INIT)
+    W0 *= omega_init  # in place: the same products as omega_init * W0, without a second m x p array
+    return W0
 
 
 class TwoLayerReLU(Model):
