@@ -144,25 +144,7 @@ def word_to_open_uniform(w):
 @jit(cache=CACHE)
 def fill_uniform(k0, k1, step, stream, sub, out):
     """Fill ``out`` (1-d float64) with U[0, 1) draws for counter (block, step, stream, sub)."""
-    fill_uniform_blocks(k0, k1, step, stream, sub, 0, out)
-
-
-@jit(cache=CACHE)
-def fill_uniform_blocks(k0, k1, step, stream, sub, first_block, out):
-    """``out`` = the uniforms of the stream from flat index 4 * first_block on (whole blocks: one
-    Philox call per 4 draws)."""
-    n = out.shape[0]
-    nblocks = (n + 3) // 4
-    for b in range(nblocks):
-        w0, w1, w2, w3 = philox4x64(first_block + b, step, stream, sub, k0, k1)
-        i = 4 * b
-        out[i] = word_to_uniform(w0)
-        if i + 1 < n:
-            out[i + 1] = word_to_uniform(w1)
-        if i + 2 < n:
-            out[i + 2] = word_to_uniform(w2)
-        if i + 3 < n:
-            out[i + 3] = word_to_uniform(w3)
+    fill_uniform_at(k0, k1, step, stream, sub, 0, out)
 
 
 @jit(cache=CACHE)
@@ -223,14 +205,8 @@ def fill_normal_at(k0, k1, step, stream, sub, start, out):
 
 @jit(cache=CACHE)
 def fill_uniform_at(k0, k1, step, stream, sub, start, out):
-    """Uniform counterpart of :func:`fill_normal_at`."""
-    n = out.shape[0]
-    for j in range(n):
-        idx = start + j
-        b = idx // 4
-        w0, w1, w2, w3 = philox4x64(b, step, stream, sub, k0, k1)
-        r = idx - 4 * b
-        out[j] = word_to_uniform(w0 if r == 0 else (w1 if r == 1 else (w2 if r == 2 else w3)))
+    """``out[j]`` = the (start + j)-th uniform of the stream: word q % 4 of Philox block q // 4."""
+    _fill_words_at(False, k0, k1, step, stream, sub, start, out)
 
 
 # ---- ziggurat (256 layers) ----------------------------------------------------------------------
@@ -302,6 +278,18 @@ def _zig_retry(i, u, k0, k1, step, stream, sub, j):
 def fill_normal_zig_at(k0, k1, step, stream, sub, start, out):
     """``out[j]`` = the (start + j)-th ziggurat normal of stream (step, stream, sub): normal q is
     word q % 4 of Philox block q // 4 (one block per 4 normals)."""
+    _fill_words_at(True, k0, k1, step, stream, sub, start, out)
+
+
+@jit(cache=CACHE)
+def _draw_word(normal, w, k0, k1, step, stream, sub, q):
+    return zig_normal(w, k0, k1, step, stream, sub, q) if normal else word_to_uniform(w)
+
+
+@jit(cache=CACHE)
+def _fill_words_at(normal, k0, k1, step, stream, sub, start, out):
+    """Draw q of the stream from word q % 4 of Philox block q // 4, for q = start .. start + n - 1:
+    a ziggurat normal (``normal``) or a uniform. One Philox call per block of 4."""
     n = out.shape[0]
     j = 0
     b = start // 4
@@ -309,17 +297,17 @@ def fill_normal_zig_at(k0, k1, step, stream, sub, start, out):
     while j < n:
         w0, w1, w2, w3 = philox4x64(b, step, stream, sub, k0, k1)
         if r == 0 and j + 4 <= n:  # a whole block, straight-line
-            out[j] = zig_normal(w0, k0, k1, step, stream, sub, 4 * b)
-            out[j + 1] = zig_normal(w1, k0, k1, step, stream, sub, 4 * b + 1)
-            out[j + 2] = zig_normal(w2, k0, k1, step, stream, sub, 4 * b + 2)
-            out[j + 3] = zig_normal(w3, k0, k1, step, stream, sub, 4 * b + 3)
+            out[j] = _draw_word(normal, w0, k0, k1, step, stream, sub, 4 * b)
+            out[j + 1] = _draw_word(normal, w1, k0, k1, step, stream, sub, 4 * b + 1)
+            out[j + 2] = _draw_word(normal, w2, k0, k1, step, stream, sub, 4 * b + 2)
+            out[j + 3] = _draw_word(normal, w3, k0, k1, step, stream, sub, 4 * b + 3)
             j += 4
         else:
             for q in range(r, 4):
                 if j >= n:
                     break
                 w = w0 if q == 0 else (w1 if q == 1 else (w2 if q == 2 else w3))
-                out[j] = zig_normal(w, k0, k1, step, stream, sub, 4 * b + q)
+                out[j] = _draw_word(normal, w, k0, k1, step, stream, sub, 4 * b + q)
                 j += 1
         r = 0
         b += 1
@@ -357,7 +345,7 @@ def _fill_pieces(kind, k0, k1, step, stream, sub, out, piece):
         elif kind == _NORMAL_ZIG:
             fill_normal_zig_at(k0, k1, step, stream, sub, start, part)
         else:
-            fill_uniform_blocks(k0, k1, step, stream, sub, start // 4, part)
+            fill_uniform_at(k0, k1, step, stream, sub, start, part)
 
 
 def _host_draws(kind: int, seed: int, shape, step: int, stream: int, sub: int) -> np.ndarray:
