@@ -209,7 +209,7 @@ def _layer_forward(Z, P, Q, A, R, out, N, S, clip):
     (S: a (d+1)^2 scratch), then clipped to [-clip, clip] when clip > 0 (von Oswald et al.'s
     token clipping for deep models). Cost O((d+1)^2 (N+1) + (d+1)^3) per prompt."""
     D, T = Z.shape
-    _mm_nt(Z, Z, A, N)
+    _gram_context(Z, A, N)
     _mm(Q, Z, R, T)
     _mm(P, A, S, D)
     _mm(S, R, out, T)
@@ -222,7 +222,7 @@ def _layer_forward(Z, P, Q, A, R, out, N, S, clip):
 
 
 @jit
-def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N, S):
+def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N, S, W):
     """Adjoints of out = Z + (1/N) P A R, A = Z M Z^T, R = Q Z, given Gbar = d loss / d out:
     dP += (1/N) (Gbar R^T) A;  dQ += (1/N) A (U Z^T) with U = P^T Gbar;
     Zbar = Gbar + (1/N) [(U R^T + R U^T) Z M + (Q^T A) U]."""
@@ -242,12 +242,10 @@ def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N, S):
     for i in range(D):
         Zbar[i, N] = 0.0
     _mm_tn(Q, A, S)
+    _mm(S, U, W, T)
     for i in range(D):
         for t in range(T):
-            acc = 0.0
-            for k in range(D):
-                acc += S[i, k] * U[k, t]
-            Zbar[i, t] = Gbar[i, t] + (Zbar[i, t] + acc) / N
+            Zbar[i, t] = Gbar[i, t] + (Zbar[i, t] + W[i, t]) / N
 
 
 @jit
@@ -410,6 +408,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     vq = buf[buf.shape[0] - 3 * D : buf.shape[0] - 2 * D]
     uq = buf[buf.shape[0] - 2 * D : buf.shape[0] - D]
     aq = buf[buf.shape[0] - D :]
+    Wt = buf[:DT].reshape((D, T))  # backward scratch: the prompt's raw draws are spent by then
     last = L - 1
     PL = theta[2 * last * DD : (2 * last + 1) * DD].reshape((D, D))
     QL = theta[(2 * last + 1) * DD : (2 * last + 2) * DD].reshape((D, D))
@@ -439,7 +438,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
             Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
             dP = grad[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
             dQ = grad[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_backward(Zs[l], P, Q, As[l], Rs[l], Gb, dP, dQ, Zb, U, V, N, S)
+            _layer_backward(Zs[l], P, Q, As[l], Rs[l], Gb, dP, dQ, Zb, U, V, N, S, Wt)
             for i in range(D):
                 for j in range(T):
                     Gb[i, j] = Zb[i, j]
