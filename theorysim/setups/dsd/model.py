@@ -67,6 +67,37 @@ def forward(theta, x, arch, k, d, b):
 
 
 @jit
+def preactivations(theta, x, arch, k, d, z):
+    """z[j] = w_j . x[block j] for every unit, four units per pass over the fan-in (four
+    independent accumulation chains; each still summed in index order from 0.0, so the values are
+    those of one unit at a time)."""
+    j = 0
+    while j + 4 <= k:
+        wo0, xo0, n_in = unit_geometry(arch, j, k, d)
+        wo1, xo1, _ = unit_geometry(arch, j + 1, k, d)
+        wo2, xo2, _ = unit_geometry(arch, j + 2, k, d)
+        wo3, xo3, _ = unit_geometry(arch, j + 3, k, d)
+        w0, w1, w2, w3 = theta[wo0 : wo0 + n_in], theta[wo1 : wo1 + n_in], theta[wo2 : wo2 + n_in], theta[wo3 : wo3 + n_in]
+        x0, x1, x2, x3 = x[xo0 : xo0 + n_in], x[xo1 : xo1 + n_in], x[xo2 : xo2 + n_in], x[xo3 : xo3 + n_in]
+        z0 = z1 = z2 = z3 = 0.0
+        for c in range(n_in):  # (views: indices from 0, no negative-index wrapping in the loop)
+            z0 += w0[c] * x0[c]
+            z1 += w1[c] * x1[c]
+            z2 += w2[c] * x2[c]
+            z3 += w3[c] * x3[c]
+        z[j], z[j + 1], z[j + 2], z[j + 3] = z0, z1, z2, z3
+        j += 4
+    while j < k:
+        wo, xo, n_in = unit_geometry(arch, j, k, d)
+        w, xj = theta[wo : wo + n_in], x[xo : xo + n_in]
+        acc = 0.0
+        for c in range(n_in):
+            acc += w[c] * xj[c]
+        z[j] = acc
+        j += 1
+
+
+@jit
 def patch_net_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
@@ -79,21 +110,19 @@ def patch_net_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     for i in range(n):
         x = X[i]
         # the k pre-activations once (work[:k]), then the output and the active units' gradients
+        preactivations(theta, x, arch, k, d, work)
         f = 0.0
         for j in range(k):
-            wo, xo, n_in = unit_geometry(arch, j, k, d)
-            z = 0.0
-            for c in range(n_in):
-                z += theta[wo + c] * x[xo + c]
-            work[j] = z
-            f += lsa(z, b)
+            f += lsa(work[j], b)
         r = f - y[i]
         loss += r * r
         for j in range(k):
             if work[j] >= b or work[j] <= -b:
                 wo, xo, n_in = unit_geometry(arch, j, k, d)
+                g = grad[wo : wo + n_in]  # views: indices from 0, so the loop vectorises
+                xj = x[xo : xo + n_in]
                 for c in range(n_in):
-                    grad[wo + c] += r * x[xo + c]
+                    g[c] += r * xj[c]
     inv = 1.0 / n
     for p in range(grad.shape[0]):
         grad[p] *= inv
