@@ -192,3 +192,20 @@ def test_a_diverged_member_counts_as_wrong():
     assert model.test_error("lcn", theta, X, y, k, d, 0.0).tolist() == [0.0, 1.0]
     net = model.PatchNet("lcn", k, d, X, y)
     assert net.metrics_numpy(theta[1], np.array([0.0, 1.0]))[1] == 1.0
+
+
+def test_projected_step_prefix_sums_are_numpys_cumsum_bit_for_bit():
+    from theorysim.setups.dsd import estimators
+
+    rs = np.random.default_rng(3)
+    X, y = rs.normal(size=(300, 12)), np.sign(rs.normal(size=300))
+    X[0, 2] = -0.0  # the first row's signed zero survives, as in cumsum
+    sizes = np.array([300, 1, 17, 17, 2, 150])
+    expected = np.cumsum(y[:, None] * X, axis=0)[sizes - 1]
+    got = np.empty_like(expected)
+    order = np.argsort(sizes, kind="stable")
+    got[order] = estimators._prefix_sums_at(X, y, sizes[order])
+    assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))
+    W = estimators.projected_step("lcn", X, y, 3, 4, sizes)
+    np.testing.assert_array_equal(W[1], expected[1].reshape(3, 4).ravel() / np.repeat(
+        np.linalg.norm(expected[1].reshape(3, 4), axis=1), 4))
