@@ -151,6 +151,20 @@ class Quadratic(Model):
 # when per-member data sets of different sizes are padded to one shape); mh = (batch_size,
 # init_scale); work = n_max + P.
 @jit
+def _sample_row(b, count, n, u):
+    """Row of the b-th sample: b itself for the full batch, else row floor(u_b n) of the draw."""
+    return b if count == n else min(int(u[b] * n), n - 1)
+
+
+@jit
+def _add_sample(loss, r, x, grad):
+    """grad += r x; returns loss + r^2."""
+    for j in range(x.shape[0]):
+        grad[j] += r * x[j]
+    return loss + r * r
+
+
+@jit
 def least_squares_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
@@ -166,14 +180,34 @@ def least_squares_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         count = batch
         u = work[:batch]
         rng.fill_uniform(k0, k1, t, rng.STREAM_BATCH, 0, u)
-    for b in range(count):
-        i = b if count == n else min(int(u[b] * n), n - 1)
+    # Four samples per pass: their residuals are four independent dot products (each summed in
+    # index order, as one at a time), then loss and gradient take them in sample order, so the
+    # values are those of the one-sample loop; a lone length-P dot is a serial chain of P adds.
+    b = 0
+    while b + 4 <= count:
+        i0, i1 = _sample_row(b, count, n, u), _sample_row(b + 1, count, n, u)
+        i2, i3 = _sample_row(b + 2, count, n, u), _sample_row(b + 3, count, n, u)
+        x0, x1, x2, x3 = X[i0], X[i1], X[i2], X[i3]
+        r0, r1, r2, r3 = -y[i0], -y[i1], -y[i2], -y[i3]
+        for j in range(P):
+            w = theta[j]
+            r0 += x0[j] * w
+            r1 += x1[j] * w
+            r2 += x2[j] * w
+            r3 += x3[j] * w
+        loss = _add_sample(loss, r0, x0, grad)
+        loss = _add_sample(loss, r1, x1, grad)
+        loss = _add_sample(loss, r2, x2, grad)
+        loss = _add_sample(loss, r3, x3, grad)
+        b += 4
+    while b < count:
+        i = _sample_row(b, count, n, u)
+        x = X[i]
         r = -y[i]
         for j in range(P):
-            r += X[i, j] * theta[j]
-        loss += r * r
-        for j in range(P):
-            grad[j] += r * X[i, j]
+            r += x[j] * theta[j]
+        loss = _add_sample(loss, r, x, grad)
+        b += 1
     inv = 1.0 / count
     for j in range(P):
         grad[j] *= inv
