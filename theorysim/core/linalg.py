@@ -23,6 +23,33 @@ def matvec(A, x, out):
     np.dot(A, x, out)
 
 
+@jit
+def dots(u, Rows, n, b0, b1, out):
+    """out[b] = <u[:n], Rows[b, :n]> for b0 <= b < b1, four at a time: four independent accumulation
+    chains per pass over u (each still summed in index order from 0.0, so the values are those of
+    one dot product at a time; a lone dot product is a serial chain of adds). Loops, not BLAS:
+    for the short products of the models' scalar kernels, on both targets."""
+    b = b0
+    while b + 4 <= b1:
+        r0, r1, r2, r3 = Rows[b], Rows[b + 1], Rows[b + 2], Rows[b + 3]
+        a0 = a1 = a2 = a3 = 0.0
+        for i in range(n):
+            ui = u[i]
+            a0 += ui * r0[i]
+            a1 += ui * r1[i]
+            a2 += ui * r2[i]
+            a3 += ui * r3[i]
+        out[b], out[b + 1], out[b + 2], out[b + 3] = a0, a1, a2, a3
+        b += 4
+    while b < b1:
+        rb = Rows[b]
+        acc = 0.0
+        for i in range(n):
+            acc += u[i] * rb[i]
+        out[b] = acc
+        b += 1
+
+
 def matmul_loops(A, B, out):
     """out = A B by loops: the GPU's version of :func:`matmul` (no BLAS in device code)."""
     for i in range(out.shape[0]):

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from theorysim.core.config import jit
+from theorysim.core.linalg import dots
 from theorysim.core import rng
 from theorysim.core.data import farray1, farray2, iarray1, pack
 from theorysim.core.layout import Layout
@@ -120,32 +121,6 @@ def _symmetric_population(theta, fdata, idata, grad, work, n, k):
 
 
 @jit
-def _dots(u, Rows, b0, b1, out):
-    """out[b] = <u, Rows[b]> for b0 <= b < b1, four at a time: four independent accumulation
-    chains per pass over u (each still summed in index order, so the values do not change)."""
-    n = u.shape[0]
-    b = b0
-    while b + 4 <= b1:
-        r0, r1, r2, r3 = Rows[b], Rows[b + 1], Rows[b + 2], Rows[b + 3]
-        a0 = a1 = a2 = a3 = 0.0
-        for i in range(n):
-            ui = u[i]
-            a0 += ui * r0[i]
-            a1 += ui * r1[i]
-            a2 += ui * r2[i]
-            a3 += ui * r3[i]
-        out[b], out[b + 1], out[b + 2], out[b + 3] = a0, a1, a2, a3
-        b += 4
-    while b < b1:
-        rb = Rows[b]
-        acc = 0.0
-        for i in range(n):
-            acc += u[i] * rb[i]
-        out[b] = acc
-        b += 1
-
-
-@jit
 def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r):
     """Fast path for X X^T, population loss and M* = V diag(w) V^T of rank r (eigenvectors V):
     grad = 4c (X X^T - M*) X = 4c (X S - V diag(w) P) with S = X^T X (k x k) and P = V^T X (r x k),
@@ -165,7 +140,7 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r):
         for a in range(k):
             Xt[a, i] = theta[i * k + a]
     for a in range(k):
-        _dots(Xt[a], Xt, a, k, S[a])
+        dots(Xt[a], Xt, n, a, k, S[a])
     ss = 0.0
     for a in range(k):
         for b in range(a + 1, k):
@@ -174,7 +149,7 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r):
             ss += S[a, b] * S[a, b]
     pw = 0.0
     for q in range(r):
-        _dots(Vt[q], Xt, 0, k, P[q])
+        dots(Vt[q], Xt, n, 0, k, P[q])
         for a in range(k):
             pw += w[q] * P[q, a] * P[q, a]
     for a in range(k):
