@@ -175,32 +175,13 @@ def _mm_tn(A, B, out):
 
 
 @jit
-def _mm_acc(A, B, out, scale):
-    """out += scale * A @ B (square blocks)."""
-    K, ncols = A.shape[1], B.shape[1]
+def _mm_acc(A, B, out, scale, tmp):
+    """out += scale * A @ B (square blocks), through ``tmp`` (at least as large as out)."""
+    n = B.shape[1]
+    _mm(A, B, tmp, n)
     for i in range(A.shape[0]):
-        ai = A[i]
-        j = 0
-        while j + 4 <= ncols:
-            s0 = s1 = s2 = s3 = 0.0
-            for k in range(K):
-                a = ai[k]
-                bk = B[k]
-                s0 += a * bk[j]
-                s1 += a * bk[j + 1]
-                s2 += a * bk[j + 2]
-                s3 += a * bk[j + 3]
-            out[i, j] += scale * s0
-            out[i, j + 1] += scale * s1
-            out[i, j + 2] += scale * s2
-            out[i, j + 3] += scale * s3
-            j += 4
-        while j < ncols:
-            s = 0.0
-            for k in range(K):
-                s += ai[k] * B[k, j]
-            out[i, j] += scale * s
-            j += 1
+        for j in range(n):
+            out[i, j] += scale * tmp[i, j]
 
 
 @jit
@@ -235,9 +216,9 @@ def _layer_backward(Z, P, Q, A, R, Gbar, dP, dQ, Zbar, U, V, N, S, W):
             V[i, j] = v
             V[j, i] = v
     _mm_nt(Gbar, R, S, T)
-    _mm_acc(S, A, dP, 1.0 / N)
+    _mm_acc(S, A, dP, 1.0 / N, W)  # W: scratch until the last product below
     _mm_nt(U, Z, S, T)
-    _mm_acc(A, S, dQ, 1.0 / N)
+    _mm_acc(A, S, dQ, 1.0 / N, W)
     _mm(V, Z, Zbar, N)  # V Z M: context columns only
     for i in range(D):
         Zbar[i, N] = 0.0
