@@ -147,11 +147,12 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--json", default=None)
     p.add_argument("--only", default=None, help="substring of the case names to run")
+    p.add_argument("--model", default=None, help="only the cases on this model (a key of models())")
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")  # the simulator's numpy uint64 wrap-around warnings
     rows = []
     for case in cases():
-        if args.only and args.only not in case[0]:
+        if (args.only and args.only not in case[0]) or (args.model and case[1] != args.model):
             continue
         row = compare(case, steps=args.steps)
         rows.append(row)
