@@ -162,3 +162,27 @@ def test_a_claim_gives_the_same_verdict_on_the_gpu_engine():
     assert proc.returncode == 0, proc.stderr[-2000:]
     status, runs = proc.stdout.split()
     assert status == "PASS" and int(runs) >= 1
+
+
+def test_a_model_with_a_known_gpu_defect_stays_off_a_real_gpu(monkeypatch):
+    """LinearSelfAttention's kernels return 0 on an H200 (found 2026-11-30): the session default
+    keeps it on the CPU, an explicit backend="cuda" is refused on a real GPU, the simulator runs it."""
+    pytest.importorskip("numba.cuda")
+    import theorysim.cuda as package
+    from theorysim.core import config
+    from theorysim.cuda import engine as gpu_engine
+    from theorysim.setups.icl.model import LinearSelfAttention
+
+    model = LinearSelfAttention(2, 4, batch=3, eval_prompts=5)
+    monkeypatch.setattr(package, "SIMULATOR", False)
+    with pytest.raises(ValueError, match="model 'lsa' is not run on a GPU: on an H200"):
+        gpu_engine.check_model(model)
+    gpu_engine.check_model(Quadratic(np.eye(2)))  # no known defect: accepted
+    monkeypatch.setattr(package, "SIMULATOR", True)
+    gpu_engine.check_model(model)
+    before = config.default_backend()
+    try:
+        config.set_backend("cuda")
+        assert Experiment(model, "adam", steps=2, lr=1e-3).backend == "cpu"
+    finally:
+        config.set_backend(before)

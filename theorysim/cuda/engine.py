@@ -242,6 +242,15 @@ def _target_device(cc):
 RUNS = [0]
 
 
+def check_model(model) -> None:
+    """Refuse, before any work, a model whose kernels have a known defect on a real GPU
+    (``model.gpu_defect``); the simulator runs it (CI's CPU-vs-GPU parity)."""
+    import theorysim.cuda as package
+
+    if model.gpu_defect and not package.SIMULATOR:
+        raise ValueError(f"backend='cuda': model {model.name!r} is not run on a GPU: {model.gpu_defect}; use backend='cpu'")
+
+
 def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, bounds, loss0, status,
                diverged_step, records, param_records, bar) -> float:
     """Run ``exp`` (a prepared :class:`~theorysim.engine.experiment.Experiment`) on the GPU, chunk by

@@ -102,8 +102,8 @@ class Experiment:
     ):
         if backend is None:  # the session default (theorysim check/sweep --backend); a model whose CPU
             backend = config.default_backend()  # kernels are BLAS products stays there (one GPU thread
-            if isinstance(model, Model) and model.uses_blas:  # per member would do them by loops)
-                backend = "cpu"
+            if isinstance(model, Model) and (model.uses_blas or model.gpu_defect):  # per member would do
+                backend = "cpu"  # them by loops), and so does a model with a known GPU defect
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}: expected one of {', '.join(map(repr, BACKENDS))}")
         self.backend = backend
@@ -111,6 +111,7 @@ class Experiment:
             raise ValueError(f"model={model!r}: expected a theorysim.models.Model instance")
         if backend != "cpu":
             backend_module(backend).require_device()  # a missing package or GPU is said now, before any work
+            backend_module(backend).check_model(model)
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"steps={steps!r}: expected a positive integer")
         if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or not (

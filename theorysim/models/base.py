@@ -64,6 +64,10 @@ class Model:
     #: the kernels reshape slices of theta, grad or work into matrices, so each member's arrays
     #: must be contiguous (the GPU engine then stores members major instead of fastest)
     contiguous_members: bool = False
+    #: a known defect of this model's kernels on a real GPU (empty: none known). Such a model stays
+    #: on the CPU under the session default, and an explicit backend="cuda" is refused with this
+    #: text (the CUDA simulator still runs it: that is where CI compares it with the CPU).
+    gpu_defect: str = ""
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """``(fdata, idata)`` from :func:`theorysim.core.data.pack` (1-d, shared), or ``[E, F]`` and
