@@ -351,16 +351,8 @@ def _fill_pieces(kind, k0, k1, step, stream, sub, out, piece):
 def _host_draws(kind: int, seed: int, shape, step: int, stream: int, sub: int) -> np.ndarray:
     key = key_from_seed(seed)
     out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np.float64)
-    args = (key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub))
-    if out.size <= HOST_PIECE:  # small: one thread, no parallel region to start
-        if kind == _NORMAL_BM:
-            fill_normal(*args, out)
-        elif kind == _NORMAL_ZIG:
-            fill_normal_zig_at(*args, 0, out)
-        else:
-            fill_uniform(*args, out)
-    else:  # large (an initial weight matrix: xu2023's are 4e7 draws): every core
-        _fill_pieces(kind, *args, out, HOST_PIECE)
+    # one piece below HOST_PIECE draws; a large draw (xu2023's W_0: 4e7 normals) on every core
+    _fill_pieces(kind, key[0], key[1], np.uint64(step), np.uint64(stream), np.uint64(sub), out, HOST_PIECE)
     return out.reshape(shape)
 
 
