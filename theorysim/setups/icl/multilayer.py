@@ -74,26 +74,39 @@ def tune_gdpp(p: task.Prompts, depth: int, curvature: bool, starts: int = 12, se
     return float(best.fun), etas, gammas
 
 
-def match_curves(pred: np.ndarray, p: task.Prompts, newton_max: int, gd_steps) -> dict:
-    """Distance between a model's predictions and those of Iterative Newton (iterations
-    0..newton_max) and of GD (the step counts ``gd_steps``, step 1/lambda_max(S_hat) per prompt,
-    from w = 0), as mean (y_model - y_alg)^2 / mean y_alg^2 over the prompts. The best match is
-    the argmin (Fu et al. 2023 eq. 9 take the argmax of a similarity; with noiseless prompts and
-    N > d the late iterates' errors vanish, so error-vector cosines are ill-defined here and the
-    prediction distance is used)."""
+def algorithm_predictions(p: task.Prompts, newton_max: int, gd_steps) -> dict:
+    """The query predictions of Iterative Newton (iterations 0..newton_max, [newton_max + 1, B])
+    and of GD at the step counts ``gd_steps`` (sorted, [len(gd_steps), B]; step 1/lambda_max(S_hat)
+    per prompt, from w = 0) on the prompts ``p``: what :func:`match_curves` compares a model with.
+    They depend on the prompts only, so one set serves every trained model tested on them."""
     W = alg.iterative_newton(p, newton_max, return_all=True)
-    newton = np.array([_rel_dist(pred, alg.predict(p, w)) for w in W])
+    newton = np.array([alg.predict(p, w) for w in W])
     S, h = alg._moments(p)
     eta = 1.0 / np.linalg.eigvalsh(S)[:, -1]
     steps = np.asarray(sorted(gd_steps))
-    gd = np.empty(len(steps))
+    gd = np.empty((len(steps), len(h)))
     w = np.zeros_like(h)
     done = 0
     for i, t in enumerate(steps):
         for _ in range(t - done):
             w = w - eta[:, None] * (np.einsum("bij,bj->bi", S, w) - h)
         done = t
-        gd[i] = _rel_dist(pred, alg.predict(p, w))
+        gd[i] = alg.predict(p, w)
+    return {"newton": newton, "gd_steps": steps, "gd": gd}
+
+
+def match_curves(pred: np.ndarray, p: task.Prompts, newton_max: int, gd_steps, reference: dict | None = None) -> dict:
+    """Distance between a model's predictions and those of Iterative Newton (iterations
+    0..newton_max) and of GD (the step counts ``gd_steps``, step 1/lambda_max(S_hat) per prompt,
+    from w = 0), as mean (y_model - y_alg)^2 / mean y_alg^2 over the prompts. The best match is
+    the argmin (Fu et al. 2023 eq. 9 take the argmax of a similarity; with noiseless prompts and
+    N > d the late iterates' errors vanish, so error-vector cosines are ill-defined here and the
+    prediction distance is used). ``reference``: :func:`algorithm_predictions` of the same
+    arguments, when several models are matched on the same prompts (computed here otherwise)."""
+    ref = reference if reference is not None else algorithm_predictions(p, newton_max, gd_steps)
+    newton = np.array([_rel_dist(pred, y) for y in ref["newton"]])
+    gd = np.array([_rel_dist(pred, y) for y in ref["gd"]])
+    steps = ref["gd_steps"]
     return {"newton": newton, "gd_steps": steps, "gd": gd,
             "best_newton": int(np.argmin(newton)), "best_gd": int(steps[np.argmin(gd)])}
 
@@ -116,6 +129,7 @@ def _compare_depths(cfg) -> dict:
     tune_set = task.sample(cfg["tune_seed"], cfg["tune_prompts"], d, N, x_dist=cfg["x_dist"])
     test = task.sample(cfg["test_seed"], cfg["test_prompts"], d, N, x_dist=cfg["x_dist"])
     moments = alg.spectral_moments(test)
+    reference = algorithm_predictions(test, cfg["newton_max"], cfg["gd_steps"])
     out = {}
     for K, (model, res) in trained.items():
         preds = []
@@ -130,7 +144,7 @@ def _compare_depths(cfg) -> dict:
             pred = alg.gdpp_spectral_predict(moments, etas, gammas, N)
             row[name + "_sq"] = 0.5 * (pred - test.yq) ** 2
             row[name + "_params"] = {"etas": etas.round(4).tolist(), "gammas": gammas.round(5).tolist()}
-        row["match"] = [match_curves(p, test, cfg["newton_max"], cfg["gd_steps"]) for p in preds]
+        row["match"] = [match_curves(p, test, cfg["newton_max"], cfg["gd_steps"], reference) for p in preds]
         out[K] = row
     return {"depths": out, "test": test}
 
