@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -56,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="the engine for every simulation whose model has GPU kernels (default cpu)")
     c.add_argument("--threads", type=_positive_int, metavar="N",
                    help="Numba threads (default: THEORYSIM_THREADS or one per core; results do not depend on it)")
+    c.add_argument("--jobs", type=_positive_int, metavar="N",
+                   help="worker processes, each checking whole setups with threads / N threads (default: one per "
+                        "thread, at most one per setup; 1: all in this process)")
     c.set_defaults(mode="quick")
 
     sw = sub.add_parser("sweep", help="run a TOML sweep spec into a resumable SQLite store")
@@ -173,7 +175,6 @@ def _output_dir(path: str, flag: str) -> Path:
 def _cmd_check(args) -> int:
     from theorysim.core import config
     from theorysim.claims import registry
-    from theorysim.claims.claim import Verdict
     from theorysim.claims.report import table, write_report
 
     json_path = _output_file(args.json, "--json") if args.json else None
@@ -186,31 +187,29 @@ def _cmd_check(args) -> int:
 
     from tqdm.auto import tqdm
 
-    verdicts = []
+    from theorysim.claims.runner import default_jobs, run_claims
+
+    jobs = default_jobs(claims, args.jobs or threads)
     t0 = time.perf_counter()
     tty = sys.stderr.isatty()
-    bar = tqdm(claims, desc=f"check --{args.mode}", unit="claim", file=sys.stderr, disable=not tty)
-    interrupted = False
-    try:
-        for claim in bar:
-            bar.set_postfix_str(claim.id)
-            t = time.perf_counter()
-            try:
-                verdict = claim.check(args.mode, figure_dir=figure_dir)
-            except Exception:  # a crashing claim is reported, not fatal for the others
-                verdict = Verdict(claim, args.mode, [], time.perf_counter() - t, error=traceback.format_exc())
-            verdicts.append(verdict)
-            tqdm.write(f"{verdict.status:5s} {claim.id} ({verdict.seconds:.1f} s)", file=sys.stderr)
-            if verdict.figure_error:
-                tqdm.write(f"      figure not saved: {verdict.figure_error}", file=sys.stderr)
-            if not tty:
-                sys.stderr.flush()
-    except KeyboardInterrupt:  # keep what finished: table, JSON and report of the claims done
-        interrupted = True
-        bar.close()
-    not_run = [c.id for c in claims[len(verdicts):]]
+    bar = tqdm(total=len(claims), desc=f"check --{args.mode}", unit="claim", file=sys.stderr, disable=not tty)
+
+    def arrived(verdict) -> None:
+        bar.update(1)
+        tqdm.write(f"{verdict.status:5s} {verdict.claim.id} ({verdict.seconds:.1f} s)", file=sys.stderr)
+        if verdict.figure_error:
+            tqdm.write(f"      figure not saved: {verdict.figure_error}", file=sys.stderr)
+        if not tty:
+            sys.stderr.flush()
+
+    verdicts, interrupted = run_claims(claims, args.mode, jobs=jobs, threads=threads, backend=args.backend,
+                                       figure_dir=figure_dir, on_verdict=arrived)
+    bar.close()
+    finished = {v.claim.id for v in verdicts}
+    not_run = [c.id for c in claims if c.id not in finished]
     print(table(verdicts))
-    print(f"total {time.perf_counter() - t0:.1f} s, {threads} thread(s)")
+    print(f"total {time.perf_counter() - t0:.1f} s, {threads} thread(s)"
+          + (f" in {jobs} worker processes" if jobs > 1 else ""))
     if interrupted:
         print(f"interrupted: {len(verdicts)} of {len(claims)} claims finished; not run: {', '.join(not_run)}")
     if json_path is not None:

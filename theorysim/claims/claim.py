@@ -20,6 +20,7 @@ the claim that holds).
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -27,6 +28,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from theorysim.claims.figure import save_figure
+from theorysim.core import config
 from theorysim.claims.tolerance import Tolerance
 
 MODES = ("quick", "full")
@@ -212,8 +214,9 @@ class Claim:
         """Run the claim; with ``figure_dir``, also save its figure as ``<id>.png`` there."""
         cfg = self.config(mode)
         t0 = time.perf_counter()
-        results = self.simulate(cfg)
-        checks = self.evaluate(cfg, results)
+        with config.one_blas_thread():  # the same bits on every machine (see one_blas_thread)
+            results = self.simulate(cfg)
+            checks = self.evaluate(cfg, results)
         verdict = Verdict(self, mode, checks, time.perf_counter() - t0)
         if figure_dir is not None and self.plot is not None:
             try:
@@ -226,6 +229,8 @@ class Claim:
 #: every claim registered so far, by id (setups' claims modules register on import; the registry
 #: module imports them all)
 REGISTERED: dict[str, Claim] = {}
+#: the module that registered each claim, by id (claims of one setup share its simulation caches)
+REGISTERED_BY: dict[str, str] = {}
 
 
 def register(claim: Claim) -> Claim:
@@ -233,6 +238,7 @@ def register(claim: Claim) -> Claim:
     if claim.id in REGISTERED and REGISTERED[claim.id] is not claim:
         raise ValueError(f"claim {claim.id!r} registered twice")
     REGISTERED[claim.id] = claim
+    REGISTERED_BY[claim.id] = sys._getframe(1).f_globals.get("__name__", "")
     return claim
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from theorysim import setups
-from theorysim.claims.claim import REGISTERED, Claim, Paper
+from theorysim.claims.claim import REGISTERED, REGISTERED_BY, Claim, Paper
 
 _loaded = False
 
@@ -50,3 +50,14 @@ def select(paper: str | None = None, claim: str | None = None) -> list[Claim]:
             raise ValueError(f"--claim {claim!r}: unknown claim id; valid: {', '.join(ids)}")
         chosen = [c for c in chosen if c.id == claim]
     return chosen
+
+
+def setup_of(claim: Claim) -> str:
+    """The setup whose claims module registered ``claim`` (``<name>`` for
+    ``theorysim.setups.<name>.claims.<paper>``), or that module's name for a claim registered elsewhere.
+    A setup's claims may share its simulation caches, so they run in one process, in order."""
+    module = REGISTERED_BY.get(claim.id, "")
+    parts = module.split(".")
+    if len(parts) > 2 and parts[:2] == ["theorysim", "setups"]:
+        return parts[2]
+    return module

@@ -84,6 +84,19 @@ def jit(fn=None, **options):
     return numba.njit(fn, **options)
 
 
+def one_blas_thread():
+    """A context in which BLAS (numpy's linear algebra) runs on one thread.
+
+    Multithreaded BLAS splits some reductions across its threads (OpenBLAS' dot and symv, the
+    LAPACK drivers built on them) and adds the partial sums, so the last bits of ``eigh``,
+    ``solve`` or a long dot product depend on the thread count, i.e. on the machine. Claims and
+    BLAS-calling models compute inside this context; their parallelism comes from the engine's
+    threads and from checking setups side by side (:mod:`theorysim.claims.runner`)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 BACKENDS = ("cpu", "cuda")
 _backend = {"name": "cpu"}
 

@@ -367,11 +367,7 @@ def _blas_limit(model):
     whatever E is."""
     import contextlib
 
-    if model.uses_blas:
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(1, user_api="blas")
-    return contextlib.nullcontext()
+    return config.one_blas_thread() if model.uses_blas else contextlib.nullcontext()
 
 
 def _is_schedule_sequence(schedule, steps: int) -> bool:

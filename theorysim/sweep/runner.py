@@ -7,6 +7,7 @@ import sys
 import time
 from collections import OrderedDict
 
+from theorysim.core.processes import init_worker
 from theorysim.sweep import builders
 from theorysim.sweep.execute import run_group
 from theorysim.sweep.spec import Spec, canonical, point_key
@@ -28,40 +29,6 @@ def groups_of(points: list[dict], max_members: int = 64) -> list[list[dict]]:
         for i in range(0, len(members), max_members):
             out.append(members[i : i + max_members])
     return out
-
-
-def _init_worker(threads: int, parent_pid: int) -> None:
-    import numba
-
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    _die_with_parent(parent_pid)
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """A local worker must not outlive its coordinator (SIGKILL, SIGTERM, a crash): on Linux the
-    kernel kills it when the coordinator dies (PR_SET_PDEATHSIG); elsewhere, and as a second line,
-    a daemon thread exits the process once its parent is gone (checked every half second, and
-    between engine chunks while a compiled kernel holds the interpreter)."""
-    import signal
-    import threading
-
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG = 1
-        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread below still works
-            pass
-    if os.getppid() != parent_pid:  # the coordinator died before the line above took effect
-        os._exit(1)
-
-    def watch():
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="theorysim-parent-watch", daemon=True).start()
 
 
 def check_run_args(executor: str, workers, group_size) -> None:
@@ -200,7 +167,7 @@ def _pool_pass(groups, indices, workers, threads, record, run=run_group) -> list
 
     ctx = mp.get_context("spawn")
     left: list[int] = []
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=ctx, initializer=_init_worker,
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=ctx, initializer=init_worker,
                                initargs=(threads, os.getpid()))
     try:
         futures = {pool.submit(run, groups[i]): i for i in indices}

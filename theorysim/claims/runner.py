@@ -1,0 +1,190 @@
+"""Run claims and collect their verdicts: in this process, or on worker processes, one setup's
+claims per task.
+
+Most claims leave a core idle part of the time (numpy and scipy between engine calls, a few
+seeds on many cores, compilation), so ``theorysim check`` runs the setups side by side on
+spawn-started workers, each with its share of the cores as Numba threads (BLAS runs on one
+thread in every claim: :func:`~theorysim.core.config.one_blas_thread`). A setup's
+claims stay together and in order in one worker because they share the setup's simulation caches
+(:class:`~theorysim.engine.cache.RunCache`). Verdicts do not depend on how claims are spread:
+every claim computes the same numbers on any number of threads (tested).
+
+A worker that dies (killed, out of memory) turns its setup's unfinished claims into errors that
+say so; the other setups go on. Ctrl-C keeps every verdict already finished.
+"""
+from __future__ import annotations
+
+import os
+import queue as queue_module
+import time
+import traceback
+from typing import Callable, Sequence
+
+from theorysim.claims import registry
+from theorysim.claims.claim import REGISTERED, REGISTERED_BY, Claim, Verdict
+
+_progress = None  # the worker's end of the coordinator's progress queue
+
+
+def check_one(claim: Claim, mode: str, figure_dir=None) -> Verdict:
+    """``claim.check``, with a crash reported as the claim's error (never fatal for the others)."""
+    t = time.perf_counter()
+    try:
+        return claim.check(mode, figure_dir=figure_dir)
+    except Exception:
+        return Verdict(claim, mode, [], time.perf_counter() - t, error=traceback.format_exc())
+
+
+def groups_of(claims: Sequence[Claim]) -> list[list[Claim]]:
+    """The claims by setup, each group in the given order; larger groups first (they start first,
+    so the small ones fill in at the end)."""
+    by_setup: dict[str, list[Claim]] = {}
+    for c in claims:
+        by_setup.setdefault(registry.setup_of(c), []).append(c)
+    return sorted(by_setup.values(), key=lambda g: (-len(g), registry.setup_of(g[0])))
+
+
+def default_jobs(claims: Sequence[Claim], jobs: int) -> int:
+    """``jobs`` workers (one per thread by default), at most one per setup: 1 (this process) for a
+    single setup."""
+    return max(1, min(jobs, len(groups_of(claims))))
+
+
+def run_claims(claims: Sequence[Claim], mode: str, *, jobs: int = 1, threads: int = 1, backend: str = "cpu",
+               figure_dir=None, on_verdict: Callable[[Verdict], None] = lambda v: None) -> tuple[list[Verdict], bool]:
+    """Check ``claims``; returns (the verdicts finished, in the order of ``claims``; whether Ctrl-C
+    stopped the run). ``jobs`` > 1 spreads the setups over that many worker processes with
+    ``threads // jobs`` threads each (``threads``: this process's Numba threads, already set);
+    ``on_verdict`` is called in this process as each verdict arrives."""
+    groups = groups_of(claims)
+    jobs = max(1, min(jobs, len(groups)))
+    done: dict[str, Verdict] = {}
+
+    def arrived(v: Verdict) -> None:
+        done[v.claim.id] = v
+        on_verdict(v)
+
+    interrupted = False
+    try:
+        if jobs == 1:
+            for c in claims:
+                arrived(check_one(c, mode, figure_dir))
+        else:
+            _run_workers(groups, mode, jobs, max(1, threads // jobs), backend, figure_dir, arrived)
+    except KeyboardInterrupt:
+        interrupted = True
+    return [done[c.id] for c in claims if c.id in done], interrupted
+
+
+def _worker_init(threads: int, parent_pid: int, backend: str, progress) -> None:
+    global _progress
+    from theorysim.core import config
+    from theorysim.core.processes import init_worker
+
+    init_worker(threads, parent_pid, ignore_interrupt=True)
+    config.set_backend(backend)
+    _progress = progress
+
+
+def _check_group(ids: list[tuple[str, str]], mode: str, figure_dir) -> list[tuple]:
+    """In a worker: check the claims (id, registering module) in order, sending each result as it
+    is made. A claim registered outside the setups is found by importing its module."""
+    import importlib
+
+    out = []
+    for cid, module in ids:
+        try:
+            if cid not in REGISTERED:
+                importlib.import_module(module)
+            claim = registry.get_claim(cid)
+        except Exception:
+            v = Verdict(None, mode, [], 0.0, error=traceback.format_exc())
+        else:
+            v = check_one(claim, mode, figure_dir)
+        item = (cid, v.checks, v.seconds, v.error, v.figure, v.figure_error)
+        _progress.put(item)
+        out.append(item)
+    return out
+
+
+def _verdict(item: tuple, mode: str) -> Verdict:
+    cid, checks, seconds, error, figure, figure_error = item
+    return Verdict(registry.get_claim(cid), mode, checks, seconds, error=error, figure=figure,
+                   figure_error=figure_error)
+
+
+#: how often the setups in flight when a worker died are run again before each runs alone
+WORKER_DEATH_RETRIES = 1
+
+
+def _run_workers(groups, mode, jobs, threads, backend, figure_dir, arrived) -> None:
+    """The groups on a pool of ``jobs`` workers. A dying worker breaks the whole pool: the claims
+    not finished then run again on a fresh pool; if it breaks again, each setup left runs alone,
+    and the claims of one that kills its worker even then are reported as errors saying so."""
+    pools = _Pools(mode, threads, backend, figure_dir, arrived)
+    left = pools.run(groups, jobs)
+    for _ in range(WORKER_DEATH_RETRIES):
+        if left:
+            left = pools.run(left, jobs)
+    for group in left:  # isolate: the setup that kills its worker is the one that fails
+        for rest in pools.run([group], 1):
+            for c in rest:
+                pools.take((c.id, [], 0.0, "the worker process checking this claim's setup died (killed by a "
+                            f"signal or out of memory) {WORKER_DEATH_RETRIES + 2} times before the claim finished",
+                            None, None))
+
+
+class _Pools:
+    """Spawn-started pools sharing one progress queue; ``take`` hands each claim's result on once."""
+
+    def __init__(self, mode, threads, backend, figure_dir, arrived):
+        import multiprocessing as mp
+
+        self.ctx = mp.get_context("spawn")
+        self.progress = self.ctx.Queue()
+        self.mode, self.threads, self.backend, self.arrived = mode, threads, backend, arrived
+        self.figure_dir = None if figure_dir is None else str(figure_dir)
+        self.seen: set[str] = set()
+
+    def take(self, item: tuple) -> None:
+        if item[0] not in self.seen:
+            self.seen.add(item[0])
+            self.arrived(_verdict(item, self.mode))
+
+    def drain(self, block_s: float) -> None:
+        try:
+            self.take(self.progress.get(timeout=block_s) if block_s > 0 else self.progress.get_nowait())
+            while True:
+                self.take(self.progress.get_nowait())
+        except queue_module.Empty:
+            pass
+
+    def run(self, groups, jobs) -> list[list[Claim]]:
+        """``groups`` on a fresh pool; returns each group's unfinished claims if the pool broke."""
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        broken: list[list[Claim]] = []
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=self.ctx, initializer=_worker_init,
+                                   initargs=(self.threads, os.getpid(), self.backend, self.progress))
+        try:
+            futures = {pool.submit(_check_group, [(c.id, REGISTERED_BY.get(c.id, '')) for c in g], self.mode, self.figure_dir): g for g in groups}
+            while futures:
+                self.drain(0.2)
+                finished, _ = wait(futures, timeout=0, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    group = futures.pop(f)
+                    try:
+                        for item in f.result():  # what the queue may not have delivered yet
+                            self.take(item)
+                    except BrokenProcessPool:
+                        broken.append(group)
+        except KeyboardInterrupt:
+            self.drain(0.0)
+            for p in list((getattr(pool, "_processes", None) or {}).values()):  # running tasks must stop now
+                p.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        self.drain(0.0)
+        return [rest for rest in ([c for c in g if c.id not in self.seen] for g in broken) if rest]
