@@ -89,3 +89,57 @@ def test_a_dying_worker_fails_only_its_own_claim(runner_claims):
     ok = next(v for v in verdicts if v.claim.id.endswith("10000"))
     x = np.random.default_rng(10000).standard_normal(10000)
     assert ok.checks[0].measured.value == float(np.mean(x**2))  # computed in the worker, bit for bit
+
+
+_INTERRUPTED_RUN = """
+import sys
+import tests.runner_claims as ok, tests.runner_claims_slow as slow
+from theorysim.claims import runner
+claims = ok.CLAIMS + slow.CLAIMS
+done, stopped = runner.run_claims(claims, "quick", jobs=2, threads=2,
+                                  on_verdict=lambda v: print("verdict", v.claim.id, v.status, flush=True))
+print("finished", sorted(v.claim.id for v in done), "interrupted", stopped, flush=True)
+"""
+
+
+def test_ctrl_c_keeps_the_finished_claims_and_stops_the_workers():
+    """Ctrl-C reaches the whole process group (as from a terminal): the coordinator returns the
+    verdicts finished so far at once, and no worker is left running the sleeping claim."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_RUN], cwd=root, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL), os.setsid()))
+    try:
+        lines = []
+        while len(lines) < 2:  # both cheap claims reported; the sleeping one runs in the other worker
+            line = proc.stdout.readline()
+            assert line, f"the run ended early: {lines}"
+            lines.append(line.split())
+        assert {tuple(x[1:]) for x in lines} == {("runnertest/mean-square-10000", "PASS"),
+                                                 ("runnertest/mean-square-20000", "PASS")}
+        os.killpg(proc.pid, signal.SIGINT)
+        t0 = time.monotonic()
+        out, _ = proc.communicate(timeout=60)
+        assert time.monotonic() - t0 < 30  # not the 300 s the sleeping claim would take
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0
+    assert ("finished ['runnertest/mean-square-10000', 'runnertest/mean-square-20000'] interrupted True"
+            in out)
+    left = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _in_group_and_running(p, proc.pid)]
+    assert not left, "workers still running after the coordinator returned"
+
+
+def _in_group_and_running(proc_dir, pgid: int) -> bool:
+    try:
+        fields = (proc_dir / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return False
+    return int(fields[2]) == pgid and fields[0] != "Z"  # state, ppid, pgrp

@@ -181,8 +181,11 @@ class _Pools:
                         broken.append(group)
         except KeyboardInterrupt:
             self.drain(0.0)
-            for p in list((getattr(pool, "_processes", None) or {}).values()):  # running tasks must stop now
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            for p in workers:  # the running tasks must stop now, not when they finish
                 p.terminate()
+            for p in workers:
+                p.join(5.0)
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
