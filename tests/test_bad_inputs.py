@@ -86,6 +86,8 @@ ARGS = [
     ("check-claim", ["check", "--claim", "nosuch/x"], r"nosuch/x"),
     ("check-threads-zero", ["check", "--threads", "0"], r"--threads: '0': expected a positive integer"),
     ("check-threads-word", ["check", "--threads", "abc"], r"--threads: 'abc'"),
+    ("check-jobs-zero", ["check", "--jobs", "0"], r"--jobs: '0': expected a positive integer"),
+    ("check-jobs-word", ["check", "--jobs", "two"], r"--jobs: 'two'"),
     ("check-threads-above-cores", ["check", "--claim", "quadratic/gd-rate", "--threads", "100000"],
      r"threads=100000: expected an integer in \[1, \d+\]"),
     ("check-report-under-file", ["check", "--report", "{text}/x"], r"--report .*text\.md/x: cannot write there"),
