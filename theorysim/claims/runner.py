@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 
 from theorysim.claims import registry
 from theorysim.claims.claim import REGISTERED, REGISTERED_BY, Claim, Verdict
+from theorysim.core.processes import WORKER_DEATH_RETRIES, retry_then_isolate
 
 _progress = None  # the worker's end of the coordinator's progress queue
 
@@ -113,25 +114,15 @@ def _verdict(item: tuple, mode: str) -> Verdict:
                    figure_error=figure_error)
 
 
-#: how often the setups in flight when a worker died are run again before each runs alone
-WORKER_DEATH_RETRIES = 1
-
-
 def _run_workers(groups, mode, jobs, threads, backend, figure_dir, arrived) -> None:
-    """The groups on a pool of ``jobs`` workers. A dying worker breaks the whole pool: the claims
-    not finished then run again on a fresh pool; if it breaks again, each setup left runs alone,
-    and the claims of one that kills its worker even then are reported as errors saying so."""
+    """The groups on a pool of ``jobs`` workers; a dying worker as
+    :func:`~theorysim.core.processes.retry_then_isolate` says, and the claims of a setup that kills
+    its worker even alone are reported as errors saying so."""
     pools = _Pools(mode, threads, backend, figure_dir, arrived)
-    left = pools.run(groups, jobs)
-    for _ in range(WORKER_DEATH_RETRIES):
-        if left:
-            left = pools.run(left, jobs)
-    for group in left:  # isolate: the setup that kills its worker is the one that fails
-        for rest in pools.run([group], 1):
-            for c in rest:
-                pools.take((c.id, [], 0.0, "the worker process checking this claim's setup died (killed by a "
-                            f"signal or out of memory) {WORKER_DEATH_RETRIES + 2} times before the claim finished",
-                            None, None))
+    for rest in retry_then_isolate(groups, pools.run, jobs):
+        for c in rest:
+            pools.take((c.id, [], 0.0, "the worker process checking this claim's setup died (killed by a signal "
+                        f"or out of memory) {WORKER_DEATH_RETRIES + 2} times before the claim finished", None, None))
 
 
 class _Pools:

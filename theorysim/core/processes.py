@@ -47,3 +47,28 @@ def die_with_parent(parent_pid: int) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="theorysim-parent-watch", daemon=True).start()
+
+
+#: how often the work in flight when a worker died is run again before each piece runs alone
+WORKER_DEATH_RETRIES = 1
+
+
+def retry_then_isolate(items: list, run_pass, workers: int, on_broken=None) -> list:
+    """The policy for a pool whose worker died (killed, out of memory): a dying worker breaks the
+    whole pool, so ``run_pass(items, workers)`` returns what it did not finish; that is run again
+    on a fresh pool (:data:`WORKER_DEATH_RETRIES` times), then each piece alone, so the one that
+    kills its worker is the one that fails. Returns, per piece that failed alone, what was left of
+    it. ``on_broken(pending)`` is called after each pass that left work."""
+    pending = list(items)
+    for _ in range(WORKER_DEATH_RETRIES + 1):
+        pending = run_pass(pending, workers)
+        if not pending:
+            return []
+        if on_broken is not None:
+            on_broken(pending)
+    failed = []
+    for item in pending:
+        rest = run_pass([item], 1)
+        if rest:
+            failed.append(rest[0])
+    return failed

@@ -7,7 +7,7 @@ import sys
 import time
 from collections import OrderedDict
 
-from theorysim.core.processes import init_worker
+from theorysim.core.processes import WORKER_DEATH_RETRIES, init_worker, retry_then_isolate
 from theorysim.sweep import builders
 from theorysim.sweep.execute import run_group
 from theorysim.sweep.spec import Spec, canonical, point_key
@@ -136,27 +136,17 @@ def config_threads() -> int | None:
     return config.threads_from_env()
 
 
-#: how often a group whose worker died is run again before it is stored as failed
-WORKER_DEATH_RETRIES = 1
-
-
 def _run_local(groups, workers, threads, record, run=run_group):
-    """Groups on a spawn-started process pool. A worker that dies (killed, out of memory) breaks
-    the pool: the groups in flight are run again on a fresh pool; if the pool breaks again, each
-    remaining group runs alone, and one that kills its worker is stored as failed with that reason."""
-    pending = list(range(len(groups)))
-    for attempt in range(WORKER_DEATH_RETRIES + 1):
-        pending = _pool_pass(groups, pending, workers, threads, record, run)
-        if not pending:
-            return
+    """Groups on a spawn-started process pool; a dying worker as :func:`retry_then_isolate` says,
+    and a group that kills its worker alone is stored as failed with that reason."""
+    def warn(pending):
         print(f"sweep: a worker process died; running {len(pending)} group(s) in flight again", file=sys.stderr)
-    for i in pending:  # isolate: the group that kills its worker is the one that fails
-        left = _pool_pass(groups, [i], 1, threads, record, run)
-        if left:
-            g = groups[i]
-            record(g, [{"status": "failed", "seconds": 0.0, "metrics": None, "arrays": None,
-                        "error": "the worker process running this group died (killed by a signal or out of "
-                                 f"memory) {WORKER_DEATH_RETRIES + 2} times"} for _ in g])
+
+    run_pass = lambda indices, n: _pool_pass(groups, indices, n, threads, record, run)  # noqa: E731
+    for i in retry_then_isolate(list(range(len(groups))), run_pass, workers, on_broken=warn):
+        record(groups[i], [{"status": "failed", "seconds": 0.0, "metrics": None, "arrays": None,
+                            "error": "the worker process running this group died (killed by a signal or out of "
+                                     f"memory) {WORKER_DEATH_RETRIES + 2} times"} for _ in groups[i]])
 
 
 def _pool_pass(groups, indices, workers, threads, record, run=run_group) -> list[int]:
