@@ -1,8 +1,8 @@
 """Numerical and compilation policy, decided in one place.
 
-Every Numba kernel in theorysim is built through :func:`jit` (the engine's parallel loop uses
-``numba.njit(parallel=True)`` with :data:`FASTMATH` and :data:`CACHE` from here), so that fastmath,
-caching and threading are chosen here and nowhere else. Environment overrides:
+Every Numba kernel in theorysim is built through :func:`jit` (parallel ones with
+``jit(parallel=True)``), so that fastmath, caching, the error model and threading are chosen here
+and nowhere else. Environment overrides:
 
 ``THEORYSIM_FASTMATH``  ``1`` turns on LLVM fastmath (default off: results must be reproducible
                         to the bit and IEEE semantics are part of the contract).
@@ -71,14 +71,26 @@ if CACHE:
     _invalidate_stale_caches()
 
 
+#: Numba's error model for every kernel. ``"numpy"``: a float division by zero gives inf or nan
+#: (IEEE 754), as numpy does, and an integer one 0. Numba's default (``"python"``) tests every
+#: divisor and raises ZeroDivisionError, and that branch keeps LLVM from vectorising any loop
+#: that divides (Adam's ``m / (sqrt(v) + eps)``, every normalisation): measured on Adam's update
+#: over 128 coordinates, 5.35 ns per coordinate with the test, 1.43 without, bitwise the same
+#: iterates (vector and scalar division and square root are both correctly rounded). A division
+#: by zero inside a run is a non-finite loss, which the engine records as divergence.
+ERROR_MODEL = "numpy"
+
+
 def jit(fn=None, **options):
-    """``numba.njit`` with the project's policy: fastmath per config, on-disk cache on.
+    """``numba.njit`` with the project's policy: fastmath per config, :data:`ERROR_MODEL`, on-disk
+    cache on.
 
     Caching is safe across files because :func:`_invalidate_stale_caches` drops every cached
     kernel of the package when any of its sources changes.
     """
     options.setdefault("fastmath", FASTMATH)
     options.setdefault("cache", CACHE)
+    options.setdefault("error_model", ERROR_MODEL)
     if fn is None:
         return lambda f: numba.njit(f, **options)
     return numba.njit(fn, **options)

@@ -57,7 +57,7 @@ _SIGNATURE = types.void(
 )
 
 
-@numba.njit(parallel=True, cache=config.CACHE, fastmath=config.FASTMATH)
+@config.jit(parallel=True)
 def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, needs_hessian, hyper, sched_index, schedule,
               model_hyper, keys, fdata_rows, idata_rows, data_row, offsets, rows, cols, t_begin, t_end, n_steps,
               record_every, divergence_factor, loss0, status, diverged_step, records, param_records, work_size, rule_work_size, hess_size,

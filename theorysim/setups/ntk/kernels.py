@@ -41,7 +41,7 @@ RELU, ERF = 0, 1
 _KINDS = {"relu": RELU, "erf": ERF}
 
 
-@numba.njit(cache=config.CACHE, inline="always")
+@config.jit(inline="always")
 def _moments(q1, q2, c, kind):
     """(E[sigma(u) sigma(v)], E[sigma'(u) sigma'(v)]) in closed form."""
     if kind == RELU:
@@ -53,7 +53,7 @@ def _moments(q1, q2, c, kind):
     return (2.0 / math.pi) * math.atan2(2.0 * c, d), (4.0 / math.pi) / d
 
 
-@numba.njit(cache=config.CACHE, inline="always")
+@config.jit(inline="always")
 def _dense(nngp, ntk, standard, n_in, W2, b2):
     if standard:
         ntk = n_in * nngp + W2 * ntk + 1.0
@@ -63,7 +63,7 @@ def _dense(nngp, ntk, standard, n_in, W2, b2):
     return nngp, ntk
 
 
-@numba.njit(cache=config.CACHE, inline="always")
+@config.jit(inline="always")
 def _pair(nngp, ntk, Q1, Q2, i, j, kind, standard, n0, width, W2, b2, same):
     k, t = _dense(nngp[i, j], 0.0, standard, n0, W2, b2)
     for layer in range(Q1.shape[0]):
@@ -75,7 +75,7 @@ def _pair(nngp, ntk, Q1, Q2, i, j, kind, standard, n0, width, W2, b2, same):
     ntk[i, j] = t
 
 
-@numba.njit(parallel=True, cache=config.CACHE, fastmath=False)
+@config.jit(parallel=True, fastmath=False)
 def _closed_form(nngp, ntk, Q1, Q2, kind, standard, n0, width, W2, b2, diagonal):
     """On entry ``nngp`` holds x.x'/n_0; on exit the readout's NNGP and NTK (``ntk``). ``Q1[l, i]``
     and ``Q2[l, j]``: the inputs' variances before activation l.
@@ -98,13 +98,13 @@ def _closed_form(nngp, ntk, Q1, Q2, kind, standard, n0, width, W2, b2, diagonal)
             _upper_row(nngp, ntk, Q1, Q2, rows - 1 - k, kind, standard, n0, width, W2, b2, diagonal)
 
 
-@numba.njit(cache=config.CACHE, inline="always")
+@config.jit(inline="always")
 def _upper_row(nngp, ntk, Q1, Q2, i, kind, standard, n0, width, W2, b2, diagonal):
     for j in range(i + diagonal, nngp.shape[1]):
         _pair(nngp, ntk, Q1, Q2, i, j, kind, standard, n0, width, W2, b2, j == i + diagonal)
 
 
-@numba.njit(parallel=True, cache=config.CACHE)
+@config.jit(parallel=True)
 def _mirror(a):
     """a[i, j] = a[j, i] for j < i (the lower triangle from the upper)."""
     for i in numba.prange(a.shape[0]):
