@@ -180,3 +180,34 @@ def test_claims_live_one_module_per_paper():
         assert len(papers) <= 1, (module, sorted(papers))
         checked += bool(ids)
     assert checked >= 10  # the check looked at real modules
+
+
+def test_every_kernel_is_built_through_the_compile_policy():
+    """Numba kernels come from ``theorysim.core.config.jit`` (fastmath, cache and error model chosen
+    in one place): no ``numba.njit`` / ``numba.jit`` / bare ``@njit`` elsewhere in the package.
+    Device kernels (``cuda.jit``) are the CUDA backend's own."""
+    pattern = re.compile(r"\bnumba\.n?jit\b|@njit\b|\bfrom numba import\b.*\bn?jit\b")
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        if path == ROOT / "core" / "config.py":
+            continue
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#")[0]
+            if pattern.search(code) and "cuda.jit" not in code and "``" not in code:
+                offenders.append(f"{path.relative_to(ROOT)}:{i}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_kernels_divide_by_zero_as_ieee():
+    """config.ERROR_MODEL = "numpy": x / 0 is inf or nan in a kernel (no ZeroDivisionError), the
+    condition for LLVM to vectorise loops that divide (Adam's update, every normalisation)."""
+    import math
+
+    from theorysim.core.config import jit
+
+    @jit(cache=False)
+    def divide(a, b):
+        return a / b
+
+    assert divide(1.0, 0.0) == math.inf
+    assert math.isnan(divide(0.0, 0.0))
