@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from theorysim.core.data import unpack
 from theorysim.cuda import cuda
 from theorysim.cuda.retarget import device
 from theorysim.setups.icl import model as M
@@ -17,9 +18,9 @@ grad_dev = device(M.lsa_loss_grad)
 
 
 @cuda.jit
-def draw_kernel(Z, fd, idd, k0, k1, step, b, buf, res):
+def draw_kernel(Z, Sx, Sw, cfg, sc, k0, k1, step, b, buf, res):
     if cuda.grid(1) == 0:
-        res[0] = draw_dev(Z, fd, idd, k0, k1, step, b, buf)
+        res[0] = draw_dev(Z, Sx, Sw, cfg, sc, k0, k1, step, b, buf)
 
 
 @cuda.jit
@@ -35,9 +36,11 @@ for name, kw in {"W2-like": dict(d=10, n_context=10, layers=1, batch=4),
     D, T = kw["d"] + 1, kw["n_context"] + 1
     k0, k1 = np.uint64(123), np.uint64(456)
     Zc, bufc = np.zeros((D, T)), np.zeros(m.work_size)
-    yc = M._draw_prompt(Zc, fd, idd, k0, k1, 1, 2, bufc)
+    entries = unpack(fd, idd)
+    Sx, Sw, cfg, sc = entries[0], entries[1], entries[2], entries[5]  # what lsa_loss_grad passes the draw
+    yc = M._draw_prompt(Zc, Sx, Sw, cfg, sc, k0, k1, 1, 2, bufc)
     Zg, bufg, res = cuda.to_device(np.zeros((D, T))), cuda.to_device(np.zeros(m.work_size)), cuda.to_device(np.zeros(1))
-    draw_kernel[1, 1](Zg, cuda.to_device(fd), cuda.to_device(idd), k0, k1, 1, 2, bufg, res)
+    draw_kernel[1, 1](Zg, *(cuda.to_device(np.ascontiguousarray(a)) for a in (Sx, Sw, cfg, sc)), k0, k1, 1, 2, bufg, res)
     Zh = Zg.copy_to_host()
     row = {"draw_max_rel": float(np.max(np.abs(Zh - Zc)) / np.max(np.abs(Zc))), "yq": [float(yc), float(res.copy_to_host()[0])],
            "draw_nonfinite": int(np.sum(~np.isfinite(Zh)))}

@@ -303,15 +303,13 @@ def _last_layer_query_backward(Z, P, Q, A, v, u, g, dP, dQ, Zbar, a, N, need_zba
 
 
 @jit
-def _draw_prompt(Z, fdata, idata, k0, k1, step, b, buf):
+def _draw_prompt(Z, Sx, Sw, cfg, sc, k0, k1, step, b, buf):
     """Prompt b of training step ``step`` into Z (columns: tokens; query y-entry 0); returns y_q.
-    Same numbers as theorysim.setups.icl.task.sample(seed, batch, ..., step=step)[b]."""
-    cfg = iarray1(idata, 2)
+    Same numbers as theorysim.setups.icl.task.sample(seed, batch, ..., step=step)[b]. ``Sx``,
+    ``Sw``, ``cfg``, ``sc``: data entries 0, 1, 2, 5, viewed once per step by the caller (a
+    reshaped view costs ~13 ns, a dozen of them per prompt)."""
     d, N, xdist, resp = cfg[0], cfg[1], cfg[4], cfg[5]
     n = N + 1
-    Sx = farray2(fdata, idata, 0)
-    Sw = farray2(fdata, idata, 1)
-    sc = farray1(fdata, idata, 5)
     raw = buf[: n * d]
     wr = buf[n * d : n * d + d]
     w = buf[n * d + d : n * d + 2 * d]
@@ -390,18 +388,20 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     uq = buf[buf.shape[0] - 2 * D : buf.shape[0] - D]
     aq = buf[buf.shape[0] - D :]
     Wt = buf[:DT].reshape((D, T))  # backward scratch: the prompt's raw draws are spent by then
+    # every view the prompt loop needs, made once here: layer l's P, Q are PQ[l, 0], PQ[l, 1]
+    # (indexing a 4-d view is address arithmetic; a reshape inside the loop is a library call)
+    PQ = theta[: 2 * L * DD].reshape((L, 2, D, D))
+    dPQ = grad[: 2 * L * DD].reshape((L, 2, D, D))
+    Sx = farray2(fdata, idata, 0)
+    Sw = farray2(fdata, idata, 1)
+    sc = farray1(fdata, idata, 5)
     last = L - 1
-    PL = theta[2 * last * DD : (2 * last + 1) * DD].reshape((D, D))
-    QL = theta[(2 * last + 1) * DD : (2 * last + 2) * DD].reshape((D, D))
-    dPL = grad[2 * last * DD : (2 * last + 1) * DD].reshape((D, D))
-    dQL = grad[(2 * last + 1) * DD : (2 * last + 2) * DD].reshape((D, D))
+    PL, QL, dPL, dQL = PQ[last, 0], PQ[last, 1], dPQ[last, 0], dPQ[last, 1]
     total = 0.0
     for b in range(B):
-        yq = _draw_prompt(Zs[0], fdata, idata, k0, k1, t, b, buf)
+        yq = _draw_prompt(Zs[0], Sx, Sw, cfg, sc, k0, k1, t, b, buf)
         for l in range(last):
-            P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
-            Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_forward(Zs[l], P, Q, As[l], Rs[l], Zs[l + 1], N, S, clip)
+            _layer_forward(Zs[l], PQ[l, 0], PQ[l, 1], As[l], Rs[l], Zs[l + 1], N, S, clip)
         y_out = _last_layer_query(Zs[last], PL, QL, As[last], vq, uq, N, clip)
         r = -y_out - yq
         total += 0.5 * r * r
@@ -415,11 +415,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
                     for j in range(T):
                         if abs(Zs[l + 1][i, j]) >= clip:
                             Gb[i, j] = 0.0
-            P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
-            Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            dP = grad[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
-            dQ = grad[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_backward(Zs[l], P, Q, As[l], Rs[l], Gb, dP, dQ, Zb, U, V, N, S, Wt)
+            _layer_backward(Zs[l], PQ[l, 0], PQ[l, 1], As[l], Rs[l], Gb, dPQ[l, 0], dPQ[l, 1], Zb, U, V, N, S, Wt)
             for i in range(D):
                 for j in range(T):
                     Gb[i, j] = Zb[i, j]
@@ -445,8 +441,8 @@ def lsa_metrics(theta, fdata, idata, mh, out, work):
     v = work[3 * DT + 2 * DD : 3 * DT + 2 * DD + D]
     u = work[3 * DT + 2 * DD + D : 3 * DT + 2 * DD + 2 * D]
     last = L - 1
-    PL = theta[2 * last * DD : (2 * last + 1) * DD].reshape((D, D))
-    QL = theta[(2 * last + 1) * DD : (2 * last + 2) * DD].reshape((D, D))
+    PQ = theta[: 2 * L * DD].reshape((L, 2, D, D))  # views made once (see lsa_loss_grad)
+    PL, QL = PQ[last, 0], PQ[last, 1]
     total = 0.0
     for b in range(Be):
         for t in range(T):
@@ -454,9 +450,7 @@ def lsa_metrics(theta, fdata, idata, mh, out, work):
                 Za[i, t] = Xe[b, t * d + i]
             Za[d, t] = Ye[b, t] if t < N else 0.0
         for l in range(last):
-            P = theta[2 * l * DD : (2 * l + 1) * DD].reshape((D, D))
-            Q = theta[(2 * l + 1) * DD : (2 * l + 2) * DD].reshape((D, D))
-            _layer_forward(Za, P, Q, A, R, Zn, N, S, clip)
+            _layer_forward(Za, PQ[l, 0], PQ[l, 1], A, R, Zn, N, S, clip)
             for i in range(D):
                 for t in range(T):
                     Za[i, t] = Zn[i, t]
