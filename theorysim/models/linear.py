@@ -180,10 +180,41 @@ def least_squares_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         count = batch
         u = work[:batch]
         rng.fill_uniform(k0, k1, t, rng.STREAM_BATCH, 0, u)
-    # Four samples per pass: their residuals are four independent dot products (each summed in
-    # index order, as one at a time), then loss and gradient take them in sample order, so the
-    # values are those of the one-sample loop; a lone length-P dot is a serial chain of P adds.
+    # Eight (then four) samples per pass: their residuals are independent dot products (each
+    # summed in index order, as one at a time), then loss and gradient take them in sample order,
+    # so the values are those of the one-sample loop; a lone length-P dot is a serial chain of P
+    # adds, four chains still wait on the adder's latency, eight keep both adders busy.
     b = 0
+    while b + 8 <= count:
+        i0, i1 = _sample_row(b, count, n, u), _sample_row(b + 1, count, n, u)
+        i2, i3 = _sample_row(b + 2, count, n, u), _sample_row(b + 3, count, n, u)
+        i4, i5 = _sample_row(b + 4, count, n, u), _sample_row(b + 5, count, n, u)
+        i6, i7 = _sample_row(b + 6, count, n, u), _sample_row(b + 7, count, n, u)
+        x0, x1, x2, x3, x4, x5, x6, x7 = X[i0], X[i1], X[i2], X[i3], X[i4], X[i5], X[i6], X[i7]
+        r0, r1, r2, r3, r4, r5, r6, r7 = -y[i0], -y[i1], -y[i2], -y[i3], -y[i4], -y[i5], -y[i6], -y[i7]
+        for j in range(P):
+            w = theta[j]
+            r0 += x0[j] * w
+            r1 += x1[j] * w
+            r2 += x2[j] * w
+            r3 += x3[j] * w
+            r4 += x4[j] * w
+            r5 += x5[j] * w
+            r6 += x6[j] * w
+            r7 += x7[j] * w
+        # grad += r_s x_s in sample order, element by element in one pass (the same additions in
+        # the same order as eight passes, one load and store of grad instead of eight)
+        for j in range(P):
+            g = grad[j] + r0 * x0[j]
+            g = g + r1 * x1[j]
+            g = g + r2 * x2[j]
+            g = g + r3 * x3[j]
+            g = g + r4 * x4[j]
+            g = g + r5 * x5[j]
+            g = g + r6 * x6[j]
+            grad[j] = g + r7 * x7[j]
+        loss = loss + r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3 + r4 * r4 + r5 * r5 + r6 * r6 + r7 * r7
+        b += 8
     while b + 4 <= count:
         i0, i1 = _sample_row(b, count, n, u), _sample_row(b + 1, count, n, u)
         i2, i3 = _sample_row(b + 2, count, n, u), _sample_row(b + 3, count, n, u)

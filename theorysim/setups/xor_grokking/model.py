@@ -226,11 +226,14 @@ class TwoLayerReLU(Model):
         self.X, self.y, self.a, self.X_test, self.y_test = X, y, a, X_test, y_test
         self.mu1, self.mu2, self.flipped = np.asarray(mu1, float), np.asarray(mu2, float), flipped
         self.lin = X_test @ (y @ X)
-        self._data = pack(X, y, a, X_test, y_test, self.mu1, self.mu2, self.lin, flipped)
+        self._data = None  # packed on first use: the span form, built from this net, never needs it
         self.layout = Layout.of({"W": (self.m, p)})
         self.work_size = max(2 * n * self.m, metric_work_size(n, X_test.shape[0], self.m))
 
     def data(self):
+        if self._data is None:  # a copy of X and X_test (xu2023: ~100 MB), so only when trained directly
+            self._data = pack(self.X, self.y, self.a, self.X_test, self.y_test, self.mu1, self.mu2, self.lin,
+                              self.flipped)
         return self._data
 
     def init(self, seeds, mh):
