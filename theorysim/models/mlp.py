@@ -45,7 +45,7 @@ PARAMETERIZATIONS = ("ntk", "standard")
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 # fdata: X[N, n0], Y[N, n_out], probes[Np, n0], coef[2, L+1] (row 0: s_l, row 1: beta_l)
-# idata: widths[L+2], meta (activation id,)
+# idata: widths[L+2], meta (activation id, 1 when the probes are the training inputs)
 # work (loss_grad): H^1, A^1, ..., H^L, A^L, F (each [N, n_l]), then two [N, max n_l] buffers
 
 
@@ -199,7 +199,8 @@ def mlp_metrics(theta, fdata, idata, mh, out, work):
     probes = farray2(fdata, idata, 2)
     coef = farray2(fdata, idata, 3)
     widths = iarray1(idata, 4)
-    kind = iarray1(idata, 5)[0]
+    meta = iarray1(idata, 5)
+    kind, probes_are_inputs = meta[0], meta[1] == 1
     N, Np = X.shape[0], probes.shape[0]
     n_out = widths[widths.shape[0] - 1]
     widest = 0
@@ -216,8 +217,10 @@ def mlp_metrics(theta, fdata, idata, mh, out, work):
             loss += r * r
     out[0] = 0.5 * loss / N
     if out.shape[0] > 1:
-        Fp = work[2 * rows * widest : 2 * rows * widest + Np * n_out].reshape((Np, n_out))
-        _forward(theta, probes, widths, coef, kind, buf[: 2 * Np * widest], Fp)
+        Fp = F  # probes that are the training inputs: their outputs are F (the same forward pass)
+        if not probes_are_inputs:
+            Fp = work[2 * rows * widest : 2 * rows * widest + Np * n_out].reshape((Np, n_out))
+            _forward(theta, probes, widths, coef, kind, buf[: 2 * Np * widest], Fp)
         for p in range(Np):
             for j in range(n_out):
                 out[1 + p * n_out + j] = Fp[p, j]
@@ -308,8 +311,9 @@ class MLP(Model):
     # ---- engine data -----------------------------------------------------------------------
     def _pack_args(self, X, Y):
         probes = self.probes if self.probes is not None else np.zeros((1, self.widths[0]))
+        same = int(self.probes is not None and np.array_equal(probes, X))  # recorded f(probes) = training outputs
         return (X, Y, probes, np.stack([self.scales, self.betas]), np.array(self.widths, dtype=np.int64),
-                np.array([ACTIVATIONS.index(self.activation)], dtype=np.int64))
+                np.array([ACTIVATIONS.index(self.activation), same], dtype=np.int64))
 
     def data(self):
         if self.data_members:
