@@ -51,6 +51,19 @@ def test_engine_matches_the_numpy_oracle(activation, parameterization):
     assert res.metric_names == ("loss", "f[0,0]", "f[0,1]", "f[1,0]", "f[1,1]", "f[2,0]", "f[2,1]")
 
 
+def test_probes_that_are_the_training_inputs_record_the_training_outputs():
+    """mlp_metrics reuses the training forward pass when the probes are the training inputs (a
+    flag per data row): member 0's probes are its inputs, member 1's are not; both record f(probes)
+    as the oracle computes it."""
+    gen = np.random.default_rng(4)
+    X, Y = gen.normal(size=(2, 5, 3)), gen.normal(size=(2, 5))
+    model = MLP((3, 7, 1), X, Y, "relu", "ntk", 1.0, 0.1, probes=X[0])
+    res = Experiment(model, "sgd", lr=0.3, steps=4, seeds=[1, 2], record_every=2, progress=False).run()
+    for m in range(2):
+        own = model.for_member(m)
+        assert np.abs(res.records[m, -1] - own.metrics_numpy(res.theta[m], None)).max() <= 1e-13
+
+
 def test_per_member_data_trains_each_member_on_its_own_set():
     gen = np.random.default_rng(3)
     X, Y = gen.normal(size=(3, 5, 2)), gen.normal(size=(3, 5))
