@@ -28,6 +28,7 @@ import ast
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -190,7 +191,8 @@ def run(variant: str) -> list[dict]:
         sig = (f1, f1, i1, f1, numba.types.uint64, numba.types.uint64, numba.types.int64, f1, f1, f1, i1)
         with _target_device((9, 0)):
             ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=(9, 0))
-        return [{"variant": variant, "ptx_chars": len(ptx), "local_stack_bytes": _stack_bytes(ptx)}]
+        return [{"variant": variant, "ptx_chars": len(ptx), "local_stack_bytes": _stack_bytes(ptx),
+                 "reshape_helper_calls": len(re.findall(r"call[^;]*nocopy_reshape", ptx))}]
 
     rows = []
     for case, kw in CASES.items():
