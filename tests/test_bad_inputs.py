@@ -121,6 +121,8 @@ ARGS = [
     ("bench-unknown", ["bench", "W9"], r"W9"),
     ("bench-repeats-zero", ["bench", "W1", "--repeats", "0"], r"--repeats: '0'"),
     ("bench-backend", ["bench", "W1", "--backend", "tpu"], r"invalid choice: 'tpu'"),
+    ("bench-cpu-only-workload", ["bench", "W4", "--backend", "cuda"], r"backend='cuda': workload W4 runs on 'cpu' only"),
+    ("bench-no-gpu", ["bench", "W3", "--backend", "cuda"], r"backend='cuda': no CUDA GPU is visible"),
     ("check-backend-no-gpu", ["check", "--claim", "quadratic/gd-rate", "--backend", "cuda"],
      r"backend='cuda': no CUDA GPU is visible"),
     ("list-unknown", ["list", "--nosuch"], r"unrecognized arguments: --nosuch"),

@@ -75,6 +75,28 @@ def test_no_gpu_is_one_clear_error():
     assert "no CUDA GPU is visible" in proc.stdout and "NUMBA_ENABLE_CUDASIM=1" in proc.stdout, proc.stdout + proc.stderr
 
 
+def test_every_engine_workload_runs_on_the_backend_it_is_given():
+    """``bench W --backend cuda`` reaches the GPU engine for every workload that trains through the
+    engine: without a GPU each stops at the engine's device check (a workload that dropped its
+    backend, as W3 once did, would time the CPU and return instead)."""
+    proc = _python("from numba import cuda\n"
+                   "if cuda.is_available(): print('GPU'); raise SystemExit\n"
+                   "from theorysim.bench import run_workload, workloads\n"
+                   "for name, w in sorted(workloads().items()):\n"
+                   "    if 'cuda' not in w.backends: continue\n"
+                   "    try:\n"
+                   "        run_workload(name, 'cuda', 1)\n"
+                   "        print(name, 'ran')\n"
+                   "    except RuntimeError as err:\n"
+                   "        print(name, 'refused' if 'no CUDA GPU is visible' in str(err) else err)\n",
+                   NUMBA_ENABLE_CUDASIM="0")
+    if proc.stdout.strip() == "GPU":
+        pytest.skip("a GPU is present: the device check passes")
+    lines = dict(line.split(" ", 1) for line in proc.stdout.strip().splitlines())
+    assert {"W1", "W1-4096", "W2", "W2-1024", "W3", "W3-256", "W3-direct"} <= set(lines), proc.stdout + proc.stderr
+    assert set(lines.values()) == {"refused"}, proc.stdout + proc.stderr
+
+
 def test_backend_is_validated_before_work():
     with pytest.raises(ValueError, match=r"backend='tpu': expected one of 'cpu', 'cuda'"):
         Experiment(Quadratic(np.eye(2)), "sgd", steps=3, backend="tpu")

@@ -101,9 +101,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_bench(args) -> int:
     from theorysim.bench import run_workload
+    from theorysim.bench.runner import validate
     from theorysim.core import config
 
     config.set_threads()  # validates THEORYSIM_THREADS and applies it
+    validate(args.workload, args.backend, args.repeats)
+    _use_backend(args.backend)  # a missing numba-cuda or GPU: one line, before the workload builds its data
     rec = run_workload(args.workload, args.backend, args.repeats)
     if args.json:
         print(json.dumps(rec))

@@ -24,16 +24,24 @@ def _peak_rss_mb() -> float:
     return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
 
 
-def run_workload(name: str, backend: str = "cpu", repeats: int = 3) -> dict:
-    """Time workload ``name`` (``theorysim list --workloads``) and return the bench JSON record."""
+def validate(name: str, backend: str = "cpu", repeats: int = 3):
+    """The workload ``name`` after checking the arguments (one-line ValueError naming the bad one)."""
     known = workloads()
     if name not in known:
         raise ValueError(f"workload={name!r}: expected one of {', '.join(sorted(known))}")
     if backend not in ("cpu", "cuda"):
         raise ValueError(f"backend={backend!r}: expected 'cpu' or 'cuda'")
+    if backend not in known[name].backends:
+        raise ValueError(f"backend={backend!r}: workload {name} runs on {', '.join(map(repr, known[name].backends))} "
+                         "only (it does not train through the engine)")
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats={repeats!r}: expected a positive integer")
-    fn = known[name].run
+    return known[name]
+
+
+def run_workload(name: str, backend: str = "cpu", repeats: int = 3) -> dict:
+    """Time workload ``name`` (``theorysim list --workloads``) and return the bench JSON record."""
+    fn = validate(name, backend, repeats).run
     t0 = time.perf_counter()
     fn(backend)
     first = time.perf_counter() - t0

@@ -66,11 +66,14 @@ class SweepSetup:
 
 @dataclass(frozen=True)
 class Workload:
-    """A ``theorysim bench`` workload: ``run(backend) -> (result dict, useful flops)``."""
+    """A ``theorysim bench`` workload: ``run(backend) -> (result dict, useful flops)``; ``backends``:
+    the engines it runs on (a workload that computes without the engine, e.g. a closed form, is
+    ``("cpu",)``, and ``bench --backend cuda`` refuses it instead of timing the CPU)."""
 
     name: str
     run: Callable[[str], tuple[dict, float]]
     doc: str = ""
+    backends: tuple[str, ...] = ("cpu", "cuda")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ SETUP = Setup(
                        doc="MLP (depth hidden layers of one width) on points of the unit circle, target x1 x2 "
                            "(Jacot et al. 2018, sec. 6)"),),
     workloads=(Workload("W4", bench.w4_analytic, "analytic NNGP and NTK, 8 ReLU layers, 4096 x 4096 input pairs, "
-                                                 "d = 32"),
-               Workload("W5", bench.w5_empirical, "empirical NTK of a depth-3, width-4096 ReLU MLP on 256 inputs")),
+                                                 "d = 32", backends=("cpu",)),
+               Workload("W5", bench.w5_empirical, "empirical NTK of a depth-3, width-4096 ReLU MLP on 256 inputs",
+                        backends=("cpu",))),
 )

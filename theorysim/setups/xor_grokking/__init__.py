@@ -32,5 +32,7 @@ SETUP = Setup(
                        doc="two-layer ReLU net on XOR clusters with label-flip rate eta (form: direct or span)"),),
     workloads=(Workload("W3", bench.w3_xor_relu, "XOR two-layer ReLU, span form: n = 200, p = 2000, m = 200, "
                                                  "GD, 100 steps, 4 seeds"),
-               Workload("W3-direct", bench.w3_direct, "W3 with the direct kernel (the JAX / PyTorch algorithm)")),
+               Workload("W3-direct", bench.w3_direct, "W3 with the direct kernel (the JAX / PyTorch algorithm)"),
+               Workload("W3-256", bench.w3_ensemble, "W3 on E = 256 members (256 draws of W_0 on one data draw): "
+                                                     "the GPU-sized ensemble")),
 )

@@ -38,7 +38,7 @@ def w3_span_flops(n: int, p: int, m: int, nt: int, steps: int, seeds: int) -> fl
     return once + seeds * per_seed
 
 
-def w3_xor_relu(backend: str = "cpu", form: str = "span"):
+def w3_xor_relu(backend: str = "cpu", form: str = "span", seeds: int | None = None):
     """XOR clusters, two-layer ReLU (second layer fixed +-1/sqrt(m)), n = 200, p = 2000, m = 200,
     flip rate 0.05, ||mu|| = 2.5 sqrt(p/n), W_0 ~ N(0, (1e-15)^2), GD step 1e-12 on the mean
     logistic loss, 100 steps, 4 seeds (one data draw), 1000 clean test points. Result: the final
@@ -47,8 +47,9 @@ def w3_xor_relu(backend: str = "cpu", form: str = "span"):
     ``form="span"`` (what the xu2023 claims run) trains in the span of the training points
     through Gram matrices, exact for GD (:class:`~theorysim.setups.xor_grokking.model.TwoLayerReLUSpan`);
     ``form="direct"`` runs the same algorithm as the JAX and PyTorch versions (two n x p by p x m
-    products per step). Both are timed from the data, Gram matrices and W_0 included."""
-    c = W3
+    products per step). Both are timed from the data, Gram matrices and W_0 included. ``seeds``:
+    the number of W_0 draws (members) on the one data draw (default W3's 4)."""
+    c = {**W3, "seeds": W3["seeds"] if seeds is None else seeds}
     model = w3_model()
     if form == "span":
         model = model.span_form()
@@ -58,7 +59,7 @@ def w3_xor_relu(backend: str = "cpu", form: str = "span"):
     else:
         raise ValueError(f"form={form!r}: expected 'span' or 'direct'")
     res = Experiment(model, "sgd", lr=c["lr"], steps=c["steps"], seeds=range(c["seeds"]), record_every=c["steps"],
-                     omega_init=c["omega_init"], divergence_factor=0).run()
+                     omega_init=c["omega_init"], divergence_factor=0, backend=backend).run()
     return ({"train_acc": float(res.final("train_acc").mean()), "test_acc": float(res.final("test_acc").mean())},
             flops)
 
@@ -66,3 +67,13 @@ def w3_xor_relu(backend: str = "cpu", form: str = "span"):
 def w3_direct(backend: str = "cpu"):
     """W3 with the direct two-layer kernel: the same algorithm as the JAX and PyTorch versions."""
     return w3_xor_relu(backend, form="direct")
+
+
+#: the GPU-sized W3 (issue 17): 256 draws of W_0 on W3's data draw, one ensemble call
+W3_ENSEMBLE_SEEDS = 256
+
+
+def w3_ensemble(backend: str = "cpu"):
+    """W3 (span form) on E = 256 members: seeds 0..255 of W_0 on the same data (the result is the
+    mean final training and clean test accuracy over them)."""
+    return w3_xor_relu(backend, seeds=W3_ENSEMBLE_SEEDS)
