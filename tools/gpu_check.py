@@ -2,7 +2,7 @@
 
 1. the CUDA RNG against numpy's Philox on the real GPU (tests/test_cuda_rng.py);
 2. CPU engine vs CUDA engine parity, every rule on two or more models (tests/cuda_parity.py);
-3. `theorysim bench` W1-4096, W1, W2-1024 and W2 with --backend cuda.
+3. `theorysim bench` W1-4096, W1, W2-1024, W2 and W3-256 with --backend cuda.
 
 Writes $OUT/gpu_check.json with the device, versions, parity rows and bench records.
 """
@@ -88,3 +88,4 @@ step("bench_W1-4096", lambda: bench("W1-4096"))
 step("bench_W1", lambda: bench("W1"))
 step("bench_W2-1024", lambda: bench("W2-1024", 1))
 step("bench_W2", lambda: bench("W2", 1))
+step("bench_W3-256", lambda: bench("W3-256", 1))  # CPU baseline 17.5 s on 2 cores (2026-11-30)
