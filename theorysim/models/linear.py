@@ -157,6 +157,14 @@ def _sample_row(b, count, n, u):
 
 
 @jit
+def _four_samples(X, y, b, count, n, u):
+    """(x rows, minus labels) of samples b .. b + 3: the start of their four residuals."""
+    i0, i1 = _sample_row(b, count, n, u), _sample_row(b + 1, count, n, u)
+    i2, i3 = _sample_row(b + 2, count, n, u), _sample_row(b + 3, count, n, u)
+    return X[i0], X[i1], X[i2], X[i3], -y[i0], -y[i1], -y[i2], -y[i3]
+
+
+@jit
 def _add_sample(loss, r, x, grad):
     """grad += r x; returns loss + r^2."""
     for j in range(x.shape[0]):
@@ -186,12 +194,8 @@ def least_squares_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     # adds, four chains still wait on the adder's latency, eight keep both adders busy.
     b = 0
     while b + 8 <= count:
-        i0, i1 = _sample_row(b, count, n, u), _sample_row(b + 1, count, n, u)
-        i2, i3 = _sample_row(b + 2, count, n, u), _sample_row(b + 3, count, n, u)
-        i4, i5 = _sample_row(b + 4, count, n, u), _sample_row(b + 5, count, n, u)
-        i6, i7 = _sample_row(b + 6, count, n, u), _sample_row(b + 7, count, n, u)
-        x0, x1, x2, x3, x4, x5, x6, x7 = X[i0], X[i1], X[i2], X[i3], X[i4], X[i5], X[i6], X[i7]
-        r0, r1, r2, r3, r4, r5, r6, r7 = -y[i0], -y[i1], -y[i2], -y[i3], -y[i4], -y[i5], -y[i6], -y[i7]
+        x0, x1, x2, x3, r0, r1, r2, r3 = _four_samples(X, y, b, count, n, u)
+        x4, x5, x6, x7, r4, r5, r6, r7 = _four_samples(X, y, b + 4, count, n, u)
         for j in range(P):
             w = theta[j]
             r0 += x0[j] * w
@@ -216,10 +220,7 @@ def least_squares_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         loss = loss + r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3 + r4 * r4 + r5 * r5 + r6 * r6 + r7 * r7
         b += 8
     while b + 4 <= count:
-        i0, i1 = _sample_row(b, count, n, u), _sample_row(b + 1, count, n, u)
-        i2, i3 = _sample_row(b + 2, count, n, u), _sample_row(b + 3, count, n, u)
-        x0, x1, x2, x3 = X[i0], X[i1], X[i2], X[i3]
-        r0, r1, r2, r3 = -y[i0], -y[i1], -y[i2], -y[i3]
+        x0, x1, x2, x3, r0, r1, r2, r3 = _four_samples(X, y, b, count, n, u)
         for j in range(P):
             w = theta[j]
             r0 += x0[j] * w
