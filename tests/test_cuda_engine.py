@@ -186,17 +186,20 @@ def test_a_claim_gives_the_same_verdict_on_the_gpu_engine():
 
 
 def test_a_model_with_a_known_gpu_defect_stays_off_a_real_gpu(monkeypatch):
-    """LinearSelfAttention's kernels return 0 on an H200 (found 2026-11-30): the session default
-    keeps it on the CPU, an explicit backend="cuda" is refused on a real GPU, the simulator runs it."""
+    """A model that carries a ``gpu_defect`` (LinearSelfAttention did from 2026-11-30 until its
+    kernel was seen computing on an H200 on 2026-11-30's fourth session): the session default keeps
+    it on the CPU, an explicit backend="cuda" is refused on a real GPU, the simulator runs it."""
     pytest.importorskip("numba.cuda")
     import theorysim.cuda as package
     from theorysim.core import config
     from theorysim.cuda import engine as gpu_engine
-    from theorysim.setups.icl.model import LinearSelfAttention
 
-    model = LinearSelfAttention(2, 4, batch=3, eval_prompts=5)
+    class Defective(Quadratic):
+        gpu_defect = "returns 0 on some GPU"
+
+    model = Defective(np.eye(2))
     monkeypatch.setattr(package, "SIMULATOR", False)
-    with pytest.raises(ValueError, match="model 'lsa' is not run on a GPU: on an H200"):
+    with pytest.raises(ValueError, match="model 'quadratic' is not run on a GPU: returns 0 on some GPU"):
         gpu_engine.check_model(model)
     gpu_engine.check_model(Quadratic(np.eye(2)))  # no known defect: accepted
     monkeypatch.setattr(package, "SIMULATOR", True)
@@ -205,5 +208,6 @@ def test_a_model_with_a_known_gpu_defect_stays_off_a_real_gpu(monkeypatch):
     try:
         config.set_backend("cuda")
         assert Experiment(model, "adam", steps=2, lr=1e-3).backend == "cpu"
+        assert Experiment(Quadratic(np.eye(2)), "adam", steps=2, lr=1e-3).backend == "cuda"
     finally:
         config.set_backend(before)

@@ -1,31 +1,65 @@
-"""The GPU checks of issue 17, as one script for a lent GPU (run through the device tool):
+"""The GPU checks of issue 17, as one script for a lent GPU (run through the device tool).
 
-1. the CUDA RNG against numpy's Philox on the real GPU (tests/test_cuda_rng.py);
-2. CPU engine vs CUDA engine parity, every rule on two or more models (tests/cuda_parity.py);
-3. `theorysim bench` W1-4096, W1, W2-1024, W2 and W3-256 with --backend cuda.
+Each task runs in its own process, all started at once (a fused kernel compiles for ~60-80 s on
+the device's CPU, single-threaded; 16 cores compile side by side), and the bench tasks take a lock
+around their timed runs, so that they compile in parallel but time one at a time on the one GPU
+(their warm-up runs, which include the compile, may overlap).
 
-Writes $OUT/gpu_check.json with the device, versions, parity rows and bench records.
+Tasks (default: ``env rng parity trace bench:W1-4096 bench:W1 bench:W2-1024 bench:W2 bench:W3-256``):
+
+  env                 device, compute capability, versions
+  rng                 tests/test_cuda_rng.py on the GPU (against numpy's Philox)
+  parity              CPU engine vs CUDA engine, every case of tests/cuda_parity.py (one task per model)
+  parity:MODEL        the cases on one model (a key of ``tests.cuda_parity.models()``)
+  trace               tools/gpu_lsa_trace.py (the LSA loss kernel, traced; its own files in $OUT)
+  bench:W[@T]         ``run_workload(W, "cuda")``, T threads per block (default: the engine's)
+
+``--defective``: run models that carry a ``gpu_defect`` anyway (to check whether it is still there).
+``--timeout S``: each task's limit (default 300 s). Writes $OUT/gpu_check.json (and parity.json).
+
+    python tools/gpu_check.py
+    python tools/gpu_check.py --defective trace parity:lsa bench:W2-1024 bench:W3-256
 """
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository: tests.cuda_parity
 OUT = os.environ.get("OUT", ".")
-record = {"started": time.strftime("%Y-%m-%d %H:%M:%S")}
+TMP = os.environ.get("TMPDIR", "/tmp")
+LOCK = os.path.join(TMP, "theorysim_gpu_timing.lock")
+DEFAULT = ["env", "rng", "parity", "trace", "bench:W1-4096", "bench:W1", "bench:W2-1024", "bench:W2", "bench:W3-256"]
+REPEATS = {"W1-4096": 3, "W1": 3}  # the others: one timed run after the warm-up
 
 
-def step(name, fn):
-    t0 = time.perf_counter()
-    try:
-        record[name] = fn()
-    except Exception as err:  # keep going: each check reports on its own
-        record[name] = {"error": f"{type(err).__name__}: {err}"[:2000]}
-    record[name + "_seconds"] = round(time.perf_counter() - t0, 1)
-    print(name, json.dumps(record[name])[:3000], flush=True)
-    with open(os.path.join(OUT, "gpu_check.json"), "w") as f:
-        json.dump(record, f, indent=1, default=str)
+class _TimingLock:
+    """An exclusive file lock: one bench task times on the GPU at a time."""
+
+    def __enter__(self):
+        self.f = open(LOCK, "w")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
+
+
+def _clear_defects():
+    from theorysim.models.base import Model
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            sub.gpu_defect = ""
+            walk(sub)
+
+    import theorysim.setups  # noqa: F401 (registers every model class)
+
+    theorysim.setups.workloads()
+    walk(Model)
 
 
 def env():
@@ -38,54 +72,105 @@ def env():
 
     dev = cuda.get_current_device()
     name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
-    return {"device": name, "cc": list(dev.compute_capability), "numpy": np.__version__, "numba": numba.__version__,
-            "numba_cuda": md.version("numba-cuda"), "python": sys.version.split()[0]}
+    return {"device": name, "cc": list(dev.compute_capability), "sms": dev.MULTIPROCESSOR_COUNT,
+            "numpy": np.__version__, "numba": numba.__version__, "numba_cuda": md.version("numba-cuda"),
+            "python": sys.version.split()[0]}
 
 
-def rng_test():
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", "tests/test_cuda_rng.py", "-rA"],
-                       capture_output=True, text=True)
+def rng():
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+                        "tests/test_cuda_rng.py", "-rA"], capture_output=True, text=True)
     return {"rc": p.returncode, "tail": p.stdout[-600:]}
 
 
-def parity():
-    """One process per model, all at once: each compiles its model's fused kernel (~70 s on the
-    device's CPU, single-threaded), so run serially the cases did not fit a lease."""
-    from tests.cuda_parity import cases
+def parity(model):
+    from tests import cuda_parity
 
-    names = sorted({case[1] for case in cases()})
-    tmp = os.environ.get("TMPDIR", "/tmp")
-    procs = {m: subprocess.Popen([sys.executable, "-m", "tests.cuda_parity", "--model", m,
-                                  "--json", os.path.join(tmp, f"parity_{m}.json")],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for m in names}
-    rows, errors = [], {}
-    for m, proc in procs.items():
-        _, err = proc.communicate()
-        path = os.path.join(tmp, f"parity_{m}.json")
-        if os.path.exists(path):
-            rows += json.load(open(path))
-        if proc.returncode != 0:
-            errors[m] = err[-400:]
-    with open(os.path.join(OUT, "parity.json"), "w") as f:
-        json.dump(rows, f, indent=1)
-    p = subprocess.CompletedProcess([], 1 if errors else 0, "", json.dumps(errors))
-    worst = max(rows, key=lambda r: max(r["records"], r["theta"])) if rows else None
-    return {"rc": p.returncode, "cases": len(rows), "bitwise": sum(r["bitwise"] for r in rows),
-            "all_divergence_equal": all(r["same_divergence"] for r in rows), "worst": worst,
-            "stderr": p.stderr[-800:]}
+    path = os.path.join(TMP, f"parity_{model}.json")
+    rc = cuda_parity.main(["--model", model, "--json", path])
+    return {"rc": rc, "rows": json.load(open(path)) if os.path.exists(path) else []}
 
 
-def bench(name, repeats=3):
+def trace():
+    p = subprocess.run([sys.executable, "tools/gpu_lsa_trace.py"], capture_output=True, text=True)
+    return {"rc": p.returncode, "tail": p.stdout[-3000:] + p.stderr[-1000:]}
+
+
+def bench(spec):
     from theorysim.bench import run_workload
+    from theorysim.cuda import engine
 
-    return run_workload(name, "cuda", repeats=repeats)
+    name, _, threads = spec.partition("@")
+    if threads:
+        engine.THREADS_PER_BLOCK = int(threads)
+    record = run_workload(name, "cuda", repeats=REPEATS.get(name, 1), timed=_TimingLock())
+    record["threads_per_block"] = engine.THREADS_PER_BLOCK
+    return record
 
 
-step("env", env)
-step("rng", rng_test)
-step("parity", parity)
-step("bench_W1-4096", lambda: bench("W1-4096"))
-step("bench_W1", lambda: bench("W1"))
-step("bench_W2-1024", lambda: bench("W2-1024", 1))
-step("bench_W2", lambda: bench("W2", 1))
-step("bench_W3-256", lambda: bench("W3-256", 1))  # CPU baseline 17.5 s on 2 cores (2026-11-30)
+def child(task, defective):
+    if defective:
+        _clear_defects()
+    kind, _, arg = task.partition(":")
+    fn = {"env": env, "rng": rng, "trace": trace}.get(kind)
+    result = fn() if fn else parity(arg) if kind == "parity" else bench(arg)
+    print("RESULT " + json.dumps(result, default=str), flush=True)
+
+
+def expand(tasks):
+    out = []
+    for t in tasks:
+        if t == "parity":
+            from tests.cuda_parity import cases
+
+            out += [f"parity:{m}" for m in sorted({c[1] for c in cases()})]
+        else:
+            out.append(t)
+    return out
+
+
+def main(argv):
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("tasks", nargs="*")
+    ap.add_argument("--defective", action="store_true")
+    ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--child", default=None)
+    args = ap.parse_args(argv[1:])
+    if args.child:
+        child(args.child, args.defective)
+        return 0
+    defective, timeout = args.defective, args.timeout
+    tasks = expand(args.tasks or DEFAULT)
+    flags = ["--defective"] if defective else []
+    t0 = time.perf_counter()
+    procs = {t: (subprocess.Popen([sys.executable, __file__, "--child", t, *flags], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True), time.perf_counter()) for t in tasks}
+    record = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "defective": defective, "tasks": {}}
+    for t, (p, start) in procs.items():
+        try:
+            out, err = p.communicate(timeout=max(1.0, timeout - (time.perf_counter() - start)))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            err = f"timed out after {timeout} s\n" + err
+        lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+        result = json.loads(lines[-1][7:]) if lines else {"error": err[-1500:], "stdout": out[-500:]}
+        result["seconds"] = round(time.perf_counter() - t0, 1)
+        record["tasks"][t] = result
+        print(t, json.dumps(result, default=str)[:2500], flush=True)
+        with open(os.path.join(OUT, "gpu_check.json"), "w") as f:
+            json.dump(record, f, indent=1, default=str)
+    rows = [r for t, res in record["tasks"].items() if t.startswith("parity:") for r in res.get("rows", [])]
+    if rows:
+        with open(os.path.join(OUT, "parity.json"), "w") as f:
+            json.dump(rows, f, indent=1)
+        bad = [r["case"] for r in rows if not (r["same_divergence"] and r["same_shape"] and r["records"] <= 1e-12
+                                               and r["theta"] <= 1e-12)]
+        print(f"parity: {len(rows)} cases, {sum(r['bitwise'] for r in rows)} bitwise, outside 1e-12: {bad}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

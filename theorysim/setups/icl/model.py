@@ -473,8 +473,6 @@ class LinearSelfAttention(Model):
     hyper_spec = {"init_scale": (0.02, NONNEG)}
     kernels = (lsa_loss_grad, lsa_metrics)
     contiguous_members = True  # the kernels view slices of theta, grad and work as (d+1) x (d+1) matrices
-    gpu_defect = ("on an H200 (2026-11-30) its loss and gradient kernel returns 0 without computing, although the "
-                  "prompt draw and the last layer alone match the CPU and the simulator matches it bit for bit")
 
     def __init__(self, d: int, n_context: int, layers: int = 1, batch: int = 256, x_dist: str = "gaussian",
                  sigma=None, sigma_w=None, uniform_a: float = 0.5, noise_std: float = 0.0, response: str = "linear",
