@@ -33,6 +33,7 @@ def models():
     from theorysim.setups.icl.model import LinearSelfAttention
 
     lsa = LinearSelfAttention(2, 4, layers=2, batch=3, eval_prompts=5)   # prompts drawn inside the kernel
+    lsa_b7 = LinearSelfAttention(3, 5, batch=7, eval_prompts=4, noise_std=0.5)  # 7 prompts: strided over 3 threads
     from theorysim.setups.xor_grokking import data
 
     net = data.build({"n": 6, "p": 8, "m": 3, "test": 4, "eta": 0.2, "mu_scale": 2.5}, 0)
@@ -60,7 +61,7 @@ def models():
             "diagonal_net": diagonal,
             "patch_fcn": fcn,
             "quadratic": quad, "scale_invariant": ScaleInvariant(3, 4, 0), "least_squares": ls,
-            "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa,
+            "sensing_low_rank": low_rank, "sensing_measured": measured, "lsa": lsa, "lsa_b7": lsa_b7,
             "relu_direct": net, "relu_span": net.span_form()}
 
 
@@ -93,6 +94,10 @@ def cases():
         ("muon/sensing_measured", "sensing_measured", "muon", {"lr": 0.02, "alpha": 0.3}),
         ("adam/lsa", "lsa", "adam", {"lr": [1e-3, 1e-2, 3e-2], "init_scale": 0.1}),
         ("sgd/lsa", "lsa", "sgd", {"lr": [1e-3, 1e-2, 3e-2], "momentum": 0.9, "init_scale": 0.1}),
+        # summed over 3 threads (test_cuda_engine) the prompts add in another order than on the CPU;
+        # Adam at lr 0.1 took that rounding to 2.6e-12 relative in 12 steps, at <= 1e-2 to 1.9e-13
+        ("adam/lsa_b7", "lsa_b7", "adam", {"lr": [1e-3, 3e-3, 1e-2], "init_scale": 0.2}),
+        ("sgd/lsa_b7", "lsa_b7", "sgd", {"lr": [1e-2, 3e-2, 1e-1], "init_scale": 0.2}),
         ("sgd/relu_direct", "relu_direct", "sgd", {"lr": [0.1, 0.5, 1.0], "omega_init": 0.1}),
         ("adam/relu_direct", "relu_direct", "adam", {"lr": [1e-3, 1e-2, 1e-1], "omega_init": 0.1}),
         ("sgd/relu_span", "relu_span", "sgd", {"lr": [0.1, 0.5, 1.0], "momentum": 0.5, "omega_init": 0.1}),
@@ -148,7 +153,13 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None)
     p.add_argument("--only", default=None, help="substring of the case names to run")
     p.add_argument("--model", default=None, help="only the cases on this model (a key of models())")
+    p.add_argument("--sample-threads", type=int, default=None,
+                   help="at most this many threads per member for one member per block (the engine's SAMPLE_THREADS)")
     args = p.parse_args(argv)
+    if args.sample_threads:
+        from theorysim.cuda import engine
+
+        engine.SAMPLE_THREADS = args.sample_threads
     warnings.simplefilter("ignore")  # the simulator's numpy uint64 wrap-around warnings
     rows = []
     for case in cases():

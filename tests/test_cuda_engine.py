@@ -38,6 +38,21 @@ def test_parity_with_the_cpu_engine_in_the_simulator():
     assert any(r["diverged_step"][0] != [-1, -1, -1] for r in rows), "some case must diverge"
 
 
+def test_one_member_per_block_with_fewer_threads_than_samples():
+    """Linear self-attention trains one member per block (its prompts shared by the threads):
+    7 prompts on 3 threads (3, 2, 2 each), partial gradients summed across threads; the CPU
+    sums the prompts in order, so the two agree to rounding (the default parity run gives each
+    prompt its own thread)."""
+    pytest.importorskip("numba.cuda")
+    proc = subprocess.run([sys.executable, "-m", "tests.cuda_parity", "--steps", "12", "--model", "lsa_b7",
+                           "--sample-threads", "3"], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert len(rows) == 2 and all(r["records"] <= 1e-12 and r["theta"] <= 1e-12 for r in rows), rows
+    assert not any(r["bitwise"] for r in rows), "3 threads sum the prompts in another order than the CPU: rounding must show"
+
+
 def test_import_theorysim_never_imports_numba_cuda():
     proc = _python("import sys, numpy as np, theorysim as ts\n"
                    "ts.Experiment(ts.models.Quadratic(np.eye(2)), 'sgd', steps=3).run()\n"

@@ -137,6 +137,51 @@ def test_lsa_kernel_loss_gradient_and_prompts(kw):
     assert out[0] == pytest.approx(m.metrics_numpy(theta, m.hyper_row({}))[0], rel=1e-12)
 
 
+def test_lsa_partial_sums_make_the_loss():
+    """``Model.sample_kernels``: the loss kernel is the partial kernel over all prompts divided by
+    B, bit for bit; residue classes of the prompts (the GPU's threads) add up to the same loss and
+    gradient (to rounding); and a partial call adds to the gradient instead of overwriting it."""
+    from theorysim.core import rng
+
+    m = lsa.LinearSelfAttention(3, 5, layers=2, batch=7, eval_prompts=4, noise_std=0.2)
+    partial, count = m.sample_kernels[:2]
+    theta = 0.3 * np.random.default_rng(1).standard_normal(m.layout.size)
+    k = rng.key_from_seed(3)
+    fdata, idata = m.data()
+    assert count(fdata, idata) == 7
+    args = (theta, fdata, idata, m.hyper_row({}), k[0], k[1], 2)
+    grad, work = np.zeros_like(theta), np.zeros(m.work_size)
+    loss = lsa.lsa_loss_grad(*args, grad, work)
+    g1 = np.zeros_like(theta)
+    assert partial(*args, g1, np.zeros(m.work_size), 0, 1) / 7 == loss
+    np.testing.assert_array_equal(g1, grad)
+    total, g3 = 0.0, np.zeros_like(theta)
+    for first in range(3):  # 3 threads: prompts {0, 3, 6}, {1, 4}, {2, 5}
+        gj = np.zeros_like(theta)
+        total += partial(*args, gj, np.zeros(m.work_size), first, 3)
+        g3 += gj
+    assert total / 7 == pytest.approx(loss, rel=1e-14)
+    np.testing.assert_allclose(g3, grad, rtol=1e-13, atol=1e-15 * np.abs(grad).max())
+    one = np.ones_like(theta)
+    partial(*args, one, np.zeros(m.work_size), 0, 1)
+    np.testing.assert_allclose(one - 1.0, grad, rtol=1e-12, atol=1e-15)
+    # the metrics the same way: all evaluation prompts bit for bit, residue classes to rounding
+    partial_metrics, finish = m.sample_kernels[2:]
+    out = np.zeros(1)
+    lsa.lsa_metrics(theta, fdata, idata, m.hyper_row({}), out, np.zeros(m.work_size))
+    whole = np.zeros(1)
+    partial_metrics(theta, fdata, idata, m.hyper_row({}), whole, np.zeros(m.work_size), 0, 1)
+    finish(whole, fdata, idata)
+    assert whole[0] == out[0]
+    parts = np.zeros(1)
+    for first in range(3):
+        part = np.zeros(1)
+        partial_metrics(theta, fdata, idata, m.hyper_row({}), part, np.zeros(m.work_size), first, 3)
+        parts += part
+    finish(parts, fdata, idata)
+    assert parts[0] == pytest.approx(out[0], rel=1e-14) and out[0] > 0
+
+
 def test_lsa_trains_towards_the_optimum():
     import theorysim as ts
 

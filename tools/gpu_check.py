@@ -1,18 +1,21 @@
 """The GPU checks of issue 17, as one script for a lent GPU (run through the device tool).
 
 Each task runs in its own process, all started at once (a fused kernel compiles for ~60-80 s on
-the device's CPU, single-threaded; 16 cores compile side by side), and the bench tasks take a lock
-around their timed runs, so that they compile in parallel but time one at a time on the one GPU
-(their warm-up runs, which include the compile, may overlap).
+the device's CPU, single-threaded; 16 cores compile side by side); the engine calls a guard
+around each ensemble's launches (``engine.LAUNCH_GUARD``) which waits until the bench tasks named
+before it have ended, so that they compile in parallel but run one at a time, in the order
+given, on the one GPU: each is run once, its GPU seconds the engine's launch-to-copy-back time.
+Put a long workload last: a task that times out is killed and the next one goes on.
 
-Tasks (default: ``env rng parity trace bench:W1-4096 bench:W1 bench:W2-1024 bench:W2 bench:W3-256``):
+Tasks (default: ``env rng parity bench:W1-4096 bench:W1 bench:W2 bench:W2-1024 bench:W3-256``):
 
   env                 device, compute capability, versions
   rng                 tests/test_cuda_rng.py on the GPU (against numpy's Philox)
   parity              CPU engine vs CUDA engine, every case of tests/cuda_parity.py (one task per model)
   parity:MODEL        the cases on one model (a key of ``tests.cuda_parity.models()``)
   trace               tools/gpu_lsa_trace.py (the LSA loss kernel, traced; its own files in $OUT)
-  bench:W[@T]         ``run_workload(W, "cuda")``, T threads per block (default: the engine's)
+  bench:W[@T][+global] workload W once on the GPU, T threads per block (default: the engine's);
+                      +global: scratch in global memory (engine.LOCAL_SCRATCH_DOUBLES = 0)
 
 ``--defective``: run models that carry a ``gpu_defect`` anyway (to check whether it is still there).
 ``--timeout S``: each task's limit (default 300 s). Writes $OUT/gpu_check.json (and parity.json).
@@ -20,7 +23,6 @@ Tasks (default: ``env rng parity trace bench:W1-4096 bench:W1 bench:W2-1024 benc
     python tools/gpu_check.py
     python tools/gpu_check.py --defective trace parity:lsa bench:W2-1024 bench:W3-256
 """
-import fcntl
 import json
 import os
 import subprocess
@@ -31,21 +33,26 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 OUT = os.environ.get("OUT", ".")
 TMP = os.environ.get("TMPDIR", "/tmp")
 LOCK = os.path.join(TMP, "theorysim_gpu_timing.lock")
-DEFAULT = ["env", "rng", "parity", "trace", "bench:W1-4096", "bench:W1", "bench:W2-1024", "bench:W2", "bench:W3-256"]
-REPEATS = {"W1-4096": 3, "W1": 3}  # the others: one timed run after the warm-up
+DEFAULT = ["env", "rng", "parity", "bench:W1-4096", "bench:W1", "bench:W2", "bench:W2-1024", "bench:W3-256"]
 
 
-class _TimingLock:
-    """An exclusive file lock: one bench task times on the GPU at a time."""
+class _InTurn:
+    """Held around an ensemble's GPU launches: waits until every bench task before this one (in
+    the command line's order) has ended, so that timed runs never share the GPU; a task's end is
+    a file its process (or, if it is killed, the parent) writes."""
 
     def __enter__(self):
-        self.f = open(LOCK, "w")
-        fcntl.flock(self.f, fcntl.LOCK_EX)
+        for k in range(int(os.environ["GPU_CHECK_TURN"])):
+            while not os.path.exists(_done(k)):
+                time.sleep(0.2)
         return self
 
     def __exit__(self, *exc):
-        fcntl.flock(self.f, fcntl.LOCK_UN)
-        self.f.close()
+        return False
+
+
+def _done(k: int) -> str:
+    return os.path.join(TMP, f"gpu_check_done_{os.environ['GPU_CHECK_RUN']}_{k}")
 
 
 def _clear_defects():
@@ -97,24 +104,38 @@ def trace():
 
 
 def bench(spec):
-    from theorysim.bench import run_workload
+    """One run of workload W (no warm-up: the engine compiles before it launches and times the two
+    apart), its GPU launches under the timing lock; ``W@T``: T threads per block."""
+    from theorysim.bench.runner import validate
     from theorysim.cuda import engine
 
+    spec, plus, option = spec.partition("+")
+    if option == "global":  # scratch in global memory, member-major (the engine before local scratch)
+        engine.LOCAL_SCRATCH_DOUBLES = 0
     name, _, threads = spec.partition("@")
     if threads:
         engine.THREADS_PER_BLOCK = int(threads)
-    record = run_workload(name, "cuda", repeats=REPEATS.get(name, 1), timed=_TimingLock())
-    record["threads_per_block"] = engine.THREADS_PER_BLOCK
-    return record
+    engine.LAUNCH_GUARD = _InTurn
+    t0 = time.perf_counter()
+    result, flops = validate(name, "cuda", 1).run("cuda")
+    wall = time.perf_counter() - t0
+    gpu = engine.SECONDS["execute"]
+    return {"workload": name, "gpu_seconds": gpu, "compile_seconds": engine.SECONDS["compile"], "wall_seconds": wall,
+            "gflops": flops / gpu / 1e9, "result": result, "threads_per_block": engine.THREADS_PER_BLOCK,
+            "sample_threads": engine.SAMPLE_THREADS, "local_scratch_doubles": engine.LOCAL_SCRATCH_DOUBLES}
 
 
 def child(task, defective):
-    if defective:
-        _clear_defects()
-    kind, _, arg = task.partition(":")
-    fn = {"env": env, "rng": rng, "trace": trace}.get(kind)
-    result = fn() if fn else parity(arg) if kind == "parity" else bench(arg)
-    print("RESULT " + json.dumps(result, default=str), flush=True)
+    try:
+        if defective:
+            _clear_defects()
+        kind, _, arg = task.partition(":")
+        fn = {"env": env, "rng": rng, "trace": trace}.get(kind)
+        result = fn() if fn else parity(arg) if kind == "parity" else bench(arg)
+        print("RESULT " + json.dumps(result, default=str), flush=True)
+    finally:
+        if "GPU_CHECK_TURN" in os.environ:
+            open(_done(int(os.environ["GPU_CHECK_TURN"])), "w").close()
 
 
 def expand(tasks):
@@ -145,8 +166,15 @@ def main(argv):
     tasks = expand(args.tasks or DEFAULT)
     flags = ["--defective"] if defective else []
     t0 = time.perf_counter()
-    procs = {t: (subprocess.Popen([sys.executable, __file__, "--child", t, *flags], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True), time.perf_counter()) for t in tasks}
+    run_id = str(os.getpid())
+    turns = {t: k for k, t in enumerate(t for t in tasks if t.startswith("bench:"))}
+    procs = {}
+    for t in tasks:
+        env_t = {**os.environ, "GPU_CHECK_RUN": run_id}
+        if t in turns:
+            env_t["GPU_CHECK_TURN"] = str(turns[t])
+        procs[t] = (subprocess.Popen([sys.executable, __file__, "--child", t, *flags], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env_t), time.perf_counter())
     record = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "defective": defective, "tasks": {}}
     for t, (p, start) in procs.items():
         try:
@@ -155,6 +183,9 @@ def main(argv):
             p.kill()
             out, err = p.communicate()
             err = f"timed out after {timeout} s\n" + err
+            if t in turns:  # let the next bench task run
+                os.environ["GPU_CHECK_RUN"] = run_id
+                open(_done(turns[t]), "w").close()
         lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
         result = json.loads(lines[-1][7:]) if lines else {"error": err[-1500:], "stdout": out[-500:]}
         result["seconds"] = round(time.perf_counter() - t0, 1)

@@ -6,7 +6,6 @@ compares fairly across implementations that do the same algorithm.
 """
 from __future__ import annotations
 
-import contextlib
 import resource
 import statistics
 import sys
@@ -40,22 +39,17 @@ def validate(name: str, backend: str = "cpu", repeats: int = 3):
     return known[name]
 
 
-def run_workload(name: str, backend: str = "cpu", repeats: int = 3, timed=None) -> dict:
-    """Time workload ``name`` (``theorysim list --workloads``) and return the bench JSON record.
-
-    ``timed``: a context manager held around the timed runs only (the warm-up, which compiles, runs
-    outside it); tools/gpu_check.py passes a lock so that workloads compile side by side but time
-    one at a time on the one GPU."""
+def run_workload(name: str, backend: str = "cpu", repeats: int = 3) -> dict:
+    """Time workload ``name`` (``theorysim list --workloads``) and return the bench JSON record."""
     fn = validate(name, backend, repeats).run
     t0 = time.perf_counter()
     fn(backend)
     first = time.perf_counter() - t0
     times, result, flops = [], None, 0.0
-    with timed if timed is not None else contextlib.nullcontext():
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            result, flops = fn(backend)
-            times.append(time.perf_counter() - t0)
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result, flops = fn(backend)
+        times.append(time.perf_counter() - t0)
     seconds = statistics.median(times)
     return {"workload": name, "backend": backend, "seconds": seconds,
             "compile_seconds": max(0.0, first - seconds), "result": result,

@@ -64,6 +64,18 @@ class Model:
     #: the kernels reshape slices of theta, grad or work into matrices, so each member's arrays
     #: must be contiguous (the GPU engine then stores members major instead of fastest)
     contiguous_members: bool = False
+    #: (partial_loss_grad, n_samples) when the loss is a sum over samples (prompts, batch rows)
+    #: divided by their count: ``partial_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work,
+    #: first, stride)`` adds the gradient terms of samples first, first + stride, ... to ``grad``
+    #: and returns the sum of their loss terms; ``n_samples(fdata, idata)`` is the count. The loss
+    #: kernel must equal zeroing ``grad``, then ``partial_loss_grad(..., 0, 1) / n_samples``. The
+    #: GPU engine then trains one member per block, its threads sharing the samples (empty: one
+    #: member per thread). Optionally two more: ``partial_metrics(theta, fdata, idata, mh, out,
+    #: work, first, stride)`` adds the evaluation samples' sums to ``out`` and
+    #: ``finish_metrics(out, fdata, idata)`` turns the totals into the metrics; the metrics kernel
+    #: must equal zeroing ``out``, ``partial_metrics(..., 0, 1)``, ``finish_metrics``. Without
+    #: them one thread of the block computes the metrics.
+    sample_kernels: tuple = ()
     #: a known defect of this model's kernels on a real GPU (empty: none known). Such a model stays
     #: on the CPU under the session default, and an explicit backend="cuda" is refused with this
     #: text (the CUDA simulator still runs it: that is where CI compares it with the CPU).

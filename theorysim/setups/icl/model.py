@@ -358,14 +358,30 @@ def _draw_prompt(Z, Sx, Sw, cfg, sc, k0, k1, step, b, buf):
 
 @jit
 def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
-    """0.5 mean over a fresh batch of (y_hat - y_q)^2 and its gradient by backpropagation."""
+    """0.5 mean over a fresh batch of (y_hat - y_q)^2 and its gradient by backpropagation: the
+    batch's sum (:func:`lsa_partial_loss_grad` over every prompt) divided by the batch size."""
+    for i in range(grad.shape[0]):
+        grad[i] = 0.0
+    return lsa_partial_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, 0, 1) / lsa_prompts(fdata, idata)
+
+
+@jit
+def lsa_prompts(fdata, idata):
+    """The training batch size B (the loss is a mean over B prompts)."""
+    return iarray1(idata, 2)[3]
+
+
+@jit
+def lsa_partial_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, first, stride):
+    """Prompts b = first, first + stride, ... < B of step t's batch: adds their terms of the
+    gradient of the batch mean (each scaled 1/B) to ``grad`` and returns the sum of their losses
+    0.5 (y_hat - y_q)^2. The GPU engine gives each of a block's threads one residue class of b
+    (``Model.sample_kernels``); the CPU runs them all in one call."""
     cfg = iarray1(idata, 2)
     d, N, L, B = cfg[0], cfg[1], cfg[2], cfg[3]
     clip = farray1(fdata, idata, 5)[2]
     D, T = d + 1, N + 1
     DD, DT = D * D, D * T
-    for i in range(grad.shape[0]):
-        grad[i] = 0.0
     o = 0
     Zs = work[o : o + (L + 1) * DT].reshape((L + 1, D, T))
     o += (L + 1) * DT
@@ -398,7 +414,7 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     last = L - 1
     PL, QL, dPL, dQL = PQ[last, 0], PQ[last, 1], dPQ[last, 0], dPQ[last, 1]
     total = 0.0
-    for b in range(B):
+    for b in range(first, B, stride):
         yq = _draw_prompt(Zs[0], Sx, Sw, cfg, sc, k0, k1, t, b, buf)
         for l in range(last):
             _layer_forward(Zs[l], PQ[l, 0], PQ[l, 1], As[l], Rs[l], Zs[l + 1], N, S, clip)
@@ -419,12 +435,28 @@ def lsa_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
             for i in range(D):
                 for j in range(T):
                     Gb[i, j] = Zb[i, j]
-    return total / B
+    return total
 
 
 @jit
 def lsa_metrics(theta, fdata, idata, mh, out, work):
     """out = (eval loss 0.5 mean (y_hat - y_q)^2 on the fixed evaluation prompts,)."""
+    out[0] = 0.0
+    lsa_partial_metrics(theta, fdata, idata, mh, out, work, 0, 1)
+    lsa_finish_metrics(out, fdata, idata)
+    return 0.0
+
+
+@jit
+def lsa_finish_metrics(out, fdata, idata):
+    """The evaluation prompts' summed loss -> their mean."""
+    out[0] = out[0] / iarray1(idata, 2)[6]
+
+
+@jit
+def lsa_partial_metrics(theta, fdata, idata, mh, out, work, first, stride):
+    """Adds to out[0] the summed loss 0.5 (y_hat - y_q)^2 of evaluation prompts first,
+    first + stride, ... (:func:`lsa_finish_metrics` divides the total by their count)."""
     cfg = iarray1(idata, 2)
     d, N, L, Be = cfg[0], cfg[1], cfg[2], cfg[6]
     clip = farray1(fdata, idata, 5)[2]
@@ -444,7 +476,7 @@ def lsa_metrics(theta, fdata, idata, mh, out, work):
     PQ = theta[: 2 * L * DD].reshape((L, 2, D, D))  # views made once (see lsa_loss_grad)
     PL, QL = PQ[last, 0], PQ[last, 1]
     total = 0.0
-    for b in range(Be):
+    for b in range(first, Be, stride):
         for t in range(T):
             for i in range(d):
                 Za[i, t] = Xe[b, t * d + i]
@@ -456,8 +488,7 @@ def lsa_metrics(theta, fdata, idata, mh, out, work):
                     Za[i, t] = Zn[i, t]
         r = -_last_layer_query(Za, PL, QL, A, v, u, N, clip) - Ye[b, N]
         total += 0.5 * r * r
-    out[0] = total / Be
-    return 0.0
+    out[0] += total
 
 
 class LinearSelfAttention(Model):
@@ -472,6 +503,7 @@ class LinearSelfAttention(Model):
     metric_names = ("eval_loss",)
     hyper_spec = {"init_scale": (0.02, NONNEG)}
     kernels = (lsa_loss_grad, lsa_metrics)
+    sample_kernels = (lsa_partial_loss_grad, lsa_prompts, lsa_partial_metrics, lsa_finish_metrics)
     contiguous_members = True  # the kernels view slices of theta, grad and work as (d+1) x (d+1) matrices
 
     def __init__(self, d: int, n_context: int, layers: int = 1, batch: int = 256, x_dist: str = "gaussian",
