@@ -53,6 +53,39 @@ def test_one_member_per_block_with_fewer_threads_than_samples():
     assert not any(r["bitwise"] for r in rows), "3 threads sum the prompts in another order than the CPU: rounding must show"
 
 
+def test_the_launches_run_inside_the_launch_guard():
+    """tools/gpu_check.py times workloads one at a time through ``engine.LAUNCH_GUARD``: every
+    launch and copy back happens inside it, and the run's seconds are counted apart from compiling."""
+    pytest.importorskip("numba.cuda")
+    code = ("import contextlib\n"
+            "import numpy as np\n"
+            "from theorysim.cuda import engine\n"
+            "from theorysim.engine.experiment import Experiment\n"
+            "from theorysim.models import Quadratic\n"
+            "inside, seen = [False], []\n"
+            "real = engine.cuda.to_device\n"
+            "@contextlib.contextmanager\n"
+            "def guard():\n"
+            "    inside[0] = True\n"
+            "    yield\n"
+            "    inside[0] = False\n"
+            "engine.LAUNCH_GUARD = guard\n"
+            "kernel_for = engine.kernel_for\n"
+            "class Watch:\n"
+            "    def __init__(self, k): self.k = k\n"
+            "    def compile(self, sig): return self.k.compile(sig)\n"
+            "    def __getitem__(self, cfg):\n"
+            "        seen.append(inside[0])\n"
+            "        return self.k[cfg]\n"
+            "engine.kernel_for = lambda model: Watch(kernel_for(model))\n"
+            "Experiment(Quadratic(np.eye(2)), 'sgd', lr=0.1, steps=6, seeds=[0, 1], backend='cuda', progress=False).run()\n"
+            "print(all(seen), len(seen), engine.SECONDS['execute'] > 0.0, inside[0])\n")
+    proc = _python(code, NUMBA_ENABLE_CUDASIM="1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    all_inside, launches, timed, still_inside = proc.stdout.split()
+    assert all_inside == "True" and int(launches) >= 1 and timed == "True" and still_inside == "False"
+
+
 def test_import_theorysim_never_imports_numba_cuda():
     proc = _python("import sys, numpy as np, theorysim as ts\n"
                    "ts.Experiment(ts.models.Quadratic(np.eye(2)), 'sgd', steps=3).run()\n"

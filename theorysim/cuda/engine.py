@@ -299,8 +299,7 @@ def _bound(model):
 
     loss_grad, metrics = model.kernels[0], model.kernels[1]
     hessian = model.kernels[2] if model.has_hessian else no_hessian
-    major = bool(model.contiguous_members) or per_block(model)
-    views = (device(_major), device(_major)) if major else (device(_fastest1), device(_fastest2))
+    views = (device(_major), device(_major)) if _member_major(model) else (device(_fastest1), device(_fastest2))
     bound = {"loss_grad": device(loss_grad), "metrics": device(metrics), "hessian": device(hessian),
              "apply_rule": device(apply_rule), "member1": views[0], "member2": views[1], "cuda": cuda}
     bound.update({"float64": numba.float64, "int64": numba.int64})
@@ -453,7 +452,8 @@ RUNS = [0]
 #: seconds this process spent compiling kernels and running them (launches to the last copy back)
 SECONDS = {"compile": 0.0, "execute": 0.0}
 #: a context manager factory held around each ensemble's launches (not its compile):
-#: tools/gpu_check.py sets a lock so that processes compile side by side but time one at a time
+#: tools/gpu_check.py sets one that waits for its turn, so that processes compile side by side
+#: but run one at a time on the GPU
 LAUNCH_GUARD = None
 
 
@@ -480,8 +480,6 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
     model = exp.model
     E, P = theta.shape
     major = _member_major(model)
-    t0 = time.perf_counter()
-    kernel = kernel_for(model)
     if per_block(model):
         threads, blocks = sample_threads(model, fdata, idata), E
     else:
@@ -492,6 +490,8 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
                       diverged_step, records, param_records, [])
     args = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in host] + scratch
     d_theta, d_state, d_loss0, d_status, d_div, d_records, d_params = (args[i] for i in (0, 1, 20, 21, 22, 23, 24))
+    t0 = time.perf_counter()
+    kernel = kernel_for(model)
     if not _simulated():  # compile now, so that the launches below time the run alone
         kernel.compile(tuple(numba.typeof(a) for a in args))
     compile_seconds = time.perf_counter() - t0
