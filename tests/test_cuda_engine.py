@@ -86,6 +86,28 @@ def test_the_launches_run_inside_the_launch_guard():
     assert all_inside == "True" and int(launches) >= 1 and timed == "True" and still_inside == "False"
 
 
+def test_the_member_mapping_by_model():
+    """Which kernel each model gets: LSA one member per block (its threads: one per prompt up to
+    SAMPLE_THREADS); small models' scratch in thread-local memory, sized by powers of two so that
+    nearby sizes share a kernel; XOR's span form (40,000 coefficients at W3's size) in global memory."""
+    pytest.importorskip("numba.cuda")
+    from theorysim.cuda import engine
+    from theorysim.setups.icl.model import LinearSelfAttention
+    from theorysim.setups.matrix_sensing.bench import w1_model
+    from theorysim.setups.xor_grokking.bench import w3_model
+
+    assert [engine._bucket(n) for n in (1, 8, 9, 16, 17, 6130)] == [8, 8, 16, 16, 32, 8192]
+    lsa = LinearSelfAttention(10, 10, batch=1024, eval_prompts=8)
+    assert engine.per_block(lsa) and engine.sample_threads(lsa, *lsa.data()) == engine.SAMPLE_THREADS
+    small = LinearSelfAttention(2, 4, batch=3, eval_prompts=5)
+    assert engine.sample_threads(small, *small.data()) == 3
+    sensing, span = w1_model(), w3_model().span_form()
+    assert not engine.per_block(sensing) and engine._local_scratch(sensing)
+    assert not engine._local_scratch(span)
+    assert engine._key(LinearSelfAttention(3, 5, batch=4)) == engine._key(LinearSelfAttention(3, 5, batch=9))
+    assert engine._key(LinearSelfAttention(3, 5)) != engine._key(LinearSelfAttention(3, 5, layers=3))
+
+
 def test_import_theorysim_never_imports_numba_cuda():
     proc = _python("import sys, numpy as np, theorysim as ts\n"
                    "ts.Experiment(ts.models.Quadratic(np.eye(2)), 'sgd', steps=3).run()\n"
