@@ -32,7 +32,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository: tests.cuda_parity
 OUT = os.environ.get("OUT", ".")
 TMP = os.environ.get("TMPDIR", "/tmp")
-LOCK = os.path.join(TMP, "theorysim_gpu_timing.lock")
 DEFAULT = ["env", "rng", "parity", "bench:W1-4096", "bench:W1", "bench:W2", "bench:W2-1024", "bench:W3-256"]
 
 
