@@ -40,7 +40,7 @@ from theorysim.cuda import cuda  # a module global: the simulator swaps it insid
 
 DEV_FN = None
 VARIANTS = ("plain", "traced", "traced-bm", "plain-bm")
-TRACED = ("lsa_loss_grad", "_draw_prompt", "_last_layer_query", "_last_layer_query_backward", "_layer_forward",
+TRACED = ("lsa_loss_grad", "lsa_partial_loss_grad", "_draw_prompt", "_last_layer_query", "_last_layer_query_backward", "_layer_forward",
           "_layer_backward")
 CASES = {"W2-like": dict(d=10, n_context=10, layers=1, batch=4), "parity": dict(d=2, n_context=4, layers=2, batch=3)}
 
