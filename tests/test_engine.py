@@ -146,6 +146,17 @@ def test_nonfinite_divergence_without_bound():
     assert res.diverged_step[1] == -1
 
 
+def test_nonfinite_parameters_after_the_last_step_count_as_divergence():
+    """The last update can overflow the parameters without a later loss to notice: the run's end
+    marks such a member DIVERGED at step n (finish_member), and a finite one DONE."""
+    model = ts.models.Quadratic(np.diag([1.0]), x0=np.array([10.0]))  # x_1 = 10 - 1e308 * 10 = -inf
+    res = ts.Experiment(model, "sgd", lr=[1e308, 0.5], steps=1,
+                        divergence_factor=0).run()
+    assert not np.isfinite(res.theta[0]).all() and np.isfinite(res.theta[1]).all()
+    assert res.diverged.tolist() == [True, False]
+    assert res.diverged_step.tolist() == [1, -1]
+
+
 @settings(max_examples=8, deadline=None)
 @given(st.permutations(list(range(6))))
 def test_permuting_members_permutes_outputs(perm):

@@ -36,6 +36,7 @@ import numpy as np
 from theorysim.cuda import cuda, require_device  # noqa: F401 (require_device: the backend's check)
 from theorysim.cuda.retarget import device, returns_view, with_globals
 from theorysim.engine import loop
+from theorysim.engine.loop import finish_member
 from theorysim.models.base import no_hessian
 from theorysim.optim.dispatch import apply_rule
 from theorysim.optim.slots import LR
@@ -118,15 +119,7 @@ def _chunk(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, m
                 for i in range(P):
                     param_records[m, r, i] = th[i]
     if (not stopped) and t_end == n_steps:
-        finite = True
-        for i in range(P):
-            if not math.isfinite(th[i]):
-                finite = False
-        if finite:
-            status[m] = DONE
-        else:
-            status[m] = DIVERGED
-            diverged_step[m] = n_steps
+        finish_member(th, m, status, diverged_step, n_steps)
 
 
 def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, model_hyper, keys, fdata_rows,
@@ -221,15 +214,7 @@ def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, sch
                 for i in range(P):
                     param_records[m, r, i] = th[i]
     if j == 0 and stop[0] == 0 and t_end == n_steps:
-        finite = True
-        for i in range(P):
-            if not math.isfinite(th[i]):
-                finite = False
-        if finite:
-            status[m] = DONE
-        else:
-            status[m] = DIVERGED
-            diverged_step[m] = n_steps
+        finish_member(th, m, status, diverged_step, n_steps)
 
 
 def _block_metrics_shared(th, fdata, idata, mh, out, work, wpart, pm, j, S):

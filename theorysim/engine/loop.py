@@ -57,6 +57,18 @@ _SIGNATURE = types.void(
 )
 
 
+@config.jit
+def finish_member(th, m, status, diverged_step, n_steps):
+    """After member ``m``'s last step: DONE when every parameter is finite, else DIVERGED at
+    ``n_steps`` (shared by the CPU loop and both GPU kernels)."""
+    for i in range(th.shape[0]):
+        if not math.isfinite(th[i]):
+            status[m] = DIVERGED
+            diverged_step[m] = n_steps
+            return
+    status[m] = DONE
+
+
 @config.jit(parallel=True)
 def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, needs_hessian, hyper, sched_index, schedule,
               model_hyper, keys, fdata_rows, idata_rows, data_row, offsets, rows, cols, t_begin, t_end, n_steps,
@@ -109,15 +121,7 @@ def run_chunk(loss_grad, metrics, hessian, theta, state, rule_id, needs_hessian,
                     for i in range(P):
                         param_records[m, r, i] = th[i]
         if (not stopped) and t_end == n_steps:
-            finite = True
-            for i in range(P):
-                if not math.isfinite(th[i]):
-                    finite = False
-            if finite:
-                status[m] = DONE
-            else:
-                status[m] = DIVERGED
-                diverged_step[m] = n_steps
+            finish_member(th, m, status, diverged_step, n_steps)
 
 
 def member_order(E: int, threads: int) -> np.ndarray:
