@@ -98,6 +98,12 @@ def cases():
         # Adam at lr 0.1 took that rounding to 2.6e-12 relative in 12 steps, at <= 1e-2 to 1.9e-13
         ("adam/lsa_b7", "lsa_b7", "adam", {"lr": [1e-3, 3e-3, 1e-2], "init_scale": 0.2}),
         ("sgd/lsa_b7", "lsa_b7", "sgd", {"lr": [1e-2, 3e-2, 1e-1], "init_scale": 0.2}),
+        # one member per block: the update by thread 0 (LAMB's trust ratio reads whole blocks;
+        # clipping reads the whole gradient) next to the update split over the threads (plain Adam)
+        ("lamb/lsa_b7", "lsa_b7", "lamb", {"lr": [1e-3, 3e-3, 1e-2], "init_scale": 0.2}),
+        ("adam/lsa_b7+max_grad_norm", "lsa_b7", "adam", {"lr": 1e-2, "max_grad_norm": [0.0, 0.5, 0.05],
+                                                          "init_scale": 0.2}),
+        ("sgd/lsa_b7+diverges", "lsa_b7", "sgd", {"lr": [1e-2, 3.0, 300.0], "init_scale": 0.2}),
         ("sgd/relu_direct", "relu_direct", "sgd", {"lr": [0.1, 0.5, 1.0], "omega_init": 0.1}),
         ("adam/relu_direct", "relu_direct", "adam", {"lr": [1e-3, 1e-2, 1e-1], "omega_init": 0.1}),
         ("sgd/relu_span", "relu_span", "sgd", {"lr": [0.1, 0.5, 1.0], "momentum": 0.5, "omega_init": 0.1}),
@@ -114,14 +120,24 @@ def cases():
     return out
 
 
-def run(case, backend: str, steps: int, record_every: int):
+def experiment(case, backend: str, steps: int, record_every: int):
+    """The case's Experiment (3 members), not yet run."""
     from theorysim.engine.experiment import Experiment
 
     name, model, optimizer, kwargs = case
     kwargs = dict(kwargs)  # the case is reused for both backends
     model_hyper = kwargs.pop("model_hyper", None) or ({"alpha": kwargs.pop("alpha")} if "alpha" in kwargs else None)
     return Experiment(models()[model], optimizer, steps=steps, record_every=record_every, seeds=[0, 1, 2],
-                      progress=False, backend=backend, model_hyper=model_hyper, **kwargs).run()
+                      progress=False, backend=backend, model_hyper=model_hyper, **kwargs)
+
+
+def prepared(name: str, backend: str = "cpu", steps: int = 8, record_every: int = 4):
+    """The Experiment of the case called ``name``."""
+    return experiment(next(c for c in cases() if c[0] == name), backend, steps, record_every)
+
+
+def run(case, backend: str, steps: int, record_every: int):
+    return experiment(case, backend, steps, record_every).run()
 
 
 def relative_difference(a: np.ndarray, b: np.ndarray) -> float:

@@ -42,15 +42,72 @@ def test_one_member_per_block_with_fewer_threads_than_samples():
     """Linear self-attention trains one member per block (its prompts shared by the threads):
     7 prompts on 3 threads (3, 2, 2 each), partial gradients summed across threads; the CPU
     sums the prompts in order, so the two agree to rounding (the default parity run gives each
-    prompt its own thread)."""
+    prompt its own thread). Every lsa_b7 case: updates split over the threads or by thread 0,
+    members that clip next to members that do not, members that diverge."""
     pytest.importorskip("numba.cuda")
     proc = subprocess.run([sys.executable, "-m", "tests.cuda_parity", "--steps", "12", "--model", "lsa_b7",
                            "--sample-threads", "3"], capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert len(rows) == 2 and all(r["records"] <= 1e-12 and r["theta"] <= 1e-12 for r in rows), rows
+    assert len(rows) == 5 and all(r["records"] <= 1e-12 and r["theta"] <= 1e-12 and r["same_divergence"]
+                                  for r in rows), rows  # incl. LAMB by thread 0, clipped members, divergence
     assert not any(r["bitwise"] for r in rows), "3 threads sum the prompts in another order than the CPU: rounding must show"
+
+
+BLOCK_SCRIPT = r"""
+import numpy as np
+from theorysim.cuda import engine
+from tests import cuda_parity
+
+def run(name, **changes):
+    saved = {k: getattr(engine, k) for k in changes}
+    for k, v in changes.items():
+        setattr(engine, k, v)
+    try:
+        res = cuda_parity.run(next(c for c in cuda_parity.cases() if c[0] == name), "cuda", 8, 4)
+    finally:
+        for k, v in saved.items():
+            setattr(engine, k, v)
+    return np.concatenate([res.theta.ravel(), res.records.ravel()])
+
+print(int(engine._split_rule(cuda_parity.prepared("adam/lsa_b7"))[0].sum()))
+split, thread0 = run("adam/lsa_b7"), run("adam/lsa_b7", _split_rule=lambda exp: [np.zeros(exp.n_members, np.int64)])
+same = lambda a, b: np.array_equal(a, b, equal_nan=True)  # (the span's flipped_acc is NaN: no flips)
+print(same(split, thread0), same(split, run("sgd/lsa_b7")))
+print(same(run("sgd/relu_span"), run("sgd/relu_span", SAMPLE_THREADS=3)))
+"""
+
+
+def test_one_member_per_block_splits_the_update_and_owns_rows_whatever_the_thread_count():
+    """In the simulator: (1) a coordinate-wise rule (Adam) updated by all the block's threads,
+    each its interleaved share, gives the numbers of thread 0 updating everything, bit for bit
+    (every member of the case is split; another case's numbers differ, so the comparison can
+    tell); (2) XOR's span form, whose training points own disjoint rows of the gradient, gives
+    the same numbers on 3 threads per member as on one thread per point, bit for bit (no partial
+    gradients are re-summed)."""
+    pytest.importorskip("numba.cuda")
+    proc = _python(BLOCK_SCRIPT, NUMBA_ENABLE_CUDASIM="1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    split_members, same_update, other_case, same_span = proc.stdout.split()
+    assert split_members == "3" and same_update == "True" and other_case == "False" and same_span == "True"
+
+
+def test_the_gpu_memory_is_checked_before_any_allocation(monkeypatch):
+    """An ensemble larger than the GPU's free memory is refused up front, with the sizes."""
+    pytest.importorskip("numba.cuda")
+    from theorysim.cuda import engine
+
+    class Context:
+        def get_memory_info(self):
+            return 2 * 2**30, 80 * 2**30
+
+    monkeypatch.setattr(engine, "_simulated", lambda: False)
+    monkeypatch.setattr(engine.cuda, "current_context", lambda: Context())
+    engine.check_memory(2**30, 1024, True)  # fits
+    with pytest.raises(MemoryError, match=r"1024 members need 3\.00 GiB of GPU memory \(one member per block keeps "
+                                          r"a partial gradient per thread\), 2\.00 GiB of 80\.00 GiB are free; run fewer"):
+        engine.check_memory(3 * 2**30, 1024, True)
 
 
 def test_the_launches_run_inside_the_launch_guard():
@@ -87,9 +144,9 @@ def test_the_launches_run_inside_the_launch_guard():
 
 
 def test_the_member_mapping_by_model():
-    """Which kernel each model gets: LSA one member per block (its threads: one per prompt up to
-    SAMPLE_THREADS); small models' scratch in thread-local memory, sized by powers of two so that
-    nearby sizes share a kernel; XOR's span form (40,000 coefficients at W3's size) in global memory."""
+    """Which kernel each model gets: LSA and XOR's span form one member per block (their threads:
+    one per prompt or training point up to SAMPLE_THREADS); small models' scratch in thread-local
+    memory, sized by powers of two so that nearby sizes share a kernel."""
     pytest.importorskip("numba.cuda")
     from theorysim.cuda import engine
     from theorysim.setups.icl.model import LinearSelfAttention
@@ -103,7 +160,10 @@ def test_the_member_mapping_by_model():
     assert engine.sample_threads(small, *small.data()) == 3
     sensing, span = w1_model(), w3_model().span_form()
     assert not engine.per_block(sensing) and engine._local_scratch(sensing)
-    assert not engine._local_scratch(span)
+    # the span form (280,401 parameters at W3's size): one member per block, 128 threads sharing
+    # its 200 training points, no thread-local gradient (disjoint rows), 200 doubles of scratch each
+    assert engine.per_block(span) and engine.sample_threads(span, *span.data()) == engine.SAMPLE_THREADS
+    assert engine._block_constants(span) == {"DISJOINT": True, "GRAD_LOCAL": 1, "WORK_LOCAL": 256, "SAMPLE_WORK": 200}
     assert engine._key(LinearSelfAttention(3, 5, batch=4)) == engine._key(LinearSelfAttention(3, 5, batch=9))
     assert engine._key(LinearSelfAttention(3, 5)) != engine._key(LinearSelfAttention(3, 5, layers=3))
 

@@ -74,6 +74,34 @@ def test_span_form_matches_numpy_oracle():
     np.testing.assert_allclose(res.records, ref["records"], rtol=1e-10, atol=1e-13, equal_nan=True)
 
 
+def test_span_form_partial_kernels_make_the_loss():
+    """``Model.sample_kernels`` of the span form (the GPU's threads share the training points):
+    all points through the partial kernel, divided by n, is the loss kernel (whose K C is one BLAS
+    product: equal to rounding); 5 residue classes of the points write disjoint rows of the
+    gradient that make the same gradient bit for bit, touching no other coordinate."""
+    from theorysim.setups.xor_grokking import model as xm
+
+    model = data.build(SMALL, 4).span_form()
+    partial, count = model.sample_kernels
+    assert model.sample_grads_disjoint and count(*model.data()) == SMALL["n"]
+    theta = model.init(np.array([2]), np.array([[0.3]]))[0]
+    nm = SMALL["n"] * SMALL["m"]
+    theta[:nm] = 0.1 * np.random.default_rng(5).standard_normal(nm)
+    args = (theta, *model.data(), model.hyper_row({}), np.uint64(0), np.uint64(0), 1)
+    grad = np.zeros_like(theta)
+    loss = xm.span_loss_grad(*args, grad, np.zeros(model.work_size))
+    whole = np.full_like(theta, 7.0)
+    total = partial(*args, whole, np.zeros(model.sample_work_size), 0, 1)
+    assert total / SMALL["n"] == pytest.approx(loss, rel=1e-14) and loss > 0
+    np.testing.assert_allclose(whole[:nm], grad[:nm], rtol=1e-13, atol=1e-16 * np.abs(grad).max())
+    assert np.all(whole[nm:] == 7.0)  # only the coefficient rows are written
+    shares, parts = np.full_like(theta, 7.0), 0.0
+    for first in range(5):
+        parts += partial(*args, shares, np.zeros(model.sample_work_size), first, 5)
+    np.testing.assert_array_equal(shares, whole)
+    assert parts / SMALL["n"] == pytest.approx(loss, rel=1e-14)
+
+
 @pytest.mark.parametrize("hyper", [{"momentum": 0.9, "nesterov": True}, {"momentum": 0.5, "dampening": 0.3, "weight_decay": 0.1}])
 def test_span_form_is_the_direct_network(hyper):
     """W(t) = W_0 + C(t)^T X: the span form trains the same weights, so every metric agrees."""

@@ -18,13 +18,16 @@ Member mapping, by model:
 
 - one member per thread (:func:`_chunk`) for models without a sample decomposition;
 - one member per block (:func:`_chunk_samples`) for models whose loss is a mean over samples they
-  declare (``Model.sample_kernels``: linear self-attention's prompts): the block's
-  ``min(SAMPLE_THREADS, n_samples)`` threads each take one residue class of the samples with
-  their own gradient and scratch (thread-local memory, which the hardware interleaves across a
-  warp's threads), the partial gradients are summed in a fixed order (thread 0's first, then
-  thread 1's, ...: the same numbers on every run), and thread 0 applies the rule, tests for
-  divergence and records. The CPU sums the same terms in sample order, so the two differ by
-  rounding (within 1e-12 relative over the parity runs).
+  declare (``Model.sample_kernels``: linear self-attention's prompts, XOR span form's training
+  points): the block's ``min(SAMPLE_THREADS, n_samples)`` threads each take one residue class of
+  the samples with their own scratch (thread-local memory, which the hardware interleaves across
+  a warp's threads) and either their own gradient, the partial gradients then summed in a fixed
+  order (thread 0's first, then thread 1's, ...: the same numbers on every run), or, when each
+  sample owns its coordinates of the gradient (``Model.sample_grads_disjoint``), the member's one
+  gradient, written directly. Thread 0 tests for divergence; a coordinate-wise update is split
+  over the threads (thread j: coordinates j, j + S, ...), any other is applied by thread 0. The
+  CPU sums the same terms in sample order, so the two differ by rounding (within 1e-12 relative
+  over the parity runs).
 """
 from __future__ import annotations
 
@@ -125,14 +128,17 @@ def _chunk(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, m
 def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, model_hyper, keys, fdata_rows,
                    idata_rows, data_row, offsets, rows, cols, t_begin, t_end, n_steps, record_every, divergence_factor,
                    loss0, status, diverged_step, records, param_records, grad_all, work_all, rwork_all, hess_all,
-                   part_grad, part_loss, part_metrics):
+                   part_grad, part_loss, part_metrics, split_rule):
     """:func:`_chunk` with member ``m = blockIdx.x`` trained by the whole block: at each step
-    thread ``j`` of ``S = blockDim.x`` computes the gradient terms of samples j, j + S, ... into
-    thread-local arrays (``partial_loss_grad``, sizes ``GRAD_LOCAL`` and ``WORK_LOCAL`` bound at
-    build), writes them to ``part_grad[m, :, j]``; after a barrier thread j sums coordinates
-    j, j + S, ... over the threads in order, and thread 0 the losses; thread 0 then runs the rest
-    of the CPU loop's step (divergence test, rule) and, at a record, the block computes the
-    metrics together (``block_metrics``)."""
+    thread ``j`` of ``S = blockDim.x`` computes the gradient terms of samples j, j + S, ...
+    (``partial_loss_grad``, scratch ``WORK_LOCAL`` thread-local), either into a thread-local
+    gradient (``GRAD_LOCAL``) written to ``part_grad[m, :, j]`` and, after a barrier, summed over
+    the threads in order (thread j sums coordinates j, j + S, ...), or, when the model's samples
+    own disjoint coordinates (``DISJOINT``, bound at build), straight into the member's zeroed
+    gradient. Thread 0 sums the losses in thread order and runs the divergence test; the update
+    is then split over the threads (thread j updates coordinates j, j + S, ...) when the member's
+    rule is coordinate-wise (``split_rule[m]``; the same numbers as one thread updating all), else
+    thread 0 applies it. At a record the block computes the metrics together (``block_metrics``)."""
     m = cuda.blockIdx.x
     j = cuda.threadIdx.x
     S = cuda.blockDim.x
@@ -150,6 +156,7 @@ def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, sch
     k1 = keys[m, 1]
     q = sched_index[m]
     rid = rule_id[m]
+    split = split_rule[m] != 0
     fdata = fdata_rows[data_row[m]]
     idata = idata_rows[data_row[m]]
     grad = member1(grad_all, m)
@@ -157,7 +164,7 @@ def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, sch
     rwork = member1(rwork_all, m)
     hess = member2(hess_all, m)
     gpart = cuda.local.array(GRAD_LOCAL, float64)[:P]
-    wpart = cuda.local.array(WORK_LOCAL, float64)[: work.shape[0]]
+    wpart = cuda.local.array(WORK_LOCAL, float64)[: (work.shape[0] if SAMPLE_WORK == 0 else SAMPLE_WORK)]
     pg = part_grad[m]
     pm = part_metrics[m]
     stop = cuda.shared.array(1, int64)
@@ -175,18 +182,25 @@ def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, sch
                 param_records[m, 0, i] = th[i]
     cuda.syncthreads()
     for t in range(t_begin + 1, t_end + 1):
-        for i in range(P):
-            gpart[i] = 0.0
-        part_loss[m, j] = partial_loss_grad(th, fdata, idata, mh, k0, k1, t, gpart, wpart, j, S)
-        for i in range(P):
-            pg[i, j] = gpart[i]
+        if DISJOINT:
+            for i in range(j, P, S):
+                grad[i] = 0.0
+            cuda.syncthreads()
+            part_loss[m, j] = partial_loss_grad(th, fdata, idata, mh, k0, k1, t, grad, wpart, j, S)
+        else:
+            for i in range(P):
+                gpart[i] = 0.0
+            part_loss[m, j] = partial_loss_grad(th, fdata, idata, mh, k0, k1, t, gpart, wpart, j, S)
+            for i in range(P):
+                pg[i, j] = gpart[i]
+            cuda.syncthreads()
+            for i in range(j, P, S):
+                acc = 0.0
+                for jj in range(S):
+                    acc += pg[i, jj]
+                grad[i] = acc
         cuda.syncthreads()
-        for i in range(j, P, S):
-            acc = 0.0
-            for jj in range(S):
-                acc += pg[i, jj]
-            grad[i] = acc
-        cuda.syncthreads()
+        lr = hy[LR] * schedule[q, t - 1]
         if j == 0:
             total = 0.0
             for jj in range(S):
@@ -199,14 +213,16 @@ def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, sch
                 status[m] = DIVERGED
                 diverged_step[m] = t - 1
                 stop[0] = 1
-            else:
-                lr = hy[LR] * schedule[q, t - 1]
+            elif not split:
                 if needs_hessian[m] != 0:
                     hessian(th, fdata, idata, mh, hess)
                 apply_rule(rid, th, grad, st, hy, lr, t, offsets, rows, cols, k0, k1, rwork, hess)
         cuda.syncthreads()
         if stop[0] != 0:
             break
+        if split:
+            apply_rule(rid, th[j::S], grad[j::S], st[:, j::S], hy, lr, t, offsets, rows, cols, k0, k1, rwork, hess)
+            cuda.syncthreads()
         if t % record_every == 0:
             r = t // record_every
             block_metrics(th, fdata, idata, mh, records[m, r], work, wpart, pm, j, S)
@@ -303,8 +319,18 @@ def _bound(model):
     block_metrics = cuda.jit(device=True)(with_globals(_block_metrics_shared if shared_metrics
                                                        else _block_metrics_serial, metric_globals))
     bound.update({"partial_loss_grad": device(partial), "n_samples": device(count), "block_metrics": block_metrics,
-                  "GRAD_LOCAL": _bucket(model.layout.size), "WORK_LOCAL": _bucket(model.work_size)})
+                  **_block_constants(model)})
     return with_globals(_chunk_samples, bound)
+
+
+def _block_constants(model) -> dict:
+    """The build-time constants of :func:`_chunk_samples` for ``model``: whether its samples' gradients
+    are disjoint, the thread-local gradient's size (a power of two; 1 when disjoint: none is
+    needed), the thread-local scratch's (a power of two at least the partial kernels' scratch) and
+    that scratch's exact size (0: the model's ``work_size``, read at run time)."""
+    disjoint = bool(model.sample_grads_disjoint)
+    return {"DISJOINT": disjoint, "GRAD_LOCAL": 1 if disjoint else _bucket(model.layout.size),
+            "WORK_LOCAL": _bucket(model.sample_work_size or model.work_size), "SAMPLE_WORK": int(model.sample_work_size)}
 
 
 def _local_scratch(model) -> bool:
@@ -314,8 +340,10 @@ def _local_scratch(model) -> bool:
 
 def _key(model):
     hessian = model.kernels[2] if model.has_hessian else no_hessian
-    local = per_block(model) or _local_scratch(model)
-    sizes = (_bucket(model.layout.size), _bucket(model.work_size)) if local else ()
+    if per_block(model):
+        sizes = tuple(sorted(_block_constants(model).items()))
+    else:
+        sizes = (_bucket(model.layout.size), _bucket(model.work_size)) if _local_scratch(model) else ()
     return (model.kernels[0].py_func, model.kernels[1].py_func, hessian.py_func, bool(model.contiguous_members),
             tuple(k.py_func for k in model.sample_kernels), sizes)
 
@@ -358,8 +386,17 @@ def _scratch_shapes(exp, E: int, P: int, major: bool, threads: int = 0) -> list[
     shapes = [(P,), (max(exp.model.work_size, 1),), (max(exp.rule_work_size, 1),), (exp.hess_size, exp.hess_size)]
     out = [(E, *s) if major else (*s, E) for s in shapes]
     if per_block(exp.model):
-        out += [(E, P, threads), (E, threads), (E, max(1, len(exp.model.metric_names)), threads)]
+        grads = (1, 1) if exp.model.sample_grads_disjoint else (P, threads)
+        out += [(E, *grads), (E, threads), (E, max(1, len(exp.model.metric_names)), threads)]
     return out
+
+
+def _split_rule(exp) -> list:
+    """One member per block: the kernel's last argument, 1 for the members whose update the
+    block's threads share (a coordinate-wise rule: :func:`~theorysim.optim.family.coordinatewise_members`)."""
+    from theorysim.optim.family import coordinatewise_members
+
+    return [coordinatewise_members(exp.rule_id, exp.hyper)] if per_block(exp.model) else []
 
 
 def _arguments(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, loss0, status, diverged_step,
@@ -401,7 +438,7 @@ def compile_ptx(exp, cc=(9, 0)) -> str:
     args = _arguments(exp, np.zeros((E, P)), np.zeros((E, max(exp.state_rows, 1), P)), np.zeros((E, 2), np.uint64),
                       fdata, idata, np.zeros(E, np.int64), *model.layout.arrays(), np.zeros(E),
                       np.zeros(E, np.int64), np.zeros(E, np.int64), np.zeros((E, R, M)), np.zeros((E, 0, P)),
-                      [np.zeros(s) for s in _scratch_shapes(exp, E, P, major, threads)])
+                      [np.zeros(s) for s in _scratch_shapes(exp, E, P, major, threads)]) + _split_rule(exp)
     signature = tuple(numba.typeof(a) for a in args)
     with _target_device(cc):
         ptx, _ = cuda.compile_ptx(_bound(model), signature, cc=cc)
@@ -451,6 +488,19 @@ def check_model(model) -> None:
         raise ValueError(f"backend='cuda': model {model.name!r} is not run on a GPU: {model.gpu_defect}; use backend='cpu'")
 
 
+def check_memory(nbytes: int, members: int, block: bool) -> None:
+    """Refuse, before any allocation, an ensemble whose arrays on the GPU (``nbytes``: parameters,
+    state, records, scratch and, one member per block, every thread's partial gradient) exceed the
+    GPU's free memory, naming the sizes and what to do (the simulator has no memory to check)."""
+    if _simulated():
+        return
+    free, total = cuda.current_context().get_memory_info()
+    if nbytes > free:
+        why = " (one member per block keeps a partial gradient per thread)" if block else ""
+        raise MemoryError(f"backend='cuda': {members} members need {nbytes / 2**30:.2f} GiB of GPU memory{why}, "
+                          f"{free / 2**30:.2f} GiB of {total / 2**30:.2f} GiB are free; run fewer members per call")
+
+
 def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, bounds, loss0, status,
                diverged_step, records, param_records, bar) -> float:
     """Run ``exp`` (a prepared :class:`~theorysim.engine.experiment.Experiment`) on the GPU, chunk by
@@ -470,10 +520,15 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
     else:
         threads = min(THREADS_PER_BLOCK, E)
         blocks = (E + threads - 1) // threads
-    scratch = [cuda.device_array(s) for s in _scratch_shapes(exp, E, P, major, threads)]
+    shapes = _scratch_shapes(exp, E, P, major, threads)
     host = _arguments(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, cols, loss0, status,
                       diverged_step, records, param_records, [])
-    args = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in host] + scratch
+    extra = _split_rule(exp)
+    check_memory(sum(a.nbytes for a in host + extra if isinstance(a, np.ndarray))
+                 + 8 * sum(math.prod(s) for s in shapes), E, per_block(model))
+    scratch = [cuda.device_array(s) for s in shapes]
+    args = ([cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in host] + scratch
+            + [cuda.to_device(a) for a in extra])
     d_theta, d_state, d_loss0, d_status, d_div, d_records, d_params = (args[i] for i in (0, 1, 20, 21, 22, 23, 24))
     t0 = time.perf_counter()
     kernel = kernel_for(model)

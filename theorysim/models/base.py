@@ -76,6 +76,15 @@ class Model:
     #: must equal zeroing ``out``, ``partial_metrics(..., 0, 1)``, ``finish_metrics``. Without
     #: them one thread of the block computes the metrics.
     sample_kernels: tuple = ()
+    #: with ``sample_kernels``: each sample's gradient terms fall on coordinates no other sample's
+    #: touch (XOR's span form: sample i owns row i of the coefficient gradient), and
+    #: ``partial_loss_grad`` may write them instead of adding. The GPU then zeroes one gradient per
+    #: member and every thread writes its samples' rows into it: no partial gradient per thread
+    #: (which would cost P doubles per thread) and no sum over threads.
+    sample_grads_disjoint: bool = False
+    #: with ``sample_kernels``: the scratch floats ``partial_loss_grad`` and ``partial_metrics``
+    #: use from their ``work`` (each GPU thread holds its own); 0: ``work_size``
+    sample_work_size: int = 0
     #: a known defect of this model's kernels on a real GPU (empty: none known). Such a model stays
     #: on the CPU under the session default, and an explicit backend="cuda" is refused with this
     #: text (the CUDA simulator still runs it: that is where CI compares it with the CPU).

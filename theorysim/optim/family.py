@@ -9,6 +9,8 @@ one ``_register(...)`` line here, and its numpy reference; the dispatch is built
 """
 from __future__ import annotations
 
+import numpy as np
+
 from theorysim.optim import rules, slots
 from theorysim.optim.spec import COMMON, OptimizerSpec
 
@@ -50,22 +52,23 @@ ADAM_DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay":
 _register("sgd", 1,
           {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
           "torch.optim.SGD", "b_1 = g (no dampening at t = 1); coupled L2; PyTorch Nesterov form",
-          check=_check_nesterov)
+          check=_check_nesterov, coordinatewise=True)
 _register("adagrad", 1,
           {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0, "eps": 1e-10},
-          "torch.optim.Adagrad", "eps outside the sqrt (optax: inside, s_0 = 0.1)")
+          "torch.optim.Adagrad", "eps outside the sqrt (optax: inside, s_0 = 0.1)", coordinatewise=True)
 _register("rmsprop", 3,
           {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False},
-          "torch.optim.RMSprop", "eps outside the sqrt; no bias correction; momentum buffer b = mu b + g / d")
+          "torch.optim.RMSprop", "eps outside the sqrt; no bias correction; momentum buffer b = mu b + g / d",
+          coordinatewise=True)
 _register("adam", 3, {**ADAM_DEFAULTS, "amsgrad": False, "state_bits": 64, "state_block": 256},
           "torch.optim.Adam", "coupled L2; eps after bias correction, outside the sqrt; state_bits=8 emulates bitsandbytes",
-          fixed={slots.DECOUPLED: 0.0})
+          fixed={slots.DECOUPLED: 0.0}, coordinatewise=True)
 _register("adamw", 3, {**ADAM_DEFAULTS, "weight_decay": 1e-2, "amsgrad": False, "state_bits": 64, "state_block": 256},
           "torch.optim.AdamW", "theta *= 1 - lr wd first (optax default wd is 1e-4, torch 1e-2)",
-          fixed={slots.DECOUPLED: 1.0}, fn="adam")
+          fixed={slots.DECOUPLED: 1.0}, fn="adam", coordinatewise=True)
 _register("amsgrad", 3, {**ADAM_DEFAULTS, "amsgrad": "torch"},
           "torch.optim.Adam(amsgrad=True)", "amsgrad='torch': max of raw v; amsgrad='optax': max of bias-corrected v",
-          fixed={slots.DECOUPLED: 0.0}, fn="adam")
+          fixed={slots.DECOUPLED: 0.0}, fn="adam", coordinatewise=True)
 _register("nadam", 3, {**ADAM_DEFAULTS, "lr": 2e-3, "momentum_decay": 4e-3},
           "torch.optim.NAdam", "Dozat's momentum schedule mu_t = b1 (1 - 0.5 * 0.96^(t psi))")
 _register("adabelief", 3,
@@ -97,9 +100,9 @@ _register("muon", 2,
           "KellerJordan/Muon muon.py (MuonWithAuxAdam)", "NS5 in float64 (reference: bf16); sqrt(max(1, rows/cols)); vectors -> AdamW", uses_scratch=True)
 _register("auon", 1, {"lr": 0.24, "momentum": 0.95, "weight_decay": 0.0, "gamma": 1.5},
           "ryyzn9/AuON optimizer.py (official)", "cosh brake r = sqrt(mean cosh^2(gamma G/||G||)); G not normalised")
-_register("signsgd", 0, {"lr": 1e-3}, "optax.sign_sgd", "sign(0) = 0", fn="signsgd")
+_register("signsgd", 0, {"lr": 1e-3}, "optax.sign_sgd", "sign(0) = 0", fn="signsgd", coordinatewise=True)
 _register("signum", 1, {"lr": 1e-3, "momentum": 0.9}, "optax.signum (beta = momentum)",
-          "m = beta m + (1 - beta) g, no debiasing")
+          "m = beta m + (1 - beta) g, no debiasing", coordinatewise=True)
 _register("normalized_gd", 0, {"lr": 1e-3, "eps": 1e-6},
           "optax.normalize_by_update_norm", "global norm over all blocks")
 _register("noisy_sgd", 0, {"lr": 1e-3, "eta": 0.01, "gamma": 0.55},
@@ -113,3 +116,17 @@ _register("sgd_sai", 2,
 _register("newton", 0, {"lr": 1.0, "damped": False, "ridge": 0.0},
           "textbook (Nesterov 2004, sec. 4.1.5 for the damped step)", "needs the model's Hessian; Cholesky solve",
           needs_hessian=True, uses_scratch=True)
+
+
+def coordinatewise_members(rule_id, hyper):
+    """Per member (rows of ``rule_id [E]`` and ``hyper [E, slots]``), 1 where its update is
+    coordinate-wise: a rule registered ``coordinatewise`` (every name sharing its kernel is), with
+    float64 state (8-bit state is quantised in blocks) and no clipping (global-norm clipping reads
+    the whole gradient, update clipping a quantile of the whole update); else 0."""
+    import numpy as np
+
+    flag = np.array([all(s.coordinatewise for s in SPECS.values() if s.rule_id == r) for r in range(len(KERNELS))])
+    hyper = np.asarray(hyper)
+    plain = ((hyper[:, slots.MAX_GRAD_NORM] == 0.0) & (hyper[:, slots.CLIP_FRACTION] == 0.0)
+             & (hyper[:, slots.CLIP_VALUE] == 0.0) & (hyper[:, slots.STATE_BITS] != 8.0))
+    return (flag[np.asarray(rule_id)] & plain).astype(np.int64)

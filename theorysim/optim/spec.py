@@ -52,6 +52,10 @@ class OptimizerSpec:
     check: Callable[[dict], None] | None = field(default=None, compare=False)
     needs_hessian: bool = False
     uses_scratch: bool = False  # reads the ``work`` buffer (projections, Newton-Schulz, Cholesky)
+    #: coordinate i's update reads only theta[i], grad[i] and state[:, i] (with float64 state and no
+    #: clipping): the rule gives the same numbers on any subset of the coordinates, so the GPU's
+    #: one-member-per-block kernel lets each thread update its own share of them
+    coordinatewise: bool = False
     conventions: str = ""  # one line for the README table
 
     def resolve(self, hyper: Mapping[str, Any], where: str = "") -> dict[str, Any]:

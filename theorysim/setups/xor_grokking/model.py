@@ -48,23 +48,29 @@ def _sigmoid(z):
 
 
 @jit
+def _logistic_row(h, yi, a, d, n):
+    """Training point i's share of the mean logistic loss over n points, from its pre-activations
+    ``h`` [m]: writes d_j = dL/dH_ij = -sigmoid(-z_i) y_i a_j 1[h_j > 0] / n (z_i = y_i f_i,
+    f_i = sum_j a_j ReLU(h_j)) and returns its loss term log(1 + e^{-z_i}) (not divided by n)."""
+    f = 0.0
+    for j in range(a.shape[0]):
+        if h[j] > 0.0:
+            f += a[j] * h[j]
+    z = yi * f
+    c = -_sigmoid(-z) * yi / n  # dL/df_i
+    for j in range(a.shape[0]):
+        d[j] = c * a[j] if h[j] > 0.0 else 0.0
+    return _softplus(-z)
+
+
+@jit
 def _logistic_backward(H, y, a, D):
     """Mean logistic loss of f_i = sum_j a_j ReLU(H_ij) and D_ij = dL/dH_ij (written to ``D``)."""
-    n, m = H.shape
+    n = H.shape[0]
     loss = 0.0
     for i in range(n):
-        f = 0.0
-        for j in range(m):
-            if H[i, j] > 0.0:
-                f += a[j] * H[i, j]
-        z = y[i] * f
-        loss += _softplus(-z)
-        c = -_sigmoid(-z) * y[i] / n  # dL/df_i
-        for j in range(m):
-            D[i, j] = c * a[j] if H[i, j] > 0.0 else 0.0
+        loss += _logistic_row(H[i], y[i], a, D[i], n)
     return loss / n
-
-
 
 
 @jit
@@ -317,6 +323,44 @@ def span_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
 
 
 @jit
+def span_samples(fdata, idata):
+    """The number of training points n (the loss is their mean)."""
+    return farray2(fdata, idata, 0).shape[0]
+
+
+@jit
+def span_partial_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, first, stride):
+    """Training points i = first, first + stride, ... < n: their pre-activations
+    H_i = K_i C + (X W_0^T)_i (work[:m]), their rows D_i of the coefficient gradient written to
+    ``grad`` (row i is point i's alone: ``sample_grads_disjoint``; the other coordinates are left
+    as they are) and the sum of their loss terms returned. Over all points (0, 1) and divided by n
+    this is :func:`span_loss_grad`, whose K C is one BLAS product on the CPU (so equal to
+    rounding); the GPU engine gives each of a block's threads one residue class of the points."""
+    K = farray2(fdata, idata, 0)
+    y = farray1(fdata, idata, 1)
+    a = farray1(fdata, idata, 2)
+    n = K.shape[0]
+    m = a.shape[0]
+    nm = n * m
+    C = theta[:nm].reshape((n, m))
+    H0 = theta[nm : 2 * nm].reshape((n, m))
+    D = grad[:nm].reshape((n, m))
+    h = work[:m]
+    total = 0.0
+    for i in range(first, n, stride):
+        for j in range(m):
+            h[j] = 0.0
+        for k in range(n):  # row i of K C, each entry summed over k in order (as the GPU's matmul)
+            kik = K[i, k]
+            for j in range(m):
+                h[j] += kik * C[k, j]
+        for j in range(m):
+            h[j] += H0[i, j]
+        total += _logistic_row(h, y[i], a, D[i], n)
+    return total
+
+
+@jit
 def span_metrics(theta, fdata, idata, mh, out, work):
     K = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
@@ -361,6 +405,9 @@ class TwoLayerReLUSpan(Model):
     metric_names = TwoLayerReLU.metric_names
     hyper_spec = TwoLayerReLU.hyper_spec
     kernels = (span_loss_grad, span_metrics)
+    #: the GPU trains one member per block, its threads sharing the training points
+    sample_kernels = (span_partial_loss_grad, span_samples)
+    sample_grads_disjoint = True
     uses_blas = True
     contiguous_members = True  # the kernels view theta and grad as matrices
 
@@ -377,6 +424,7 @@ class TwoLayerReLUSpan(Model):
         self.layout = Layout.of({"C": (self.n, self.m), "XW0": (self.n, self.m), "XtestW0": (nt, self.m),
                                  "W0mu1": self.m, "W0mu2": self.m, "W0scale": 1})
         self.work_size = max(self.n * self.m, metric_work_size(self.n, nt, self.m))
+        self.sample_work_size = self.m  # one point's pre-activations
 
     def data(self):
         return self._data
