@@ -90,6 +90,7 @@ def cases():
         ("adam/cosine", "quadratic", "adam", {"lr": 0.05, "schedule": "cosine"}),
         ("sgd/diverges", "quadratic", "sgd", {"lr": [0.1, 1.5, 30.0]}),
         ("sgd/sensing_low_rank", "sensing_low_rank", "sgd", {"lr": [0.05, 0.1, 0.2], "alpha": 0.1}),
+        ("muon/sensing_low_rank", "sensing_low_rank", "muon", {"lr": [0.01, 0.02, 0.05], "alpha": 0.1}),
         ("adam/sensing_measured", "sensing_measured", "adam", {"lr": [0.01, 0.03, 0.1], "alpha": 0.3}),
         ("muon/sensing_measured", "sensing_measured", "muon", {"lr": 0.02, "alpha": 0.3}),
         ("adam/lsa", "lsa", "adam", {"lr": [1e-3, 1e-2, 3e-2], "init_scale": 0.1}),

@@ -76,6 +76,8 @@ split, thread0 = run("adam/lsa_b7"), run("adam/lsa_b7", _split_rule=lambda exp: 
 same = lambda a, b: np.array_equal(a, b, equal_nan=True)  # (the span's flipped_acc is NaN: no flips)
 print(same(split, thread0), same(split, run("sgd/lsa_b7")))
 print(same(run("sgd/relu_span"), run("sgd/relu_span", SAMPLE_THREADS=3)))
+cpu = cuda_parity.run(next(c for c in cuda_parity.cases() if c[0] == "muon/sensing_low_rank"), "cpu", 8, 4)
+print(same(run("muon/sensing_low_rank", COOPERATIVE_THREADS=3), np.concatenate([cpu.theta.ravel(), cpu.records.ravel()])))
 """
 
 
@@ -85,12 +87,15 @@ def test_one_member_per_block_splits_the_update_and_owns_rows_whatever_the_threa
     (every member of the case is split; another case's numbers differ, so the comparison can
     tell); (2) XOR's span form, whose training points own disjoint rows of the gradient, gives
     the same numbers on 3 threads per member as on one thread per point, bit for bit (no partial
-    gradients are re-summed)."""
+    gradients are re-summed); (3) matrix sensing's low-rank block kernel on 3 threads (6 rows of X,
+    3 of S, barriers between) gives the CPU's numbers bit for bit (the simulator does not fuse
+    multiply-adds), with Muon applied by thread 0."""
     pytest.importorskip("numba.cuda")
     proc = _python(BLOCK_SCRIPT, NUMBA_ENABLE_CUDASIM="1")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    split_members, same_update, other_case, same_span = proc.stdout.split()
+    split_members, same_update, other_case, same_span, same_sensing = proc.stdout.split()
     assert split_members == "3" and same_update == "True" and other_case == "False" and same_span == "True"
+    assert same_sensing == "True"
 
 
 def test_the_gpu_memory_is_checked_before_any_allocation(monkeypatch):
@@ -159,11 +164,17 @@ def test_the_member_mapping_by_model():
     small = LinearSelfAttention(2, 4, batch=3, eval_prompts=5)
     assert engine.sample_threads(small, *small.data()) == 3
     sensing, span = w1_model(), w3_model().span_form()
-    assert not engine.per_block(sensing) and engine._local_scratch(sensing)
     # the span form (280,401 parameters at W3's size): one member per block, 128 threads sharing
     # its 200 training points, no thread-local gradient (disjoint rows), 200 doubles of scratch each
     assert engine.per_block(span) and engine.sample_threads(span, *span.data()) == engine.SAMPLE_THREADS
-    assert engine._block_constants(span) == {"DISJOINT": True, "GRAD_LOCAL": 1, "WORK_LOCAL": 256, "SAMPLE_WORK": 200}
+    assert engine._block_constants(span) == {"COOPERATIVE": False, "DISJOINT": True, "GRAD_LOCAL": 1, "WORK_LOCAL": 256,
+                                             "SAMPLE_WORK": 200}
+    # matrix sensing's low-rank path: one warp per member running the model's block kernel; the
+    # dense path (no block kernel) one member per thread
+    assert engine.per_block(sensing) and engine.sample_threads(sensing, *sensing.data()) == 32
+    assert engine._block_constants(sensing)["COOPERATIVE"]
+    dense = w1_model(low_rank=False)
+    assert not engine.per_block(dense) and engine._local_scratch(dense)
     assert engine._key(LinearSelfAttention(3, 5, batch=4)) == engine._key(LinearSelfAttention(3, 5, batch=9))
     assert engine._key(LinearSelfAttention(3, 5)) != engine._key(LinearSelfAttention(3, 5, layers=3))
 

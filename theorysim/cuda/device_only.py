@@ -1,5 +1,6 @@
 """The few scalar routines the GPU needs in place of a CPU library call (see
 :data:`theorysim.cuda.retarget.OVERRIDES`); plain Python, compiled as CUDA device functions."""
+from theorysim.cuda import cuda
 
 
 def heapsort(a):
@@ -33,3 +34,8 @@ def _sift(a, root, n):
             root = child
         else:
             return
+
+
+def barrier():
+    """:func:`theorysim.core.block.barrier` on the GPU: the block's threads wait for each other."""
+    cuda.syncthreads()

@@ -27,7 +27,11 @@ Member mapping, by model:
   gradient, written directly. Thread 0 tests for divergence; a coordinate-wise update is split
   over the threads (thread j: coordinates j, j + S, ...), any other is applied by thread 0. The
   CPU sums the same terms in sample order, so the two differ by rounding (within 1e-12 relative
-  over the parity runs).
+  over the parity runs);
+- one member per block of :data:`COOPERATIVE_THREADS` threads for a model with a block kernel
+  (``Model.block_loss_grad``, :mod:`theorysim.core.block`: matrix sensing's low-rank path), which
+  the threads run together, each its share of every phase, with barriers between; the rest of the
+  step as above. The CPU runs the same kernel as one thread.
 """
 from __future__ import annotations
 
@@ -48,6 +52,9 @@ RUNNING, DONE, DIVERGED = loop.RUNNING, loop.DONE, loop.DIVERGED
 THREADS_PER_BLOCK = 64
 #: the most threads that share one member's samples (one block per member)
 SAMPLE_THREADS = 128
+#: the threads of the block that trains one member of a model with a ``block_loss_grad`` (one warp:
+#: its barriers are cheap, and 32 times more threads than members hide the memory latency)
+COOPERATIVE_THREADS = 32
 #: one member per thread: the gradient and the model's scratch live in thread-local memory when
 #: their sizes (rounded up to powers of two) add up to at most this many doubles (0: never).
 #: The hardware interleaves local memory across a warp's threads, so a warp reading entry i of
@@ -182,7 +189,10 @@ def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, sch
                 param_records[m, 0, i] = th[i]
     cuda.syncthreads()
     for t in range(t_begin + 1, t_end + 1):
-        if DISJOINT:
+        if COOPERATIVE:  # the model's block kernel: every thread its share, the loss from thread 0
+            loss_j = partial_loss_grad(th, fdata, idata, mh, k0, k1, t, grad, work, j, S)
+            part_loss[m, j] = loss_j if j == 0 else 0.0
+        elif DISJOINT:
             for i in range(j, P, S):
                 grad[i] = 0.0
             cuda.syncthreads()
@@ -289,8 +299,18 @@ def _bucket(n: int) -> int:
 
 
 def per_block(model) -> bool:
-    """Whether the GPU trains ``model`` one member per block (its loss declares samples)."""
-    return bool(model.sample_kernels)
+    """Whether the GPU trains ``model`` one member per block (its loss declares samples, or it
+    has a block kernel)."""
+    return bool(model.sample_kernels) or _cooperative(model)
+
+
+def _cooperative(model) -> bool:
+    return model.block_loss_grad is not None
+
+
+def _one_sample(fdata, idata):
+    """The sample count of a block kernel's loss (thread 0 returns the loss itself)."""
+    return 1
 
 
 def _bound(model):
@@ -309,7 +329,7 @@ def _bound(model):
         sizes = {"GRAD_LOCAL": _bucket(model.layout.size), "WORK_LOCAL": _bucket(model.work_size)} if local else \
             {"GRAD_LOCAL": 1, "WORK_LOCAL": 1}
         return with_globals(_chunk, {**bound, "LOCAL_SCRATCH": local, **sizes})
-    partial, count = model.sample_kernels[:2]
+    partial, count = (model.block_loss_grad, _one_sample) if _cooperative(model) else model.sample_kernels[:2]
     shared_metrics = len(model.sample_kernels) == 4
     metric_globals = {"metrics": bound["metrics"], "cuda": cuda, "float64": numba.float64,
                       "METRICS_LOCAL": max(1, len(model.metric_names))}
@@ -328,8 +348,10 @@ def _block_constants(model) -> dict:
     are disjoint, the thread-local gradient's size (a power of two; 1 when disjoint: none is
     needed), the thread-local scratch's (a power of two at least the partial kernels' scratch) and
     that scratch's exact size (0: the model's ``work_size``, read at run time)."""
+    if _cooperative(model):  # the model's block kernel: gradient and scratch are the member's own
+        return {"COOPERATIVE": True, "DISJOINT": False, "GRAD_LOCAL": 1, "WORK_LOCAL": 1, "SAMPLE_WORK": 1}
     disjoint = bool(model.sample_grads_disjoint)
-    return {"DISJOINT": disjoint, "GRAD_LOCAL": 1 if disjoint else _bucket(model.layout.size),
+    return {"COOPERATIVE": False, "DISJOINT": disjoint, "GRAD_LOCAL": 1 if disjoint else _bucket(model.layout.size),
             "WORK_LOCAL": _bucket(model.sample_work_size or model.work_size), "SAMPLE_WORK": int(model.sample_work_size)}
 
 
@@ -345,7 +367,8 @@ def _key(model):
     else:
         sizes = (_bucket(model.layout.size), _bucket(model.work_size)) if _local_scratch(model) else ()
     return (model.kernels[0].py_func, model.kernels[1].py_func, hessian.py_func, bool(model.contiguous_members),
-            tuple(k.py_func for k in model.sample_kernels), sizes)
+            tuple(k.py_func for k in model.sample_kernels),
+            model.block_loss_grad.py_func if _cooperative(model) else None, sizes)
 
 
 def kernel_for(model):
@@ -376,6 +399,8 @@ def _member_major(model) -> bool:
 def sample_threads(model, fdata: np.ndarray, idata: np.ndarray) -> int:
     """Threads per member when one block trains one member: one per sample up to
     :data:`SAMPLE_THREADS` (from the first data row: members share the sample count)."""
+    if _cooperative(model):
+        return COOPERATIVE_THREADS
     f, i = (fdata[0], idata[0]) if fdata.ndim == 2 else (fdata, idata)
     return max(1, min(SAMPLE_THREADS, int(model.sample_kernels[1](f, i))))
 
@@ -386,7 +411,7 @@ def _scratch_shapes(exp, E: int, P: int, major: bool, threads: int = 0) -> list[
     shapes = [(P,), (max(exp.model.work_size, 1),), (max(exp.rule_work_size, 1),), (exp.hess_size, exp.hess_size)]
     out = [(E, *s) if major else (*s, E) for s in shapes]
     if per_block(exp.model):
-        grads = (1, 1) if exp.model.sample_grads_disjoint else (P, threads)
+        grads = (1, 1) if exp.model.sample_grads_disjoint or _cooperative(exp.model) else (P, threads)
         out += [(E, *grads), (E, threads), (E, max(1, len(exp.model.metric_names)), threads)]
     return out
 

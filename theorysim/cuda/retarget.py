@@ -11,6 +11,7 @@ in plain scalar code:
 - ``core.rng.mulhilo64`` (an LLVM i128 intrinsic on the CPU) -> ``mulhilo64_portable``;
 - ``optim.sorting.sort_in_place`` (numpy's sort on the CPU) -> a heapsort (the sorted values,
   hence every quantile computed from them, are identical);
+- ``core.block.barrier`` (nothing on the CPU) -> ``cuda.syncthreads()``;
 - ``optim.dispatch.dispatch`` (``literal_unroll`` over first-class functions) -> an explicit
   if/elif over the rule id, generated from the same registration table;
 - whatever a model registers with :func:`theorysim.core.config.gpu_version` (the two-layer ReLU's
@@ -34,7 +35,7 @@ _PROXIES: dict = {}
 
 
 def _overrides() -> dict:
-    from theorysim.core import rng
+    from theorysim.core import block, rng
     from theorysim.cuda import device_only
     from theorysim.optim import dispatch, sorting
 
@@ -42,6 +43,7 @@ def _overrides() -> dict:
 
     return {rng.mulhilo64.py_func: rng.mulhilo64_portable.py_func,
             sorting.sort_in_place.py_func: device_only.heapsort,
+            block.barrier.py_func: device_only.barrier,
             dispatch.dispatch.py_func: _rule_switch(dispatch.KERNELS),
             **GPU_VERSIONS}
 

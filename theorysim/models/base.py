@@ -85,6 +85,13 @@ class Model:
     #: with ``sample_kernels``: the scratch floats ``partial_loss_grad`` and ``partial_metrics``
     #: use from their ``work`` (each GPU thread holds its own); 0: ``work_size``
     sample_work_size: int = 0
+    #: a kernel the threads of a GPU block run together, ``block_loss_grad(theta, fdata, idata, mh,
+    #: k0, k1, t, grad, work, j, S)`` (:mod:`theorysim.core.block`): thread j of S does its share of
+    #: each phase, ``barrier()`` between phases, ``work`` is the member's one scratch (shared by the
+    #: threads), and thread 0 returns the loss. The loss kernel must be this kernel with j = 0,
+    #: S = 1. The GPU then trains one member per block of ``COOPERATIVE_THREADS`` threads (None: a
+    #: model without one).
+    block_loss_grad = None
     #: a known defect of this model's kernels on a real GPU (empty: none known). Such a model stays
     #: on the CPU under the session default, and an explicit backend="cuda" is refused with this
     #: text (the CUDA simulator still runs it: that is where CI compares it with the CPU).

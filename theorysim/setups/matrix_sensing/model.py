@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from theorysim.core.block import barrier
 from theorysim.core.config import jit
 from theorysim.core.linalg import dots
 from theorysim.core import rng
@@ -121,13 +122,17 @@ def _symmetric_population(theta, fdata, idata, grad, work, n, k):
 
 
 @jit
-def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r):
+def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r, j, nt):
     """Fast path for X X^T, population loss and M* = V diag(w) V^T of rank r (eigenvectors V):
     grad = 4c (X X^T - M*) X = 4c (X S - V diag(w) P) with S = X^T X (k x k) and P = V^T X (r x k),
     and loss = c (||S||_F^2 - 2 sum_q w_q ||P_q||^2 + ||M*||_F^2). n (1.5 k^2 + 2 r k) multiply-adds
     instead of 2 n^2 k; the n x n residual is never formed. The loss is a difference of O(||M*||^2)
     terms (absolute error ~ 1e-16 ||M*||^2: the divergence test only reads it; the ``loss`` and
-    ``error`` metrics are computed from the residual)."""
+    ``error`` metrics are computed from the residual).
+
+    A block kernel (:mod:`theorysim.core.block`): thread ``j`` of ``nt`` transposes rows
+    i = j, j + nt, ... of X, computes rows a = j, j + nt, ... of S (upper triangle), P and the
+    gradient, and thread 0 the loss; ``work`` is shared. With j = 0, nt = 1 it is the serial kernel."""
     Vt = farray2(fdata, idata, 5)
     w = farray1(fdata, idata, 6)
     msq = farray1(fdata, idata, 7)[0]
@@ -136,23 +141,20 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r):
     Gt = work[k * n : 2 * k * n].reshape((k, n))
     S = work[2 * k * n : 2 * k * n + k * k].reshape((k, k))
     P = work[2 * k * n + k * k : 2 * k * n + k * k + r * k].reshape((r, k))
-    for i in range(n):
+    for i in range(j, n, nt):
         for a in range(k):
             Xt[a, i] = theta[i * k + a]
-    for a in range(k):
+    barrier()
+    for a in range(j, k, nt):
         dots(Xt[a], Xt, n, a, k, S[a])
-    ss = 0.0
-    for a in range(k):
+    for q in range(j, r, nt):
+        dots(Vt[q], Xt, n, 0, k, P[q])
+    barrier()
+    for a in range(j, k, nt):  # reads the upper triangle, writes the lower one
         for b in range(a + 1, k):
             S[b, a] = S[a, b]
-        for b in range(k):
-            ss += S[a, b] * S[a, b]
-    pw = 0.0
-    for q in range(r):
-        dots(Vt[q], Xt, n, 0, k, P[q])
-        for a in range(k):
-            pw += w[q] * P[q, a] * P[q, a]
-    for a in range(k):
+    barrier()
+    for a in range(j, k, nt):
         g = Gt[a]
         for i in range(n):
             g[i] = 0.0
@@ -166,10 +168,21 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r):
             vq = Vt[q]
             for i in range(n):
                 g[i] += s * vq[i]
+    barrier()
     scale = 4.0 * c
-    for i in range(n):
+    for i in range(j, n, nt):
         for a in range(k):
             grad[i * k + a] = scale * Gt[a, i]
+    if j != 0:
+        return 0.0
+    ss = 0.0
+    for a in range(k):
+        for b in range(k):
+            ss += S[a, b] * S[a, b]
+    pw = 0.0
+    for q in range(r):
+        for a in range(k):
+            pw += w[q] * P[q, a] * P[q, a]
     return c * (ss - 2.0 * pw + msq)
 
 
@@ -179,7 +192,7 @@ def factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     sym, n1, n2, k = meta[0], meta[2], meta[3], meta[4]
     if sym == 1 and meta[1] == 1:
         if meta[6] > 0:
-            return _symmetric_population_low_rank(theta, fdata, idata, grad, work, n1, k, meta[6])
+            return _symmetric_population_low_rank(theta, fdata, idata, grad, work, n1, k, meta[6], 0, 1)
         return _symmetric_population(theta, fdata, idata, grad, work, n1, k)
     nn = n1 * n2
     Mflat = work[:nn]
@@ -207,6 +220,18 @@ def factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
                 acc += E[i * n2 + j] * theta[i * k + c]
             grad[g0 + j * k + c] = acc
     return loss
+
+
+@jit
+def factorized_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
+    """``Model.block_loss_grad``: the low-rank path split over the block's ``nt`` threads; any
+    other path by thread 0 alone (the model declares this kernel only for the low-rank path)."""
+    meta = iarray1(idata, 4)
+    if meta[0] == 1 and meta[1] == 1 and meta[6] > 0:
+        return _symmetric_population_low_rank(theta, fdata, idata, grad, work, meta[2], meta[4], meta[6], j, nt)
+    if j == 0:
+        return factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work)
+    return 0.0
 
 
 @jit
@@ -318,6 +343,8 @@ class FactorizedSensing(Model):
                 if r_low == 0:  # M* = 0: one zero direction keeps the kernel's shapes non-empty
                     Vt, w, r_low = np.zeros((1, n1)), np.zeros(1), 1
         self.low_rank = r_low > 0
+        if self.low_rank:  # the GPU trains one member per block (its threads share the factor's rows)
+            self.block_loss_grad = factorized_block_loss_grad
         meta = np.array([int(symmetric), population, n1, n2, k, max(self.m, 1), r_low], dtype=np.int64)
         self._data = pack(M, Aflat, y, np.array([self.loss_scale]), meta, Vt, w, np.array([float(np.sum(M * M))]))
         self.layout = Layout.of({"X": (n1, k)} if symmetric else {"F": (n1, k), "G": (n2, k)})
