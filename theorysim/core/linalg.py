@@ -24,6 +24,15 @@ def matvec(A, x, out):
 
 
 @jit
+def matmul_share(A, B, out, j, nt):
+    """Thread ``j`` of a block's ``nt``: its share of out = A B, the entries whose flat index
+    (row-major) is j, j + nt, ... (in a block kernel, :mod:`theorysim.core.block`; the caller
+    places the barrier before ``out`` is read). On the CPU the kernel runs as one thread (j = 0,
+    nt = 1): one BLAS call, as :func:`matmul`."""
+    np.dot(A, B, out)
+
+
+@jit
 def dots(u, Rows, n, b0, b1, out):
     """out[b] = <u[:n], Rows[b, :n]> for b0 <= b < b1, four at a time: four independent accumulation
     chains per pass over u (each still summed in index order from 0.0, so the values are those of
@@ -69,5 +78,19 @@ def matvec_loops(A, x, out):
         out[i] = s
 
 
+def matmul_share_loops(A, B, out, j, nt):
+    """The GPU's version of :func:`matmul_share`: thread j's entries by loops, each summed in
+    the order of :func:`matmul_loops` (consecutive threads take consecutive columns)."""
+    cols = out.shape[1]
+    for e in range(j, out.shape[0] * cols, nt):
+        r = e // cols
+        c = e - r * cols
+        s = 0.0
+        for k in range(A.shape[1]):
+            s += A[r, k] * B[k, c]
+        out[r, c] = s
+
+
 gpu_version(matmul, matmul_loops)
+gpu_version(matmul_share, matmul_share_loops)
 gpu_version(matvec, matvec_loops)

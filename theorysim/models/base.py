@@ -90,7 +90,8 @@ class Model:
     #: each phase, ``barrier()`` between phases, ``work`` is the member's one scratch (shared by the
     #: threads), and thread 0 returns the loss. The loss kernel must be this kernel with j = 0,
     #: S = 1. The GPU then trains one member per block of ``COOPERATIVE_THREADS`` threads (None: a
-    #: model without one).
+    #: model without one). Set on a class, wrap it in ``staticmethod`` (a Numba function would bind
+    #: as a method).
     block_loss_grad = None
     #: a known defect of this model's kernels on a real GPU (empty: none known). Such a model stays
     #: on the CPU under the session default, and an explicit backend="cuda" is refused with this

@@ -37,7 +37,8 @@ from theorysim.core import rng
 from theorysim.core.config import jit
 from theorysim.core.data import farray2, iarray1, pack, pack_members
 from theorysim.core.layout import Layout
-from theorysim.core.linalg import matmul
+from theorysim.core.block import barrier
+from theorysim.core.linalg import matmul, matmul_share
 from theorysim.models.base import Model
 
 ACTIVATIONS = ("relu", "erf")
@@ -82,22 +83,34 @@ def _stored_offset(widths, N, layer):
 
 
 @jit
-def _affine(H, b, s, beta):
-    """H <- s H + beta b (b broadcast over rows)."""
-    for i in range(H.shape[0]):
-        for j in range(H.shape[1]):
-            H[i, j] = s * H[i, j] + beta * b[j]
+def _affine(H, b, s, beta, j, nt):
+    """H <- s H + beta b (b broadcast over rows); rows j, j + nt, ... (a block kernel's share)."""
+    for i in range(j, H.shape[0], nt):
+        for c in range(H.shape[1]):
+            H[i, c] = s * H[i, c] + beta * b[c]
 
 
 @jit
-def _activate(H, A, kind):
-    for i in range(H.shape[0]):
-        for j in range(H.shape[1]):
-            A[i, j] = _act(H[i, j], kind)
+def _activate(H, A, kind, j, nt):
+    """A = sigma(H) on rows j, j + nt, ..."""
+    for i in range(j, H.shape[0], nt):
+        for c in range(H.shape[1]):
+            A[i, c] = _act(H[i, c], kind)
 
 
 @jit
 def mlp_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    """The loss and its gradient by backpropagation (module docstring): the block kernel run as
+    one thread."""
+    return mlp_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, 0, 1)
+
+
+@jit
+def mlp_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
+    """``Model.block_loss_grad``: thread j of nt computes its share of every product
+    (:func:`~theorysim.core.linalg.matmul_share`) and rows j, j + nt, ... of every elementwise
+    step, with a barrier wherever a step reads what other threads wrote; thread 0 returns the
+    loss (summed in order)."""
     X = farray2(fdata, idata, 0)
     Y = farray2(fdata, idata, 1)
     coef = farray2(fdata, idata, 3)
@@ -113,12 +126,14 @@ def mlp_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         W = theta[o : o + n_o * n_in].reshape((n_o, n_in))
         h0 = _stored_offset(widths, N, layer + 1)
         H = work[h0 : h0 + N * n_o].reshape((N, n_o))
-        matmul(src, W.T, H)
-        _affine(H, theta[o + n_o * n_in : o + n_o * n_in + n_o], coef[0, layer], coef[1, layer])
+        matmul_share(src, W.T, H, j, nt)
+        barrier()
+        _affine(H, theta[o + n_o * n_in : o + n_o * n_in + n_o], coef[0, layer], coef[1, layer], j, nt)
         if layer < L1 - 1:
             A = work[h0 + N * n_o : h0 + 2 * N * n_o].reshape((N, n_o))
-            _activate(H, A, kind)
+            _activate(H, A, kind, j, nt)
             src = A
+        barrier()
     # output residual D = (F - Y) / N and the loss
     n_out = widths[L1]
     F = work[_stored_offset(widths, N, L1) : _stored_offset(widths, N, L1) + N * n_out].reshape((N, n_out))
@@ -127,12 +142,10 @@ def mlp_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         widest = max(widest, widths[layer])
     base = _stored_offset(widths, N, L1) + N * n_out
     D = work[base : base + N * n_out].reshape((N, n_out))
-    loss = 0.0
-    for i in range(N):
-        for j in range(n_out):
-            r = F[i, j] - Y[i, j]
-            loss += r * r
-            D[i, j] = r / N
+    for i in range(j, N, nt):
+        for c in range(n_out):
+            D[i, c] = (F[i, c] - Y[i, c]) / N
+    barrier()
     # backward: D holds dL/dH^{layer+1}
     flip = 0
     for layer in range(L1 - 1, -1, -1):
@@ -143,28 +156,38 @@ def mlp_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
         GW = grad[o : o + n_o * n_in].reshape((n_o, n_in))
         gb = grad[o + n_o * n_in : o + n_o * n_in + n_o]
         if layer == 0:
-            matmul(D.T, X, GW)
+            matmul_share(D.T, X, GW, j, nt)
         else:
             a0 = _stored_offset(widths, N, layer) + N * n_in
-            matmul(D.T, work[a0 : a0 + N * n_in].reshape((N, n_in)), GW)
-        for j in range(n_o):
+            matmul_share(D.T, work[a0 : a0 + N * n_in].reshape((N, n_in)), GW, j, nt)
+        barrier()
+        for o_ in range(j, n_o, nt):
             acc = 0.0
             for i in range(N):
-                acc += D[i, j]
-            gb[j] = beta * acc
+                acc += D[i, o_]
+            gb[o_] = beta * acc
             for c in range(n_in):
-                GW[j, c] *= s
+                GW[o_, c] *= s
         if layer > 0:
             flip = 1 - flip
             start = base + flip * N * widest
             Dn = work[start : start + N * n_in].reshape((N, n_in))
-            matmul(D, W, Dn)
+            matmul_share(D, W, Dn, j, nt)
+            barrier()
             h0 = _stored_offset(widths, N, layer)
             H = work[h0 : h0 + N * n_in].reshape((N, n_in))
-            for i in range(N):
+            for i in range(j, N, nt):
                 for c in range(n_in):
                     Dn[i, c] *= s * _dact(H[i, c], kind)
+            barrier()
             D = Dn
+    if j != 0:
+        return 0.0
+    loss = 0.0
+    for i in range(N):
+        for c in range(n_out):
+            r = F[i, c] - Y[i, c]
+            loss += r * r
     return 0.5 * loss / N
 
 
@@ -185,9 +208,9 @@ def _forward(theta, Xin, widths, coef, kind, buf, out):
             start = (layer % 2) * half
             dst = buf[start : start + Nin * n_o].reshape((Nin, n_o))
         matmul(src, W.T, dst)
-        _affine(dst, theta[o + n_o * n_in : o + n_o * n_in + n_o], coef[0, layer], coef[1, layer])
+        _affine(dst, theta[o + n_o * n_in : o + n_o * n_in + n_o], coef[0, layer], coef[1, layer], 0, 1)
         if layer < L1 - 1:
-            _activate(dst, dst, kind)
+            _activate(dst, dst, kind, 0, 1)
         src = dst
 
 
@@ -255,6 +278,8 @@ class MLP(Model):
     metric_names = ("loss",)
     hyper_spec = {}
     kernels = (mlp_loss_grad, mlp_metrics)
+    #: the GPU trains one member per block, its threads sharing every product and elementwise step
+    block_loss_grad = staticmethod(mlp_block_loss_grad)  # (a Numba function binds as a method)
     uses_blas = True
     contiguous_members = True  # the kernels view slices of theta, grad and work as matrices
 

@@ -22,7 +22,8 @@ import math
 import numpy as np
 
 from theorysim.core.config import jit, returns_view
-from theorysim.core.linalg import matmul as _matmul, matvec as _matvec
+from theorysim.core.block import barrier
+from theorysim.core.linalg import matmul as _matmul, matmul_share as _matmul_share, matvec as _matvec
 from theorysim.core import rng
 from theorysim.core.data import farray1, farray2, pack
 from theorysim.core.layout import Layout
@@ -75,6 +76,16 @@ def _logistic_backward(H, y, a, D):
 
 @jit
 def two_layer_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    """The mean logistic loss and its gradient G = D^T X (H = X W^T, D = dL/dH): the block
+    kernel run as one thread."""
+    return two_layer_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, 0, 1)
+
+
+@jit
+def two_layer_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
+    """``Model.block_loss_grad``: thread j of nt computes its share of H = X W^T, after a barrier
+    the rows i = j, j + nt, ... of D and their loss terms (work), after another its share of
+    G = D^T X; thread 0 returns the mean of the loss terms, summed in order."""
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
     a = farray1(fdata, idata, 2)
@@ -84,10 +95,19 @@ def two_layer_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     G = grad.reshape((m, p))
     H = work[: n * m].reshape((n, m))
     D = work[n * m : 2 * n * m].reshape((n, m))
-    _matmul(X, W.T, H)
-    loss = _logistic_backward(H, y, a, D)
-    _matmul(D.T, X, G)
-    return loss
+    terms = work[2 * n * m : 2 * n * m + n]
+    _matmul_share(X, W.T, H, j, nt)
+    barrier()
+    for i in range(j, n, nt):
+        terms[i] = _logistic_row(H[i], y[i], a, D[i], n)
+    barrier()
+    _matmul_share(D.T, X, G, j, nt)
+    if j != 0:
+        return 0.0
+    loss = 0.0
+    for i in range(n):
+        loss += terms[i]
+    return loss / n
 
 
 @jit
@@ -205,6 +225,8 @@ class TwoLayerReLU(Model):
                     "aligned_mu1")
     hyper_spec = {"omega_init": (1e-15, NONNEG)}
     kernels = (two_layer_loss_grad, two_layer_metrics)
+    #: the GPU trains one member per block, its threads sharing the products and the rows
+    block_loss_grad = staticmethod(two_layer_block_loss_grad)  # (a Numba function binds as a method)
     uses_blas = True
     contiguous_members = True  # the kernels view theta and grad as matrices
 
@@ -234,7 +256,7 @@ class TwoLayerReLU(Model):
         self.lin = X_test @ (y @ X)
         self._data = None  # packed on first use: the span form, built from this net, never needs it
         self.layout = Layout.of({"W": (self.m, p)})
-        self.work_size = max(2 * n * self.m, metric_work_size(n, X_test.shape[0], self.m))
+        self.work_size = max(2 * n * self.m + n, metric_work_size(n, X_test.shape[0], self.m))
 
     def data(self):
         if self._data is None:  # a copy of X and X_test (xu2023: ~100 MB), so only when trained directly
