@@ -79,7 +79,8 @@ print(same(run("sgd/relu_span"), run("sgd/relu_span", SAMPLE_THREADS=3)))
 cpu = cuda_parity.run(next(c for c in cuda_parity.cases() if c[0] == "muon/sensing_low_rank"), "cpu", 8, 4)
 print(same(run("muon/sensing_low_rank", COOPERATIVE_THREADS=3), np.concatenate([cpu.theta.ravel(), cpu.records.ravel()])))
 print(same(run("sgd/mlp"), run("sgd/mlp", COOPERATIVE_THREADS=3)),
-      same(run("adam/relu_direct"), run("adam/relu_direct", COOPERATIVE_THREADS=5)))
+      same(run("adam/relu_direct"), run("adam/relu_direct", COOPERATIVE_THREADS=5)),
+      same(run("sgd/readout_net"), run("sgd/readout_net", COOPERATIVE_THREADS=3)))
 """
 
 
@@ -91,15 +92,16 @@ def test_one_member_per_block_splits_the_update_and_owns_rows_whatever_the_threa
     the same numbers on 3 threads per member as on one thread per point, bit for bit (no partial
     gradients are re-summed); (3) matrix sensing's low-rank block kernel on 3 threads (6 rows of X,
     3 of S, barriers between) gives the CPU's numbers bit for bit (the simulator does not fuse
-    multiply-adds), with Muon applied by thread 0; (4) the MLP's and XOR direct form's block
-    kernels (every product split by entries, the elementwise steps by rows) give the same numbers
+    multiply-adds), with Muon applied by thread 0; (4) the block kernels of the MLP, XOR's direct
+    form and the frozen-readout net (every product split by entries, the elementwise steps by rows) give the same numbers
     on 3 or 5 threads as on 32, bit for bit."""
     pytest.importorskip("numba.cuda")
     proc = _python(BLOCK_SCRIPT, NUMBA_ENABLE_CUDASIM="1")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    split_members, same_update, other_case, same_span, same_sensing, same_mlp, same_direct = proc.stdout.split()
+    split_members, same_update, other_case, same_span, same_sensing, same_mlp, same_direct, same_readout = \
+        proc.stdout.split()
     assert split_members == "3" and same_update == "True" and other_case == "False" and same_span == "True"
-    assert same_sensing == "True" and same_mlp == "True" and same_direct == "True"
+    assert same_sensing == "True" and same_mlp == "True" and same_direct == "True" and same_readout == "True"
 
 
 def test_the_gpu_memory_is_checked_before_any_allocation(monkeypatch):
@@ -182,7 +184,7 @@ def test_the_member_mapping_by_model():
     # the MLP and XOR's direct form: block kernels (products shared by entries, rows by rows)
     from tests import cuda_parity
 
-    for name in ("mlp", "relu_direct"):
+    for name in ("mlp", "relu_direct", "readout_net"):
         assert engine._block_constants(cuda_parity.models()[name])["COOPERATIVE"], name
     assert engine._key(LinearSelfAttention(3, 5, batch=4)) == engine._key(LinearSelfAttention(3, 5, batch=9))
     assert engine._key(LinearSelfAttention(3, 5)) != engine._key(LinearSelfAttention(3, 5, layers=3))

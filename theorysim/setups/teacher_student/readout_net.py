@@ -30,7 +30,8 @@ from theorysim.core.bounds import NONNEG, POSITIVE
 from theorysim.core.config import jit
 from theorysim.core.data import farray1, farray2, iarray1, pack, pack_members
 from theorysim.core.layout import Layout
-from theorysim.core.linalg import matmul
+from theorysim.core.block import barrier
+from theorysim.core.linalg import matmul, matmul_share
 from theorysim.models.base import Model
 from theorysim.setups.teacher_student import grokking
 
@@ -41,23 +42,38 @@ from theorysim.setups.teacher_student import grokking
 
 
 @jit
-def _forward(W, X, y, G0, alpha, eps, Z, r):
-    """Z = X W^T and r_p = alpha (g(x_p) - g0_p) - y_p, g0_p = G0[0, p] + eps G0[1, p]; returns sum_p r_p^2."""
-    matmul(X, W.T, Z)
-    H = W.shape[0]
-    total = 0.0
-    for p in range(X.shape[0]):
+def _residuals(Z, y, G0, alpha, eps, r, j, nt):
+    """r_p = alpha (g(x_p) - g0_p) - y_p from Z = X W^T, g0_p = G0[0, p] + eps G0[1, p], for the
+    inputs p = j, j + nt, ... (a block kernel's share; all of them with j = 0, nt = 1)."""
+    H = Z.shape[1]
+    for p in range(j, Z.shape[0], nt):
         g = 0.0
         for i in range(H):
             z = Z[p, i]
             g += z + 0.5 * eps * z * z
         r[p] = alpha * (g / H - G0[0, p] - eps * G0[1, p]) - y[p]
+
+
+@jit
+def _sum_of_squares(r):
+    total = 0.0
+    for p in range(r.shape[0]):
         total += r[p] * r[p]
     return total
 
 
 @jit
 def readout_net_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    """The training MSE and its gradient: the block kernel run as one thread."""
+    return readout_net_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, 0, 1)
+
+
+@jit
+def readout_net_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
+    """``Model.block_loss_grad``: thread j of nt computes its share of Z = X W^T
+    (:func:`~theorysim.core.linalg.matmul_share`), after a barrier the residuals r_p and the
+    backward factors coef r_p phi'(z_pi) of inputs p = j, j + nt, ..., after another its share of
+    the gradient Z^T X; thread 0 returns the MSE (squares summed in order)."""
     X = farray2(fdata, idata, 0)
     y = farray1(fdata, idata, 1)
     G0 = farray2(fdata, idata, 2)
@@ -67,15 +83,20 @@ def readout_net_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
     W = theta[: H * D].reshape((H, D))
     Z = work[: P * H].reshape((P, H))
     r = work[P * H : P * H + P]
-    total = _forward(W, X, y, G0, alpha, eps, Z, r)
+    matmul_share(X, W.T, Z, j, nt)
+    barrier()
+    _residuals(Z, y, G0, alpha, eps, r, j, nt)
     coef = 2.0 * alpha / (P * H)
-    for p in range(P):
+    for p in range(j, P, nt):  # the rows this thread's residuals came from: no barrier needed
         for i in range(H):
             Z[p, i] = coef * r[p] * (1.0 + eps * Z[p, i])
-    matmul(Z.T, X, grad[: H * D].reshape((H, D)))
-    for j in range(H * D, grad.shape[0]):
-        grad[j] = 0.0  # the padding rows of a narrower member
-    return total / P
+    barrier()
+    matmul_share(Z.T, X, grad[: H * D].reshape((H, D)), j, nt)
+    for q in range(H * D + j, grad.shape[0], nt):
+        grad[q] = 0.0  # the padding rows of a narrower member
+    if j != 0:
+        return 0.0
+    return _sum_of_squares(r) / P
 
 
 @jit
@@ -93,7 +114,10 @@ def readout_net_metrics(theta, fdata, idata, mh, out, work):
     P, D = X.shape[0], X.shape[1]
     alpha, eps = mh[0], mh[1]
     W = theta[: H * D].reshape((H, D))
-    out[0] = _forward(W, X, y, G0, alpha, eps, work[: P * H].reshape((P, H)), work[P * H : P * H + P]) / P
+    Z, r = work[: P * H].reshape((P, H)), work[P * H : P * H + P]
+    matmul(X, W.T, Z)
+    _residuals(Z, y, G0, alpha, eps, r, 0, 1)
+    out[0] = _sum_of_squares(r) / P
     # test MSE (grokking.test_loss): A = alpha eps (M - M0) - beta beta^T, v = w_bar - w_bar0
     M = work[: D * D].reshape((D, D))
     matmul(W.T, W, M)
@@ -141,6 +165,8 @@ class FrozenReadoutNet(Model):
     metric_names = ("loss", "test_loss", "movement")
     hyper_spec = {"alpha": (1.0, POSITIVE), "eps": (0.25, NONNEG)}
     kernels = (readout_net_loss_grad, readout_net_metrics)
+    #: the GPU trains one member per block, its threads sharing the products and the inputs
+    block_loss_grad = staticmethod(readout_net_block_loss_grad)  # (a Numba function binds as a method)
     uses_blas = True
     contiguous_members = True  # the kernels view slices of theta, grad and work as matrices
 
