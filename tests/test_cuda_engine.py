@@ -270,12 +270,14 @@ import sys
 from theorysim.engine.experiment import Experiment
 from theorysim.cuda import engine
 from tests import cuda_parity
-seen = set()
+part, parts = int(sys.argv[1]), int(sys.argv[2])
+seen, distinct = set(), []
 for name, model in cuda_parity.models().items():
     key = engine._key(model)
-    if key in seen:  # one kernel per distinct (kernels, layout)
-        continue
-    seen.add(key)
+    if key not in seen:  # one kernel per distinct (kernels, layout, mapping)
+        seen.add(key)
+        distinct.append((name, model))
+for name, model in distinct[part::parts]:  # this process's share
     exp = Experiment(model, "sgd", steps=4, seeds=[0, 1, 2], lr=0.01, backend="cpu", progress=False)
     ptx = engine.compile_ptx(exp, cc=(9, 0))
     assert ".target sm_90" in ptx and ".entry" in ptx, name
@@ -285,16 +287,26 @@ for name, model in cuda_parity.models().items():
 
 def test_every_kernel_compiles_to_ptx_for_sm_90():
     """The simulator runs the Python source; this builds every model's kernel (all 22 rules
-    inlined) for the real target, with NVVM from numba-cuda's [cu13] extra and no GPU."""
+    inlined) for the real target, with NVVM from numba-cuda's [cu13] extra and no GPU: one
+    member per thread, per block with samples (partial or disjoint gradients) and with block
+    kernels."""
     probe = _python("from numba.cuda.cudadrv import nvvm; nvvm.NVVM()", NUMBA_ENABLE_CUDASIM="0")
     if probe.returncode != 0:
         if os.environ.get("CI"):
             pytest.fail("CI must build the PTX: install numba-cuda[cu13] (the test extra does)\n" + probe.stderr[-800:])
         pytest.skip("no NVVM here: pip install 'theorysim[cuda]'")
-    proc = _python(PTX_SCRIPT, NUMBA_ENABLE_CUDASIM="0")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    names = [line.split()[0] for line in proc.stdout.splitlines()]
-    assert {"quadratic", "scale_invariant", "least_squares", "lsa", "mlp", "readout_net", "patch_lcn_members", "diagonal_net"} <= set(names), names
+    parts = 2  # CI's cores: the kernels compile in two processes side by side
+    procs = [subprocess.Popen([sys.executable, "-c", PTX_SCRIPT, str(k), str(parts)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "NUMBA_ENABLE_CUDASIM": "0"})
+             for k in range(parts)]
+    names = []
+    for proc in procs:
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err[-3000:]
+        names += [line.split()[0] for line in out.splitlines()]
+    assert len(names) == len(set(names))
+    assert {"quadratic", "scale_invariant", "least_squares", "lsa", "mlp", "readout_net", "patch_lcn_members",
+            "diagonal_net", "sensing_low_rank", "sensing_measured", "relu_direct", "relu_span"} <= set(names), names
 
 
 def test_the_gpu_loop_is_the_cpu_loop():
