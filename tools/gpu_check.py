@@ -14,7 +14,8 @@ Tasks (default: ``env rng parity bench:W1-4096 bench:W1 bench:W2 bench:W2-1024 b
   parity              CPU engine vs CUDA engine, every case of tests/cuda_parity.py (one task per model)
   parity:MODEL        the cases on one model (a key of ``tests.cuda_parity.models()``)
   trace               tools/gpu_lsa_trace.py (the LSA loss kernel, traced; its own files in $OUT)
-  bench:W[@T][+global] workload W once on the GPU, T threads per block (default: the engine's);
+  bench:W[@T][+global] workload W once on the GPU, T threads per block for one member per thread,
+                      T threads per member for one member per block (default: the engine's);
                       +global: scratch in global memory (engine.LOCAL_SCRATCH_DOUBLES = 0)
 
 ``--defective``: run models that carry a ``gpu_defect`` anyway (to check whether it is still there).
@@ -112,8 +113,8 @@ def bench(spec):
     if option == "global":  # scratch in global memory, member-major (the engine before local scratch)
         engine.LOCAL_SCRATCH_DOUBLES = 0
     name, _, threads = spec.partition("@")
-    if threads:
-        engine.THREADS_PER_BLOCK = int(threads)
+    if threads:  # one member per thread: threads per block; one member per block: threads per member
+        engine.THREADS_PER_BLOCK = engine.SAMPLE_THREADS = engine.COOPERATIVE_THREADS = int(threads)
     engine.LAUNCH_GUARD = _InTurn
     t0 = time.perf_counter()
     result, flops = validate(name, "cuda", 1).run("cuda")
@@ -121,7 +122,8 @@ def bench(spec):
     gpu = engine.SECONDS["execute"]
     return {"workload": name, "gpu_seconds": gpu, "compile_seconds": engine.SECONDS["compile"], "wall_seconds": wall,
             "gflops": flops / gpu / 1e9, "result": result, "threads_per_block": engine.THREADS_PER_BLOCK,
-            "sample_threads": engine.SAMPLE_THREADS, "local_scratch_doubles": engine.LOCAL_SCRATCH_DOUBLES}
+            "sample_threads": engine.SAMPLE_THREADS, "cooperative_threads": engine.COOPERATIVE_THREADS,
+            "local_scratch_doubles": engine.LOCAL_SCRATCH_DOUBLES}
 
 
 def child(task, defective):
