@@ -172,15 +172,17 @@ def main(argv=None) -> int:
     p.add_argument("--model", default=None, help="only the cases on this model (a key of models())")
     p.add_argument("--sample-threads", type=int, default=None,
                    help="at most this many threads per member for one member per block (the engine's SAMPLE_THREADS)")
+    p.add_argument("--part", default=None, help="K/N: only every N-th case from the K-th (to run in N processes)")
     args = p.parse_args(argv)
+    part, parts = (int(x) for x in args.part.split("/")) if args.part else (0, 1)
     if args.sample_threads:
         from theorysim.cuda import engine
 
         engine.SAMPLE_THREADS = args.sample_threads
     warnings.simplefilter("ignore")  # the simulator's numpy uint64 wrap-around warnings
     rows = []
-    for case in cases():
-        if (args.only and args.only not in case[0]) or (args.model and case[1] != args.model):
+    for index, case in enumerate(cases()):
+        if (args.only and args.only not in case[0]) or (args.model and case[1] != args.model) or index % parts != part:
             continue
         row = compare(case, steps=args.steps)
         rows.append(row)

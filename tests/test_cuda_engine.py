@@ -23,11 +23,19 @@ def _python(code, **env):
 
 def test_parity_with_the_cpu_engine_in_the_simulator():
     pytest.importorskip("numba.cuda")
-    proc = subprocess.run([sys.executable, "-m", "tests.cuda_parity", "--steps", "12"], capture_output=True,
-                          text=True, cwd=ROOT, env={**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}, timeout=900)
-    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    parts = 2  # CI's cores: the cases run in two processes side by side
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.cuda_parity", "--steps", "12", "--part", f"{k}/{parts}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                              env={**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}) for k in range(parts)]
+    rows = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, out[-3000:] + err[-3000:]
+        rows += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     from theorysim.optim import registry
+    from tests import cuda_parity
+
+    assert sorted(r["case"] for r in rows) == sorted(c[0] for c in cuda_parity.cases())
 
     covered = {}
     for r in rows:
