@@ -330,7 +330,7 @@ def _bound(model):
             {"GRAD_LOCAL": 1, "WORK_LOCAL": 1}
         return with_globals(_chunk, {**bound, "LOCAL_SCRATCH": local, **sizes})
     partial, count = (model.block_loss_grad, _one_sample) if _cooperative(model) else model.sample_kernels[:2]
-    shared_metrics = len(model.sample_kernels) == 4
+    shared_metrics = len(model.sample_kernels) == 4 and not _cooperative(model)  # (a block kernel comes first)
     metric_globals = {"metrics": bound["metrics"], "cuda": cuda, "float64": numba.float64,
                       "METRICS_LOCAL": max(1, len(model.metric_names))}
     if shared_metrics:
