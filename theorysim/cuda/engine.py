@@ -29,7 +29,8 @@ Member mapping, by model:
   CPU sums the same terms in sample order, so the two differ by rounding (within 1e-12 relative
   over the parity runs);
 - one member per block of :data:`COOPERATIVE_THREADS` threads for a model with a block kernel
-  (``Model.block_loss_grad``, :mod:`theorysim.core.block`: matrix sensing's low-rank path), which
+  (``Model.block_loss_grad``, :mod:`theorysim.core.block`: matrix sensing's low-rank path, the
+  MLP, XOR's direct form, the frozen-readout net), which
   the threads run together, each its share of every phase, with barriers between; the rest of the
   step as above. The CPU runs the same kernel as one thread.
 """
