@@ -42,7 +42,7 @@ import time
 import numpy as np
 
 from theorysim.cuda import cuda, require_device  # noqa: F401 (require_device: the backend's check)
-from theorysim.cuda.retarget import device, returns_view, with_globals
+from theorysim.cuda.retarget import coordinatewise_dispatch, device, returns_view, with_globals
 from theorysim.engine import loop
 from theorysim.engine.loop import finish_member
 from theorysim.models.base import no_hessian
@@ -232,7 +232,7 @@ def _chunk_samples(theta, state, rule_id, needs_hessian, hyper, sched_index, sch
         if stop[0] != 0:
             break
         if split:
-            apply_rule(rid, th[j::S], grad[j::S], st[:, j::S], hy, lr, t, offsets, rows, cols, k0, k1, rwork, hess)
+            apply_split(rid, th[j::S], grad[j::S], st[:, j::S], hy, lr, t, offsets, rows, cols, k0, k1, rwork, hess)
             cuda.syncthreads()
         if t % record_every == 0:
             r = t // record_every
@@ -340,7 +340,7 @@ def _bound(model):
     block_metrics = cuda.jit(device=True)(with_globals(_block_metrics_shared if shared_metrics
                                                        else _block_metrics_serial, metric_globals))
     bound.update({"partial_loss_grad": device(partial), "n_samples": device(count), "block_metrics": block_metrics,
-                  **_block_constants(model)})
+                  "apply_split": coordinatewise_dispatch(), **_block_constants(model)})
     return with_globals(_chunk_samples, bound)
 
 

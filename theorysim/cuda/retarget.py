@@ -48,16 +48,34 @@ def _overrides() -> dict:
             **GPU_VERSIONS}
 
 
-def _rule_switch(kernels):
+def _rule_switch(kernels, ids=None):
     """The rule dispatch as an explicit if/elif over the rule id (the CPU version unrolls a tuple
-    of first-class functions, which the CUDA target does not type); same order, same ids."""
+    of first-class functions, which the CUDA target does not type); same order, same ids. With
+    ``ids``: only those rules (any other id does nothing)."""
+    ids = list(range(len(kernels))) if ids is None else list(ids)
     args = "theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, hess"
     lines = [f"def dispatch(rule_id, {args}):"]
-    for i in range(len(kernels)):
-        lines += [f"    {'if' if i == 0 else 'elif'} rule_id == {i}:", f"        rule_{i}({args})"]
-    namespace = {f"rule_{i}": k for i, k in enumerate(kernels)}
+    for n, i in enumerate(ids):
+        lines += [f"    {'if' if n == 0 else 'elif'} rule_id == {i}:", f"        rule_{i}({args})"]
+    namespace = {f"rule_{i}": kernels[i] for i in ids}
     exec("\n".join(lines), namespace)
     return namespace["dispatch"]
+
+
+_COORDINATEWISE: list = []
+
+
+def coordinatewise_dispatch():
+    """The device function that runs a coordinate-wise rule by id (``OptimizerSpec.coordinatewise``;
+    no clipping, which such members never have): what the one-member-per-block kernel calls on
+    each thread's share of the coordinates. Only those rules are compiled into it (6 of 22
+    kernels), so the split path adds little to a kernel's compile time."""
+    if not _COORDINATEWISE:
+        from theorysim.optim import dispatch
+        from theorysim.optim.family import coordinatewise_rule_ids
+
+        _COORDINATEWISE.append(device(_rule_switch(dispatch.KERNELS, coordinatewise_rule_ids())))
+    return _COORDINATEWISE[0]
 
 
 OVERRIDES: dict = {}

@@ -118,6 +118,11 @@ _register("newton", 0, {"lr": 1.0, "damped": False, "ridge": 0.0},
           needs_hessian=True, uses_scratch=True)
 
 
+def coordinatewise_rule_ids() -> list[int]:
+    """The rule ids (indices into :data:`KERNELS`) whose every registered name is ``coordinatewise``."""
+    return [r for r in range(len(KERNELS)) if all(s.coordinatewise for s in SPECS.values() if s.rule_id == r)]
+
+
 def coordinatewise_members(rule_id, hyper):
     """Per member (rows of ``rule_id [E]`` and ``hyper [E, slots]``), 1 where its update is
     coordinate-wise: a rule registered ``coordinatewise`` (every name sharing its kernel is), with
@@ -125,7 +130,8 @@ def coordinatewise_members(rule_id, hyper):
     the whole gradient, update clipping a quantile of the whole update); else 0."""
     import numpy as np
 
-    flag = np.array([all(s.coordinatewise for s in SPECS.values() if s.rule_id == r) for r in range(len(KERNELS))])
+    flag = np.zeros(len(KERNELS), dtype=bool)
+    flag[coordinatewise_rule_ids()] = True
     hyper = np.asarray(hyper)
     plain = ((hyper[:, slots.MAX_GRAD_NORM] == 0.0) & (hyper[:, slots.CLIP_FRACTION] == 0.0)
              & (hyper[:, slots.CLIP_VALUE] == 0.0) & (hyper[:, slots.STATE_BITS] != 8.0))
