@@ -84,8 +84,10 @@ split, thread0 = run("adam/lsa_b7"), run("adam/lsa_b7", _split_rule=lambda exp: 
 same = lambda a, b: np.array_equal(a, b, equal_nan=True)  # (the span's flipped_acc is NaN: no flips)
 print(same(split, thread0), same(split, run("sgd/lsa_b7")))
 print(same(run("sgd/relu_span"), run("sgd/relu_span", SAMPLE_THREADS=3)))
-cpu = cuda_parity.run(next(c for c in cuda_parity.cases() if c[0] == "muon/sensing_low_rank"), "cpu", 8, 4)
-print(same(run("muon/sensing_low_rank", COOPERATIVE_THREADS=3), np.concatenate([cpu.theta.ravel(), cpu.records.ravel()])))
+on_cpu = lambda name: (lambda r: np.concatenate([r.theta.ravel(), r.records.ravel()]))(
+    cuda_parity.run(next(c for c in cuda_parity.cases() if c[0] == name), "cpu", 8, 4))
+print(same(run("muon/sensing_low_rank", COOPERATIVE_THREADS=3), on_cpu("muon/sensing_low_rank"))
+      and same(run("muon/sensing_measured", COOPERATIVE_THREADS=3), on_cpu("muon/sensing_measured")))
 print(same(run("sgd/mlp"), run("sgd/mlp", COOPERATIVE_THREADS=3)),
       same(run("adam/relu_direct"), run("adam/relu_direct", COOPERATIVE_THREADS=5)),
       same(run("sgd/readout_net"), run("sgd/readout_net", COOPERATIVE_THREADS=3)))
@@ -98,9 +100,10 @@ def test_one_member_per_block_splits_the_update_and_owns_rows_whatever_the_threa
     (every member of the case is split; another case's numbers differ, so the comparison can
     tell); (2) XOR's span form, whose training points own disjoint rows of the gradient, gives
     the same numbers on 3 threads per member as on one thread per point, bit for bit (no partial
-    gradients are re-summed); (3) matrix sensing's low-rank block kernel on 3 threads (6 rows of X,
-    3 of S, barriers between) gives the CPU's numbers bit for bit (the simulator does not fuse
-    multiply-adds), with Muon applied by thread 0; (4) the block kernels of the MLP, XOR's direct
+    gradients are re-summed); (3) matrix sensing's block kernel on 3 threads (low-rank path: 6 rows
+    of X, 3 of S; measured path: rows of M, the measurements, ranges of E's entries; barriers
+    between) gives the CPU's numbers bit for bit (the simulator does not fuse multiply-adds), with
+    Muon applied by thread 0; (4) the block kernels of the MLP, XOR's direct
     form and the frozen-readout net (every product split by entries, the elementwise steps by rows) give the same numbers
     on 3 or 5 threads as on 32, bit for bit."""
     pytest.importorskip("numba.cuda")
@@ -189,9 +192,10 @@ def test_the_member_mapping_by_model():
     assert engine._block_constants(sensing)["COOPERATIVE"]
     dense = w1_model(low_rank=False)
     assert not engine.per_block(dense) and engine._local_scratch(dense)
-    # the MLP and XOR's direct form: block kernels (products shared by entries, rows by rows)
     from tests import cuda_parity
 
+    assert engine._block_constants(cuda_parity.models()["sensing_measured"])["COOPERATIVE"]  # measurements
+    # the MLP and XOR's direct form: block kernels (products shared by entries, rows by rows)
     for name in ("mlp", "relu_direct", "readout_net"):
         assert engine._block_constants(cuda_parity.models()[name])["COOPERATIVE"], name
     assert engine._key(LinearSelfAttention(3, 5, batch=4)) == engine._key(LinearSelfAttention(3, 5, batch=9))

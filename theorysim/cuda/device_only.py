@@ -36,6 +36,8 @@ def _sift(a, root, n):
             return
 
 
-def barrier():
-    """:func:`theorysim.core.block.barrier` on the GPU: the block's threads wait for each other."""
-    cuda.syncthreads()
+def barrier(nt):
+    """:func:`theorysim.core.block.barrier` on the GPU: the block's threads wait for each other
+    (``nt`` is the same on all of them, so they all call it or none does)."""
+    if nt > 1:
+        cuda.syncthreads()

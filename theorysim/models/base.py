@@ -87,7 +87,7 @@ class Model:
     sample_work_size: int = 0
     #: a kernel the threads of a GPU block run together, ``block_loss_grad(theta, fdata, idata, mh,
     #: k0, k1, t, grad, work, j, S)`` (:mod:`theorysim.core.block`): thread j of S does its share of
-    #: each phase, ``barrier()`` between phases, ``work`` is the member's one scratch (shared by the
+    #: each phase, ``barrier(S)`` between phases, ``work`` is the member's one scratch (shared by the
     #: threads), and thread 0 returns the loss. The loss kernel must be this kernel with j = 0,
     #: S = 1. The GPU then trains one member per block of ``COOPERATIVE_THREADS`` threads (None: a
     #: model without one). Set on a class, wrap it in ``staticmethod`` (a Numba function would bind

@@ -127,13 +127,13 @@ def mlp_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
         h0 = _stored_offset(widths, N, layer + 1)
         H = work[h0 : h0 + N * n_o].reshape((N, n_o))
         matmul_share(src, W.T, H, j, nt)
-        barrier()
+        barrier(nt)
         _affine(H, theta[o + n_o * n_in : o + n_o * n_in + n_o], coef[0, layer], coef[1, layer], j, nt)
         if layer < L1 - 1:
             A = work[h0 + N * n_o : h0 + 2 * N * n_o].reshape((N, n_o))
             _activate(H, A, kind, j, nt)
             src = A
-        barrier()
+        barrier(nt)
     # output residual D = (F - Y) / N and the loss
     n_out = widths[L1]
     F = work[_stored_offset(widths, N, L1) : _stored_offset(widths, N, L1) + N * n_out].reshape((N, n_out))
@@ -145,7 +145,7 @@ def mlp_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
     for i in range(j, N, nt):
         for c in range(n_out):
             D[i, c] = (F[i, c] - Y[i, c]) / N
-    barrier()
+    barrier(nt)
     # backward: D holds dL/dH^{layer+1}
     flip = 0
     for layer in range(L1 - 1, -1, -1):
@@ -160,7 +160,7 @@ def mlp_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
         else:
             a0 = _stored_offset(widths, N, layer) + N * n_in
             matmul_share(D.T, work[a0 : a0 + N * n_in].reshape((N, n_in)), GW, j, nt)
-        barrier()
+        barrier(nt)
         for o_ in range(j, n_o, nt):
             acc = 0.0
             for i in range(N):
@@ -173,13 +173,13 @@ def mlp_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
             start = base + flip * N * widest
             Dn = work[start : start + N * n_in].reshape((N, n_in))
             matmul_share(D, W, Dn, j, nt)
-            barrier()
+            barrier(nt)
             h0 = _stored_offset(widths, N, layer)
             H = work[h0 : h0 + N * n_in].reshape((N, n_in))
             for i in range(j, N, nt):
                 for c in range(n_in):
                     Dn[i, c] *= s * _dact(H[i, c], kind)
-            barrier()
+            barrier(nt)
             D = Dn
     if j != 0:
         return 0.0

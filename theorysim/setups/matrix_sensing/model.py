@@ -33,10 +33,11 @@ from theorysim.core.bounds import NONNEG
 
 
 @jit
-def _product(theta, sym, n1, n2, k, out):
-    """out[n1, n2] (flat) = X X^T or F G^T from the flat parameters."""
+def _product(theta, sym, n1, n2, k, out, jt, nt):
+    """out[n1, n2] (flat) = X X^T or F G^T from the flat parameters; rows jt, jt + nt, ... (a
+    block kernel's share; all rows with jt = 0, nt = 1)."""
     g0 = 0 if sym else n1 * k  # where G (= X when symmetric) starts
-    for i in range(n1):
+    for i in range(jt, n1, nt):
         for j in range(n2):
             acc = 0.0
             for c in range(k):
@@ -45,34 +46,55 @@ def _product(theta, sym, n1, n2, k, out):
 
 
 @jit
-def _residuals_and_loss(theta, fdata, idata, Mflat, E):
-    """Fills Mflat = M(theta) and E = dloss/dM (both flat [n1 n2]); returns the loss."""
+def _residuals_and_loss(theta, fdata, idata, Mflat, E, R, jt, nt):
+    """Fills Mflat = M(theta), E = dloss/dM (both flat [n1 n2]) and, with measurements, R = the
+    residuals r_s = <A_s, M> - y_s [m]; returns the loss. Thread jt of nt does its share of each
+    phase (rows of M and of E, measurements s = jt, jt + nt, ..., a contiguous range of E's entries,
+    each summed over s in order), with ``barrier(nt)`` between; thread 0 returns the loss (the
+    squares summed in order), the others 0."""
     meta = iarray1(idata, 4)
     sym, population, n1, n2, k, m = meta[0], meta[1], meta[2], meta[3], meta[4], meta[5]
     Mstar = farray2(fdata, idata, 0)
     A = farray2(fdata, idata, 1)
     y = farray1(fdata, idata, 2)
     c = farray1(fdata, idata, 3)[0]
-    _product(theta, sym, n1, n2, k, Mflat)
+    _product(theta, sym, n1, n2, k, Mflat, jt, nt)
+    barrier(nt)
     nn = n1 * n2
     loss = 0.0
     if population == 1:
+        for i in range(jt, n1, nt):
+            for j in range(n2):
+                E[i * n2 + j] = 2.0 * c * (Mflat[i * n2 + j] - Mstar[i, j])
+        barrier(nt)
+        if jt != 0:
+            return 0.0
         for i in range(n1):
             for j in range(n2):
                 d = Mflat[i * n2 + j] - Mstar[i, j]
-                E[i * n2 + j] = 2.0 * c * d
                 loss += d * d
         return c * loss
-    for q in range(nn):
-        E[q] = 0.0
-    scale = 2.0 * c / m
-    for s in range(m):
+    for s in range(jt, m, nt):
         r = -y[s]
         for q in range(nn):
             r += A[s, q] * Mflat[q]
-        loss += r * r
-        for q in range(nn):
+        R[s] = r
+    barrier(nt)
+    scale = 2.0 * c / m
+    chunk = (nn + nt - 1) // nt
+    lo = min(nn, jt * chunk)
+    hi = min(nn, lo + chunk)
+    for q in range(lo, hi):
+        E[q] = 0.0
+    for s in range(m):
+        r = R[s]
+        for q in range(lo, hi):
             E[q] += scale * r * A[s, q]
+    barrier(nt)
+    if jt != 0:
+        return 0.0
+    for s in range(m):
+        loss += R[s] * R[s]
     return c * loss / m
 
 
@@ -144,16 +166,16 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r, j, 
     for i in range(j, n, nt):
         for a in range(k):
             Xt[a, i] = theta[i * k + a]
-    barrier()
+    barrier(nt)
     for a in range(j, k, nt):
         dots(Xt[a], Xt, n, a, k, S[a])
     for q in range(j, r, nt):
         dots(Vt[q], Xt, n, 0, k, P[q])
-    barrier()
+    barrier(nt)
     for a in range(j, k, nt):  # reads the upper triangle, writes the lower one
         for b in range(a + 1, k):
             S[b, a] = S[a, b]
-    barrier()
+    barrier(nt)
     for a in range(j, k, nt):
         g = Gt[a]
         for i in range(n):
@@ -168,7 +190,7 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r, j, 
             vq = Vt[q]
             for i in range(n):
                 g[i] += s * vq[i]
-    barrier()
+    barrier(nt)
     scale = 4.0 * c
     for i in range(j, n, nt):
         for a in range(k):
@@ -188,18 +210,30 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r, j, 
 
 @jit
 def factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    """The loss and its gradient (module docstring): the block kernel run as one thread."""
+    return factorized_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, 0, 1)
+
+
+@jit
+def factorized_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, jt, nt):
+    """``Model.block_loss_grad``: thread jt of nt does its share of every phase (the low-rank path:
+    :func:`_symmetric_population_low_rank`; the measured and the asymmetric population paths:
+    :func:`_residuals_and_loss`, then rows jt, jt + nt, ... of the gradient); the dense symmetric
+    population path runs on thread 0 alone (the model declares no block kernel for it)."""
     meta = iarray1(idata, 4)
     sym, n1, n2, k = meta[0], meta[2], meta[3], meta[4]
     if sym == 1 and meta[1] == 1:
         if meta[6] > 0:
-            return _symmetric_population_low_rank(theta, fdata, idata, grad, work, n1, k, meta[6], 0, 1)
-        return _symmetric_population(theta, fdata, idata, grad, work, n1, k)
+            return _symmetric_population_low_rank(theta, fdata, idata, grad, work, n1, k, meta[6], jt, nt)
+        if jt == 0:
+            return _symmetric_population(theta, fdata, idata, grad, work, n1, k)
+        return 0.0
     nn = n1 * n2
     Mflat = work[:nn]
     E = work[nn : 2 * nn]
-    loss = _residuals_and_loss(theta, fdata, idata, Mflat, E)
+    loss = _residuals_and_loss(theta, fdata, idata, Mflat, E, work[2 * nn : 2 * nn + meta[5]], jt, nt)
     if sym == 1:
-        for i in range(n1):
+        for i in range(jt, n1, nt):
             for c in range(k):
                 acc = 0.0
                 for j in range(n1):
@@ -207,31 +241,19 @@ def factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
                 grad[i * k + c] = acc
         return loss
     g0 = n1 * k
-    for i in range(n1):
+    for i in range(jt, n1, nt):
         for c in range(k):
             acc = 0.0
             for j in range(n2):
                 acc += E[i * n2 + j] * theta[g0 + j * k + c]
             grad[i * k + c] = acc
-    for j in range(n2):
+    for j in range(jt, n2, nt):
         for c in range(k):
             acc = 0.0
             for i in range(n1):
                 acc += E[i * n2 + j] * theta[i * k + c]
             grad[g0 + j * k + c] = acc
     return loss
-
-
-@jit
-def factorized_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j, nt):
-    """``Model.block_loss_grad``: the low-rank path split over the block's ``nt`` threads; any
-    other path by thread 0 alone (the model declares this kernel only for the low-rank path)."""
-    meta = iarray1(idata, 4)
-    if meta[0] == 1 and meta[1] == 1 and meta[6] > 0:
-        return _symmetric_population_low_rank(theta, fdata, idata, grad, work, meta[2], meta[4], meta[6], j, nt)
-    if j == 0:
-        return factorized_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work)
-    return 0.0
 
 
 @jit
@@ -242,7 +264,7 @@ def factorized_metrics(theta, fdata, idata, mh, out, work):
     Mstar = farray2(fdata, idata, 0)
     nn = n1 * n2
     buf = work[: 2 * nn]  # the model's work_size covers it
-    loss = _residuals_and_loss(theta, fdata, idata, buf[:nn], buf[nn:])
+    loss = _residuals_and_loss(theta, fdata, idata, buf[:nn], buf[nn:], work[2 * nn : 2 * nn + meta[5]], 0, 1)
     sq = 0.0
     for i in range(n1):
         for j in range(n2):
@@ -343,12 +365,14 @@ class FactorizedSensing(Model):
                 if r_low == 0:  # M* = 0: one zero direction keeps the kernel's shapes non-empty
                     Vt, w, r_low = np.zeros((1, n1)), np.zeros(1), 1
         self.low_rank = r_low > 0
-        if self.low_rank:  # the GPU trains one member per block (its threads share the factor's rows)
+        if self.low_rank or not (symmetric and population):
+            # the GPU trains one member per block, its threads sharing the rows and measurements
+            # (the dense symmetric population path stays one member per thread)
             self.block_loss_grad = factorized_block_loss_grad
         meta = np.array([int(symmetric), population, n1, n2, k, max(self.m, 1), r_low], dtype=np.int64)
         self._data = pack(M, Aflat, y, np.array([self.loss_scale]), meta, Vt, w, np.array([float(np.sum(M * M))]))
         self.layout = Layout.of({"X": (n1, k)} if symmetric else {"F": (n1, k), "G": (n2, k)})
-        self.work_size = 2 * n1 * n2 + 2 * k * max(n1, n2) + k * k + r_low * k
+        self.work_size = 2 * n1 * n2 + max(2 * k * max(n1, n2) + k * k + r_low * k, self.m)  # m: the residuals
 
     def data(self):
         return self._data

@@ -84,13 +84,13 @@ def readout_net_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, 
     Z = work[: P * H].reshape((P, H))
     r = work[P * H : P * H + P]
     matmul_share(X, W.T, Z, j, nt)
-    barrier()
+    barrier(nt)
     _residuals(Z, y, G0, alpha, eps, r, j, nt)
     coef = 2.0 * alpha / (P * H)
     for p in range(j, P, nt):  # the rows this thread's residuals came from: no barrier needed
         for i in range(H):
             Z[p, i] = coef * r[p] * (1.0 + eps * Z[p, i])
-    barrier()
+    barrier(nt)
     matmul_share(Z.T, X, grad[: H * D].reshape((H, D)), j, nt)
     for q in range(H * D + j, grad.shape[0], nt):
         grad[q] = 0.0  # the padding rows of a narrower member

@@ -97,10 +97,10 @@ def two_layer_block_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, j,
     D = work[n * m : 2 * n * m].reshape((n, m))
     terms = work[2 * n * m : 2 * n * m + n]
     _matmul_share(X, W.T, H, j, nt)
-    barrier()
+    barrier(nt)
     for i in range(j, n, nt):
         terms[i] = _logistic_row(H[i], y[i], a, D[i], n)
-    barrier()
+    barrier(nt)
     _matmul_share(D.T, X, G, j, nt)
     if j != 0:
         return 0.0
