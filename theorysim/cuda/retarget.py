@@ -11,7 +11,7 @@ in plain scalar code:
 - ``core.rng.mulhilo64`` (an LLVM i128 intrinsic on the CPU) -> ``mulhilo64_portable``;
 - ``optim.sorting.sort_in_place`` (numpy's sort on the CPU) -> a heapsort (the sorted values,
   hence every quantile computed from them, are identical);
-- ``core.block.barrier`` (nothing on the CPU) -> ``cuda.syncthreads()``;
+- ``core.block.barrier`` (nothing on the CPU) -> ``cuda.syncthreads()`` when the block has more than one thread;
 - ``optim.dispatch.dispatch`` (``literal_unroll`` over first-class functions) -> an explicit
   if/elif over the rule id, generated from the same registration table;
 - whatever a model registers with :func:`theorysim.core.config.gpu_version` (the two-layer ReLU's
