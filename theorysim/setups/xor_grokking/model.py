@@ -327,17 +327,24 @@ def _span_preactivations(K, C, H0, H):
             H[i, j] += H0[i, j]
 
 
+@returns_view
+@jit
+def _span_blocks(theta, fdata, idata):
+    """(K [n, n], y [n], a [m], C [n, m], X W_0^T [n, m]): the data and parameter blocks every
+    span-form kernel reads, as views."""
+    K = farray2(fdata, idata, 0)
+    a = farray1(fdata, idata, 2)
+    n, m = K.shape[0], a.shape[0]
+    return K, farray1(fdata, idata, 1), a, theta[: n * m].reshape((n, m)), theta[n * m : 2 * n * m].reshape((n, m))
+
+
 @jit
 def span_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work):
-    K = farray2(fdata, idata, 0)
-    y = farray1(fdata, idata, 1)
-    a = farray1(fdata, idata, 2)
-    n = K.shape[0]
-    m = a.shape[0]
+    K, y, a, C, H0 = _span_blocks(theta, fdata, idata)
+    n, m = C.shape
     nm = n * m
-    C = theta[:nm].reshape((n, m))
     H = work[:nm].reshape((n, m))
-    _span_preactivations(K, C, theta[nm : 2 * nm].reshape((n, m)), H)
+    _span_preactivations(K, C, H0, H)
     loss = _logistic_backward(H, y, a, grad[:nm].reshape((n, m)))
     for k in range(nm, grad.shape[0]):
         grad[k] = 0.0
@@ -358,15 +365,9 @@ def span_partial_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, first
     as they are) and the sum of their loss terms returned. Over all points (0, 1) and divided by n
     this is :func:`span_loss_grad`, whose K C is one BLAS product on the CPU (so equal to
     rounding); the GPU engine gives each of a block's threads one residue class of the points."""
-    K = farray2(fdata, idata, 0)
-    y = farray1(fdata, idata, 1)
-    a = farray1(fdata, idata, 2)
-    n = K.shape[0]
-    m = a.shape[0]
-    nm = n * m
-    C = theta[:nm].reshape((n, m))
-    H0 = theta[nm : 2 * nm].reshape((n, m))
-    D = grad[:nm].reshape((n, m))
+    K, y, a, C, H0 = _span_blocks(theta, fdata, idata)
+    n, m = C.shape
+    D = grad[: n * m].reshape((n, m))
     h = work[:m]
     total = 0.0
     for i in range(first, n, stride):
@@ -384,9 +385,7 @@ def span_partial_loss_grad(theta, fdata, idata, mh, k0, k1, t, grad, work, first
 
 @jit
 def span_metrics(theta, fdata, idata, mh, out, work):
-    K = farray2(fdata, idata, 0)
-    y = farray1(fdata, idata, 1)
-    a = farray1(fdata, idata, 2)
+    K, y, a, C, H0 = _span_blocks(theta, fdata, idata)
     Kt = farray2(fdata, idata, 3)
     yt = farray1(fdata, idata, 4)
     Xmu1 = farray1(fdata, idata, 5)
@@ -397,12 +396,11 @@ def span_metrics(theta, fdata, idata, mh, out, work):
     nt = Kt.shape[0]
     m = a.shape[0]
     nm = n * m
-    C = theta[:nm].reshape((n, m))
     Ht0 = theta[2 * nm : 2 * nm + nt * m].reshape((nt, m))
     P1 = theta[2 * nm + nt * m : 2 * nm + nt * m + m]
     P2 = theta[2 * nm + nt * m + m : 2 * nm + nt * m + 2 * m]
     f, ft, H, d1, d2 = _metric_scratch(work, n, nt, m)
-    _span_preactivations(K, C, theta[nm : 2 * nm].reshape((n, m)), H[:n])
+    _span_preactivations(K, C, H0, H[:n])
     _relu_outputs(H[:n], a, f)
     _span_preactivations(Kt, C, Ht0, H[:nt])
     _relu_outputs(H[:nt], a, ft)
