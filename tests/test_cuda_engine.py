@@ -202,6 +202,50 @@ def test_the_member_mapping_by_model():
     assert engine._key(LinearSelfAttention(3, 5)) != engine._key(LinearSelfAttention(3, 5, layers=3))
 
 
+_CACHE_NAMES = ("import json\n"
+                "from tests import cuda_parity\n"
+                "from theorysim.cuda import engine\n"
+                "out = {}\n"
+                "for name, model in cuda_parity.models().items():\n"
+                "    key, kernel = engine._key(model), engine.kernel_for(model)\n"
+                "    index = getattr(getattr(kernel._cache, '_cache_file', None), '_index_path', None)\n"
+                "    out[name] = [repr(key), engine.build_name(key), type(kernel._cache).__name__, index]\n"
+                "print(json.dumps(out))\n")
+
+
+def test_each_gpu_kernel_build_has_its_own_disk_cache():
+    """On a GPU the chunk kernels are cached on disk, one index file per build: numba names a
+    cache after the Python function, which is the same loop for every model, so two models'
+    kernels must not share one (a race between two processes saving into one index could pair
+    one model's key with the other's kernel). Checked without a GPU: the dispatchers are built,
+    nothing compiles. The names are the same in another process (else nothing would be found)."""
+    pytest.importorskip("numba.cuda")
+    env = {"NUMBA_ENABLE_CUDASIM": "0", "PYTHONPATH": ROOT}
+    runs = [_python(_CACHE_NAMES, **env) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr[-2000:]
+    first, second = (json.loads(r.stdout) for r in runs)
+    assert {n: v[1:] for n, v in first.items()} == {n: v[1:] for n, v in second.items()}  # stable across processes
+    builds = {}
+    for name, (key, build, cache, index) in first.items():
+        assert cache == "KernelCache" and build and build in index, (name, build, cache, index)
+        builds.setdefault(build, set()).add(key)
+        builds.setdefault(index, set()).add(key)
+    assert all(len(keys) == 1 for keys in builds.values()), builds  # one build per key, one index per build
+    assert len({b for b in builds if not b.endswith(".nbi")}) >= 10  # the parity models' distinct kernels
+    off = json.loads(_python(_CACHE_NAMES, THEORYSIM_CACHE="0", **env).stdout)
+    assert {cache for _, _, cache, _ in off.values()} == {"NullCache"}
+    from theorysim.cuda import engine
+
+    def factory():
+        def loss(x):
+            return x
+        return loss
+
+    assert engine.build_name((factory(), None)) is None  # no stable name: not cached
+    assert engine.build_name((engine._one_sample, 3, (("A", True),))) == engine.build_name(
+        (engine._one_sample, 3, (("A", True),)))
+
+
 def test_import_theorysim_never_imports_numba_cuda():
     proc = _python("import sys, numpy as np, theorysim as ts\n"
                    "ts.Experiment(ts.models.Quadratic(np.eye(2)), 'sgd', steps=3).run()\n"

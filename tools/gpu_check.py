@@ -18,6 +18,9 @@ Tasks (default: ``env rng parity bench:W1-4096 bench:W1 bench:W2 bench:W2-1024 b
                       T threads per member for one member per block (default: the engine's);
                       +global: scratch in global memory (engine.LOCAL_SCRATCH_DOUBLES = 0)
 
+Compiled kernels are cached on disk (``theorysim/cuda/__pycache__``, kept while the lease stays
+warm): a second call loads them (each bench result says how many it loaded and compiled).
+
 ``--defective``: run models that carry a ``gpu_defect`` anyway (to check whether it is still there).
 ``--timeout S``: each task's limit (default 300 s). Writes $OUT/gpu_check.json (and parity.json).
 
@@ -123,7 +126,17 @@ def bench(spec):
     return {"workload": name, "gpu_seconds": gpu, "compile_seconds": engine.SECONDS["compile"], "wall_seconds": wall,
             "gflops": flops / gpu / 1e9, "result": result, "threads_per_block": engine.THREADS_PER_BLOCK,
             "sample_threads": engine.SAMPLE_THREADS, "cooperative_threads": engine.COOPERATIVE_THREADS,
-            "local_scratch_doubles": engine.LOCAL_SCRATCH_DOUBLES}
+            "local_scratch_doubles": engine.LOCAL_SCRATCH_DOUBLES, **_disk_cache(engine)}
+
+
+def _disk_cache(engine) -> dict:
+    """Kernels this process loaded from the on-disk cache and compiled (a second call of this
+    script in the same lease should load every kernel: compile_seconds near zero)."""
+    from theorysim.cuda import kernel_cache
+
+    hits = sum(sum(getattr(k, "_cache_hits", {}).values()) for k in engine._KERNELS.values())
+    misses = sum(sum(getattr(k, "_cache_misses", {}).values()) for k in engine._KERNELS.values())
+    return {"kernels_loaded_from_disk": hits, "kernels_compiled": misses, "not_cached": kernel_cache.NOT_CACHED}
 
 
 def child(task, defective):

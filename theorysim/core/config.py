@@ -6,7 +6,7 @@ and nowhere else. Environment overrides:
 
 ``THEORYSIM_FASTMATH``  ``1`` turns on LLVM fastmath (default off: results must be reproducible
                         to the bit and IEEE semantics are part of the contract).
-``THEORYSIM_CACHE``     ``0`` turns off Numba's on-disk cache of compiled kernels.
+``THEORYSIM_CACHE``     ``0`` turns off Numba's on-disk cache of compiled kernels (CPU and GPU).
 ``THEORYSIM_THREADS``   Numba threads used by the engine (default: Numba's own default, one per
                         core): in ``check``, ``bench``, the serial sweep executor and each local
                         sweep worker; validated before work (at most the cores Numba sees).

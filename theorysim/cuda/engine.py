@@ -36,11 +36,14 @@ Member mapping, by model:
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
+import types
 
 import numpy as np
 
+from theorysim.core.config import CACHE
 from theorysim.cuda import cuda, require_device  # noqa: F401 (require_device: the backend's check)
 from theorysim.cuda.retarget import coordinatewise_dispatch, device, returns_view, with_globals
 from theorysim.engine import loop
@@ -375,11 +378,59 @@ def _key(model):
 def kernel_for(model):
     """The chunk kernel of ``model``'s kernels (loss_grad, metrics, hessian), layout and mapping,
     compiled from :func:`_chunk` or :func:`_chunk_samples` with those bound as device functions;
-    one per distinct combination (and, one member per block, per size bucket)."""
+    one per distinct combination (and, one member per block, per size bucket).
+
+    On a GPU the compiled kernel is cached on disk (``THEORYSIM_CACHE``, as on the CPU; see
+    :mod:`theorysim.cuda.kernel_cache`), under its :func:`build_name`: a later process loads it
+    instead of compiling it again (58-200 s per kernel on the device machines' CPUs)."""
     key = _key(model)
     if key not in _KERNELS:
-        _KERNELS[key] = cuda.jit(_bound(model))
+        fn = _bound(model)
+        name = build_name(key)
+        if name is not None:
+            fn.__qualname__ = fn.__name__ = name
+        kernel = cuda.jit(fn)
+        if name is not None and CACHE and not _simulated():
+            from theorysim.cuda import kernel_cache
+
+            kernel = kernel_cache.enable(kernel)
+        _KERNELS[key] = kernel
     return _KERNELS[key]
+
+
+class _Unnamed(Exception):
+    """A build part without a name that is the same in every process."""
+
+
+def _stable(part) -> str:
+    if isinstance(part, tuple):
+        return "(" + ",".join(_stable(p) for p in part) + ")"
+    if isinstance(part, types.FunctionType):
+        if part.__closure__ is not None or "<locals>" in part.__qualname__:
+            raise _Unnamed  # a function made by a factory: its name does not say what it computes
+        return f"{part.__module__}.{part.__qualname__}"
+    if part is None or isinstance(part, (bool, int, float, str)):
+        return repr(part)
+    raise _Unnamed
+
+
+def build_name(key) -> str | None:
+    """The kernel's name for the on-disk cache: the loop it runs (``_chunk`` or
+    ``_chunk_samples``) and a digest of what :func:`_key` binds into it (the model's kernels by
+    module and qualified name, layout, mapping, build-time sizes); None (not cached) when a part
+    has no name that is stable across processes.
+
+    Why a name of its own: numba's cache keys a kernel on its Python function (file, line,
+    bytecode), which is the same loop for every model, and keeps one index file per function;
+    two processes saving different models' kernels into one index could pair one model's key
+    with the other's data file. One index per build cannot. Edits to the package's sources drop
+    every cached kernel (:func:`theorysim.core.config._invalidate_stale_caches`), as on the CPU."""
+    try:
+        digest = hashlib.sha256(_stable(key).encode()).hexdigest()[:16]
+    except _Unnamed:
+        return None
+    loop = "_chunk_samples" if key[-2] is not None or key[4] else "_chunk"
+    return f"{loop}_{digest}"
 
 
 def _to_layout(a: np.ndarray, major: bool) -> np.ndarray:
