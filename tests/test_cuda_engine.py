@@ -115,6 +115,49 @@ def test_one_member_per_block_splits_the_update_and_owns_rows_whatever_the_threa
     assert same_sensing == "True" and same_mlp == "True" and same_direct == "True" and same_readout == "True"
 
 
+USED_RULES_SCRIPT = r"""
+import json
+import numpy as np
+from theorysim.cuda import engine
+from theorysim.engine.experiment import Experiment
+from tests import cuda_parity
+from tests.cuda_parity import relative_difference
+engine.KERNEL_RULES = "used"
+out = []
+for model, optimizers, kw in (("quadratic", ["sgd", "adam", "lion"], {"lr": [0.05, 0.01, 0.001]}),
+                              ("lsa_b7", ["adam", "lamb", "adam"], {"lr": [1e-3, 3e-3, 1e-2], "init_scale": 0.2})):
+    runs = [Experiment(cuda_parity.models()[model], optimizers, steps=12, record_every=4, seeds=[0, 1, 2],
+                       progress=False, backend=b, **kw).run() for b in ("cpu", "cuda")]
+    out.append([model, relative_difference(runs[0].theta, runs[1].theta),
+                relative_difference(runs[0].records, runs[1].records),
+                runs[0].records.shape == runs[1].records.shape])
+out.append(sorted(str(k[-2]) for k in engine._KERNELS))
+from theorysim.cuda import retarget
+from theorysim.optim import dispatch
+out.append(retarget.OVERRIDES[dispatch.dispatch.py_func] in retarget._DEVICE)  # the switch over all 22 rules
+print(json.dumps(out))
+"""
+
+
+def test_a_kernel_with_only_the_members_rules_gives_the_same_run():
+    """``engine.KERNEL_RULES = "used"`` (a kernel compiling only its members' rules: faster to
+    build, tools/ptxas_report.py) in the simulator: mixed rules in one ensemble, one member per
+    thread and one per block (Adam split over the threads, LAMB by thread 0), match the CPU
+    within 1e-12, the kernels compiled exactly those rule ids, and the switch over every rule
+    was never built."""
+    pytest.importorskip("numba.cuda")
+    proc = _python(USED_RULES_SCRIPT, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    *models, kernels, all_rules_built = json.loads(proc.stdout.splitlines()[-1])
+    assert all_rules_built is False
+    for name, theta, records, same_shape in models:
+        assert theta <= 1e-12 and records <= 1e-12 and same_shape, (name, theta, records)
+    from theorysim.optim.family import SPECS
+
+    ids = [str(tuple(sorted({SPECS[n].rule_id for n in names}))) for names in (("sgd", "adam", "lion"), ("adam", "lamb"))]
+    assert kernels == sorted(ids)
+
+
 def test_the_gpu_memory_is_checked_before_any_allocation(monkeypatch):
     """An ensemble larger than the GPU's free memory is refused up front, with the sizes."""
     pytest.importorskip("numba.cuda")
@@ -156,7 +199,7 @@ def test_the_launches_run_inside_the_launch_guard():
             "    def __getitem__(self, cfg):\n"
             "        seen.append(inside[0])\n"
             "        return self.k[cfg]\n"
-            "engine.kernel_for = lambda model: Watch(kernel_for(model))\n"
+            "engine.kernel_for = lambda model, rules=None: Watch(kernel_for(model, rules))\n"
             "Experiment(Quadratic(np.eye(2)), 'sgd', lr=0.1, steps=6, seeds=[0, 1], backend='cuda', progress=False).run()\n"
             "print(all(seen), len(seen), engine.SECONDS['execute'] > 0.0, inside[0])\n")
     proc = _python(code, NUMBA_ENABLE_CUDASIM="1")
@@ -209,7 +252,7 @@ _CACHE_NAMES = ("import json\n"
                 "for name, model in cuda_parity.models().items():\n"
                 "    key, kernel = engine._key(model), engine.kernel_for(model)\n"
                 "    index = getattr(getattr(kernel._cache, '_cache_file', None), '_index_path', None)\n"
-                "    out[name] = [repr(key), engine.build_name(key), type(kernel._cache).__name__, index]\n"
+                "    out[name] = [repr(key), kernel.py_func.__name__, type(kernel._cache).__name__, index]\n"
                 "print(json.dumps(out))\n")
 
 
@@ -241,9 +284,20 @@ def test_each_gpu_kernel_build_has_its_own_disk_cache():
             return x
         return loss
 
-    assert engine.build_name((factory(), None)) is None  # no stable name: not cached
-    assert engine.build_name((engine._one_sample, 3, (("A", True),))) == engine.build_name(
-        (engine._one_sample, 3, (("A", True),)))
+    assert engine.build_name((factory(), None), "_chunk") is None  # no stable name: not cached
+    assert engine.build_name((engine._one_sample, 3, (("A", True),)), "_chunk") == engine.build_name(
+        (engine._one_sample, 3, (("A", True),)), "_chunk")
+    # the rules compiled in and the register cap are part of the build
+    from tests import cuda_parity
+
+    model = cuda_parity.models()["quadratic"]
+    names = {engine.build_name(engine._key(model, rules), "_chunk") for rules in (None, (0,), (0, 3))}
+    engine.MAX_REGISTERS = 128
+    try:
+        names.add(engine.build_name(engine._key(model), "_chunk"))
+    finally:
+        engine.MAX_REGISTERS = None
+    assert len(names) == 4
 
 
 def test_import_theorysim_never_imports_numba_cuda():

@@ -7,16 +7,20 @@ before it have ended, so that they compile in parallel but run one at a time, in
 given, on the one GPU: each is run once, its GPU seconds the engine's launch-to-copy-back time.
 Put a long workload last: a task that times out is killed and the next one goes on.
 
-Tasks (default: ``env rng parity bench:W1-4096 bench:W1 bench:W2 bench:W2-1024 bench:W3-256``):
+Tasks (default: :data:`DEFAULT`, the next lease's plan: parity, the three 20x workloads, then
+the build variants that ``tools/ptxas_report.py`` cannot time: fewer rules, a register cap, more
+threads per member; run it twice, the second call to see the disk cache load every kernel):
 
   env                 device, compute capability, versions
   rng                 tests/test_cuda_rng.py on the GPU (against numpy's Philox)
   parity              CPU engine vs CUDA engine, every case of tests/cuda_parity.py (one task per model)
   parity:MODEL        the cases on one model (a key of ``tests.cuda_parity.models()``)
   trace               tools/gpu_lsa_trace.py (the LSA loss kernel, traced; its own files in $OUT)
-  bench:W[@T][+global] workload W once on the GPU, T threads per block for one member per thread,
+  bench:W[@T][+OPT...] workload W once on the GPU, T threads per block for one member per thread,
                       T threads per member for one member per block (default: the engine's);
-                      +global: scratch in global memory (engine.LOCAL_SCRATCH_DOUBLES = 0)
+                      +global: scratch in global memory (engine.LOCAL_SCRATCH_DOUBLES = 0);
+                      +used: the kernel compiles the members' rules only (engine.KERNEL_RULES);
+                      +regsN: at most N registers per thread (engine.MAX_REGISTERS)
 
 Compiled kernels are cached on disk (``theorysim/cuda/__pycache__``, kept while the lease stays
 warm): a second call loads them (each bench result says how many it loaded and compiled).
@@ -36,7 +40,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository: tests.cuda_parity
 OUT = os.environ.get("OUT", ".")
 TMP = os.environ.get("TMPDIR", "/tmp")
-DEFAULT = ["env", "rng", "parity", "bench:W1-4096", "bench:W1", "bench:W2", "bench:W2-1024", "bench:W3-256"]
+DEFAULT = ["env", "parity", "bench:W1-4096", "bench:W2-1024", "bench:W1-4096+used", "bench:W1-4096+regs128",
+           "bench:W1-4096@64", "bench:W2-1024+used", "bench:W2-1024+regs128", "bench:W3-256", "bench:W3-256+used"]
 
 
 class _InTurn:
@@ -112,9 +117,16 @@ def bench(spec):
     from theorysim.bench.runner import validate
     from theorysim.cuda import engine
 
-    spec, plus, option = spec.partition("+")
-    if option == "global":  # scratch in global memory, member-major (the engine before local scratch)
-        engine.LOCAL_SCRATCH_DOUBLES = 0
+    spec, *options = spec.split("+")
+    for option in options:
+        if option == "global":  # scratch in global memory, member-major (the engine before local scratch)
+            engine.LOCAL_SCRATCH_DOUBLES = 0
+        elif option == "used":  # the kernel compiles the members' rules only
+            engine.KERNEL_RULES = "used"
+        elif option.startswith("regs"):  # at most N registers per thread
+            engine.MAX_REGISTERS = int(option[4:])
+        else:
+            raise ValueError(f"bench option +{option}: expected +global, +used or +regsN")
     name, _, threads = spec.partition("@")
     if threads:  # one member per thread: threads per block; one member per block: threads per member
         engine.THREADS_PER_BLOCK = engine.SAMPLE_THREADS = engine.COOPERATIVE_THREADS = int(threads)
@@ -126,7 +138,8 @@ def bench(spec):
     return {"workload": name, "gpu_seconds": gpu, "compile_seconds": engine.SECONDS["compile"], "wall_seconds": wall,
             "gflops": flops / gpu / 1e9, "result": result, "threads_per_block": engine.THREADS_PER_BLOCK,
             "sample_threads": engine.SAMPLE_THREADS, "cooperative_threads": engine.COOPERATIVE_THREADS,
-            "local_scratch_doubles": engine.LOCAL_SCRATCH_DOUBLES, **_disk_cache(engine)}
+            "local_scratch_doubles": engine.LOCAL_SCRATCH_DOUBLES, "kernel_rules": engine.KERNEL_RULES,
+            "max_registers": engine.MAX_REGISTERS, **_disk_cache(engine)}
 
 
 def _disk_cache(engine) -> dict:

@@ -10,7 +10,8 @@ dependency of theorysim)::
     NUMBA_ENABLE_CUDASIM=0 python tools/ptxas_report.py --ptxas /path/to/ptxas [W1-4096 W2-1024 W3-256 ...]
 
 Names: the three GPU workloads of issue 17 (their models and rules) or a key of
-``tests.cuda_parity.models()``. Prints one JSON line per kernel.
+``tests.cuda_parity.models()`` (SGD). ``--max-registers 0,128,64``: assemble at each cap;
+``--used-rules``: the kernel with the workload's rule only. Prints one JSON line per build.
 """
 import argparse
 import json
@@ -61,24 +62,37 @@ def resident_warps(registers: int, threads: int) -> int:
     return blocks * warps
 
 
-def report(name: str, ptxas: str) -> dict:
+def report(name: str, ptxas: str, caps=(0,), used_rules: bool = False) -> list[dict]:
     from theorysim.cuda import engine
 
     exp, threads = workload_experiment(name)
     t0 = time.perf_counter()
-    ptx = engine.compile_ptx(exp, cc=(9, 0))
+    rules = tuple(sorted({int(r) for r in exp.rule_id})) if used_rules else None
+    ptx = engine.compile_ptx(exp, cc=(9, 0), rules=rules)
     nvvm = time.perf_counter() - t0
     threads = threads or engine.THREADS_PER_BLOCK
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "kernel.ptx")
         with open(path, "w") as f:
             f.write(ptx)
-        t0 = time.perf_counter()
-        proc = subprocess.run([ptxas, "-arch=sm_90", "-O3", "-v", path, "-o", os.path.join(tmp, "kernel.cubin")],
-                              capture_output=True, text=True)
-        seconds = time.perf_counter() - t0
+        return [dict(kernel=name, model=type(exp.model).__name__, rules="used" if used_rules else "all",
+                     threads_per_block=threads,
+                     ptx_mb=round(len(ptx) / 2**20, 2), nvvm_s=round(nvvm, 1), **assemble(ptxas, path, cap, threads))
+                for cap in caps]
+
+
+def assemble(ptxas: str, path: str, cap: int, threads: int) -> dict:
+    """``ptxas -v`` on the PTX at ``path`` (relocatable, ``-c``: numba-cuda's reshape helper is
+    linked in later), at most ``cap`` registers per thread (0: the assembler's choice, as the
+    driver makes it without numba-cuda's ``max_registers``)."""
+    command = [ptxas, "-arch=sm_90", "-O3", "-v", "-c", path, "-o", path + ".cubin"]
+    if cap:
+        command.insert(1, f"--maxrregcount={cap}")
+    t0 = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"ptxas failed on {name}: {proc.stderr[-2000:]}")
+        raise RuntimeError(f"ptxas failed on {path}: {proc.stderr[-2000:]}")
     log = proc.stderr
     entry = log[log.rfind("Compiling entry function"):]  # the kernel's own lines (device functions come first)
 
@@ -87,20 +101,23 @@ def report(name: str, ptxas: str) -> dict:
         return int(found.group(1)) if found else default
 
     registers = number(r"Used (\d+) registers")
-    return {"kernel": name, "model": type(exp.model).__name__, "threads_per_block": threads,
-            "ptx_mb": round(len(ptx) / 2**20, 2), "nvvm_s": round(nvvm, 1), "ptxas_s": round(seconds, 1),
-            "registers": registers, "stack_frame_bytes": number(r"(\d+) bytes stack frame"),
+    return {"max_registers": cap or None, "ptxas_s": round(seconds, 1), "registers": registers,
+            "stack_frame_bytes": number(r"(\d+) bytes stack frame"),
             "spill_stores_bytes": number(r"(\d+) bytes spill stores"), "spill_loads_bytes": number(r"(\d+) bytes spill loads"),
-            "shared_bytes": number(r"(\d+) bytes smem"), "resident_warps_per_sm": resident_warps(registers, threads)}
+            "resident_warps_per_sm": resident_warps(registers, threads)}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ptxas", required=True, help="path of NVIDIA's ptxas (nvidia-cuda-nvcc wheel)")
+    ap.add_argument("--max-registers", default="0", help="comma-separated caps per thread (0: none), e.g. 0,128,64")
+    ap.add_argument("--used-rules", action="store_true", help="compile the workload's rule only (engine.KERNEL_RULES = 'used')")
     ap.add_argument("names", nargs="*", default=["W1-4096", "W2-1024", "W3-256"])
     args = ap.parse_args(argv)
+    caps = [int(c) for c in args.max_registers.split(",")]
     for name in args.names:
-        print(json.dumps(report(name, args.ptxas)), flush=True)
+        for row in report(name, args.ptxas, caps, args.used_rules):
+            print(json.dumps(row), flush=True)
     return 0
 
 

@@ -45,11 +45,10 @@ import numpy as np
 
 from theorysim.core.config import CACHE
 from theorysim.cuda import cuda, require_device  # noqa: F401 (require_device: the backend's check)
-from theorysim.cuda.retarget import coordinatewise_dispatch, device, returns_view, with_globals
+from theorysim.cuda.retarget import coordinatewise_dispatch, device, returns_view, rule_update, with_globals
 from theorysim.engine import loop
 from theorysim.engine.loop import finish_member
 from theorysim.models.base import no_hessian
-from theorysim.optim.dispatch import apply_rule
 from theorysim.optim.slots import LR
 
 RUNNING, DONE, DIVERGED = loop.RUNNING, loop.DONE, loop.DIVERGED
@@ -65,6 +64,13 @@ COOPERATIVE_THREADS = 32
 #: its members' scratch reads consecutive addresses, while each member still sees a contiguous
 #: array (which the matrix views of member-major models need).
 LOCAL_SCRATCH_DOUBLES = 16384
+#: the rules a chunk kernel compiles: ``"all"`` (one kernel per model serves every ensemble) or
+#: ``"used"`` (the rules of the ensemble's members only: a faster compile, a kernel per rule set)
+KERNEL_RULES = "all"
+#: at most this many registers per thread in a chunk kernel (None: the assembler's choice, which
+#: is its limit of 255 for every model's kernel at sm_90: 8 resident warps per SM;
+#: ``tools/ptxas_report.py``). A lower cap lets more warps reside and spills the rest to memory.
+MAX_REGISTERS = None
 
 
 def _chunk(theta, state, rule_id, needs_hessian, hyper, sched_index, schedule, model_hyper, keys, fdata_rows,
@@ -317,16 +323,16 @@ def _one_sample(fdata, idata):
     return 1
 
 
-def _bound(model):
+def _bound(model, rules: tuple | None = None):
     """:func:`_chunk` (or :func:`_chunk_samples`) with ``model``'s kernels and layout bound in (a
-    plain Python function)."""
+    plain Python function); ``rules``: the rule ids it compiles (None: every rule)."""
     import numba
 
     loss_grad, metrics = model.kernels[0], model.kernels[1]
     hessian = model.kernels[2] if model.has_hessian else no_hessian
     views = (device(_major), device(_major)) if _member_major(model) else (device(_fastest1), device(_fastest2))
     bound = {"loss_grad": device(loss_grad), "metrics": device(metrics), "hessian": device(hessian),
-             "apply_rule": device(apply_rule), "member1": views[0], "member2": views[1], "cuda": cuda}
+             "apply_rule": rule_update(rules), "member1": views[0], "member2": views[1], "cuda": cuda}
     bound.update({"float64": numba.float64, "int64": numba.int64})
     if not per_block(model):
         local = _local_scratch(model)
@@ -343,7 +349,7 @@ def _bound(model):
     block_metrics = cuda.jit(device=True)(with_globals(_block_metrics_shared if shared_metrics
                                                        else _block_metrics_serial, metric_globals))
     bound.update({"partial_loss_grad": device(partial), "n_samples": device(count), "block_metrics": block_metrics,
-                  "apply_split": coordinatewise_dispatch(), **_block_constants(model)})
+                  "apply_split": coordinatewise_dispatch(rules), **_block_constants(model)})
     return with_globals(_chunk_samples, bound)
 
 
@@ -364,7 +370,7 @@ def _local_scratch(model) -> bool:
     return _bucket(model.layout.size) + _bucket(model.work_size) <= LOCAL_SCRATCH_DOUBLES
 
 
-def _key(model):
+def _key(model, rules: tuple | None = None):
     hessian = model.kernels[2] if model.has_hessian else no_hessian
     if per_block(model):
         sizes = tuple(sorted(_block_constants(model).items()))
@@ -372,24 +378,33 @@ def _key(model):
         sizes = (_bucket(model.layout.size), _bucket(model.work_size)) if _local_scratch(model) else ()
     return (model.kernels[0].py_func, model.kernels[1].py_func, hessian.py_func, bool(model.contiguous_members),
             tuple(k.py_func for k in model.sample_kernels),
-            model.block_loss_grad.py_func if _cooperative(model) else None, sizes)
+            model.block_loss_grad.py_func if _cooperative(model) else None, sizes, rules, MAX_REGISTERS)
 
 
-def kernel_for(model):
+def kernel_rules(exp) -> tuple | None:
+    """The rule ids ``exp``'s kernel compiles (:data:`KERNEL_RULES`): None for all of them, else
+    the distinct rule ids of its members."""
+    if KERNEL_RULES not in ("all", "used"):
+        raise ValueError(f"engine.KERNEL_RULES={KERNEL_RULES!r}: expected 'all' or 'used'")
+    return None if KERNEL_RULES == "all" else tuple(sorted({int(r) for r in exp.rule_id}))
+
+
+def kernel_for(model, rules: tuple | None = None):
     """The chunk kernel of ``model``'s kernels (loss_grad, metrics, hessian), layout and mapping,
-    compiled from :func:`_chunk` or :func:`_chunk_samples` with those bound as device functions;
-    one per distinct combination (and, one member per block, per size bucket).
+    compiled from :func:`_chunk` or :func:`_chunk_samples` with those bound as device functions
+    and the rules ``rules`` (None: all); one per distinct combination (and, one member per
+    block, per size bucket), at most :data:`MAX_REGISTERS` registers per thread.
 
     On a GPU the compiled kernel is cached on disk (``THEORYSIM_CACHE``, as on the CPU; see
     :mod:`theorysim.cuda.kernel_cache`), under its :func:`build_name`: a later process loads it
     instead of compiling it again (58-200 s per kernel on the device machines' CPUs)."""
-    key = _key(model)
+    key = _key(model, rules)
     if key not in _KERNELS:
-        fn = _bound(model)
-        name = build_name(key)
+        fn = _bound(model, rules)
+        name = build_name(key, fn.__name__)
         if name is not None:
             fn.__qualname__ = fn.__name__ = name
-        kernel = cuda.jit(fn)
+        kernel = cuda.jit(fn, **({"max_registers": MAX_REGISTERS} if MAX_REGISTERS and not _simulated() else {}))
         if name is not None and CACHE and not _simulated():
             from theorysim.cuda import kernel_cache
 
@@ -414,8 +429,8 @@ def _stable(part) -> str:
     raise _Unnamed
 
 
-def build_name(key) -> str | None:
-    """The kernel's name for the on-disk cache: the loop it runs (``_chunk`` or
+def build_name(key, loop: str) -> str | None:
+    """The kernel's name for the on-disk cache: the loop it runs (``loop``: ``_chunk`` or
     ``_chunk_samples``) and a digest of what :func:`_key` binds into it (the model's kernels by
     module and qualified name, layout, mapping, build-time sizes); None (not cached) when a part
     has no name that is stable across processes.
@@ -429,7 +444,6 @@ def build_name(key) -> str | None:
         digest = hashlib.sha256(_stable(key).encode()).hexdigest()[:16]
     except _Unnamed:
         return None
-    loop = "_chunk_samples" if key[-2] is not None or key[4] else "_chunk"
     return f"{loop}_{digest}"
 
 
@@ -497,7 +511,7 @@ def _canonical(a: np.ndarray) -> np.ndarray:
     return a if a.strides == tuple(reversed(strides)) else np.array(a, order="C")
 
 
-def compile_ptx(exp, cc=(9, 0)) -> str:
+def compile_ptx(exp, cc=(9, 0), rules: tuple | None = None) -> str:
     """The PTX of ``exp``'s chunk kernel for compute capability ``cc``, compiled without a GPU
     (numba-cuda's NVVM from PyPI): how CI checks that every kernel builds for the real target,
     which the simulator cannot (it runs the Python source)."""
@@ -518,7 +532,7 @@ def compile_ptx(exp, cc=(9, 0)) -> str:
                       [np.zeros(s) for s in _scratch_shapes(exp, E, P, major, threads)]) + _split_rule(exp)
     signature = tuple(numba.typeof(a) for a in args)
     with _target_device(cc):
-        ptx, _ = cuda.compile_ptx(_bound(model), signature, cc=cc)
+        ptx, _ = cuda.compile_ptx(_bound(model, rules), signature, cc=cc)
     return ptx
 
 
@@ -608,7 +622,7 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
             + [cuda.to_device(a) for a in extra])
     d_theta, d_state, d_loss0, d_status, d_div, d_records, d_params = (args[i] for i in (0, 1, 20, 21, 22, 23, 24))
     t0 = time.perf_counter()
-    kernel = kernel_for(model)
+    kernel = kernel_for(model, kernel_rules(exp))
     if not _simulated():  # compile now, so that the launches below time the run alone
         kernel.compile(tuple(numba.typeof(a) for a in args))
     compile_seconds = time.perf_counter() - t0
