@@ -70,7 +70,12 @@ def report(name: str, ptxas: str, caps=(0,), used_rules: bool = False) -> list[d
     rules = tuple(sorted({int(r) for r in exp.rule_id})) if used_rules else None
     ptx = engine.compile_ptx(exp, cc=(9, 0), rules=rules)
     nvvm = time.perf_counter() - t0
-    threads = threads or engine.THREADS_PER_BLOCK
+    if not threads:  # a parity model: the threads the engine would give its blocks
+        model = exp.model
+        fdata, idata = model.data()
+        if fdata.ndim == 1:
+            fdata, idata = fdata.reshape(1, -1), idata.reshape(1, -1)
+        threads = engine.sample_threads(model, fdata, idata) if engine.per_block(model) else engine.THREADS_PER_BLOCK
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "kernel.ptx")
         with open(path, "w") as f:
