@@ -158,6 +158,21 @@ def test_a_kernel_with_only_the_members_rules_gives_the_same_run():
     assert kernels == sorted(ids)
 
 
+def test_the_progress_bar_says_while_the_gpu_kernel_is_built():
+    """A first GPU run spends minutes building its kernel before step 1: the progress bar says so
+    (and the note is gone once the run starts)."""
+    pytest.importorskip("numba.cuda")
+    proc = _python("import numpy as np\n"
+                   "from theorysim.models import Quadratic\n"
+                   "from theorysim.engine.experiment import Experiment\n"
+                   "Experiment(Quadratic(np.eye(2)), 'sgd', lr=0.1, steps=3, seeds=[0], backend='cuda', progress=True).run()\n",
+                   NUMBA_ENABLE_CUDASIM="1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    from theorysim.cuda import engine
+
+    assert engine.BUILDING in proc.stderr, proc.stderr[-2000:]
+
+
 def test_the_gpu_memory_is_checked_before_any_allocation(monkeypatch):
     """An ensemble larger than the GPU's free memory is refused up front, with the sizes."""
     pytest.importorskip("numba.cuda")

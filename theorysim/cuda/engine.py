@@ -560,6 +560,8 @@ def _target_device(cc):
     return patched()
 
 
+#: the progress bar's note while the kernel is built or loaded from the disk cache
+BUILDING = "building the GPU kernel (the first time for a model: minutes; then loaded from the disk cache)"
 #: ensembles this process has run on the GPU (what a caller checks to know the GPU was used)
 RUNS = [0]
 #: seconds this process spent compiling kernels and running them (launches to the last copy back)
@@ -622,9 +624,13 @@ def run_chunks(exp, theta, state, keys, fdata, idata, data_row, offsets, rows, c
             + [cuda.to_device(a) for a in extra])
     d_theta, d_state, d_loss0, d_status, d_div, d_records, d_params = (args[i] for i in (0, 1, 20, 21, 22, 23, 24))
     t0 = time.perf_counter()
+    if bar is not None:  # a first build takes minutes with the bar at 0: say why
+        bar.set_postfix_str(BUILDING, refresh=True)
     kernel = kernel_for(model, kernel_rules(exp))
     if not _simulated():  # compile now, so that the launches below time the run alone
         kernel.compile(tuple(numba.typeof(a) for a in args))
+    if bar is not None:
+        bar.set_postfix_str("", refresh=False)
     compile_seconds = time.perf_counter() - t0
     SECONDS["compile"] += compile_seconds
     with (LAUNCH_GUARD or contextlib.nullcontext)():
