@@ -1,7 +1,7 @@
 """The GPU kernels' on-disk cache (theorysim.cuda.kernel_cache), without a GPU: a kernel that
 links numba-cuda's reshape helper (as nearly every theorysim kernel does) is saved and loaded
-back with the same PTX, cubin and linked files; what cannot be saved or loaded is compiled
-instead, never an error. The GPU's description (compute capability, runtime version) is faked
+back with the same PTX, cubin and linked files, whatever the source file's mtime, and not after
+an edit of the package; what cannot be saved or loaded is compiled instead, never an error. The GPU's description (compute capability, runtime version) is faked
 where numba-cuda would ask the driver; the cubin is a stand-in (building one needs a GPU)."""
 import json
 import os
@@ -43,10 +43,16 @@ except RuntimeError:
 lib._cubin_cache[(9, 0)] = b"stand-in cubin"
 kernel_cache.KernelCache(reshaping).save_overload(sig, kernel)
 out["files_kept"] = sorted(lib._linking_files) == files
+os.utime(__file__, (1e9, 1e9))  # a copied tree: new mtimes, the same sources
 loaded = kernel_cache.KernelCache(reshaping).load_overload(sig, cuda_target.target_context)
 back = loaded._codelibrary
 out["loaded"] = [type(loaded).__name__, loaded.entry_name == kernel.entry_name, back._ptx_cache == lib._ptx_cache,
                  back._cubin_cache == lib._cubin_cache, sorted(back._linking_files) == files]
+from theorysim.core import config
+digest = config._DIGEST[0]
+config._DIGEST[0] = "edited sources"
+out["loaded_after_an_edit"] = kernel_cache.KernelCache(reshaping).load_overload(sig, cuda_target.target_context)
+config._DIGEST[0] = digest
 # another linked file: not saved (numba-cuda's own refusal), recorded, no error
 lib._linking_files.add("/elsewhere/other.cu")
 kernel_cache.KernelCache(reshaping).save_overload((numba.float64[::1],), kernel)
@@ -79,6 +85,7 @@ def test_a_kernel_with_numbas_reshape_helper_is_saved_and_loaded_back(tmp_path):
     assert out["saved_without_cubin"] is False  # a loaded library could not link a cubin
     assert out["files_kept"]  # saving leaves the live kernel's library as it was
     assert out["loaded"] == ["_Kernel", True, True, True, True]  # the helper back among the linked files
+    assert out["loaded_after_an_edit"] is None  # dated by the package's sources, not by mtimes
     assert out["after_garbage"] is None
     saved, loaded = out["not_cached"]["reshaping"]
     assert saved.startswith("not saved:") and "linking files" in saved, saved

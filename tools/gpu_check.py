@@ -7,14 +7,16 @@ before it have ended, so that they compile in parallel but run one at a time, in
 given, on the one GPU: each is run once, its GPU seconds the engine's launch-to-copy-back time.
 Put a long workload last: a task that times out is killed and the next one goes on.
 
-Tasks (default: :data:`DEFAULT`, the next lease's plan: parity, the three 20x workloads, then
-the build variants that ``tools/ptxas_report.py`` cannot time: fewer rules, a register cap, more
-threads per member; run it twice, the second call to see the disk cache load every kernel):
+Tasks (default: :data:`DEFAULT`: parity and the three 20x workloads; then a second call with
+``variants`` (:data:`VARIANTS`): W1-4096 again, its kernel loaded from the disk cache, and the
+build variants that ``tools/ptxas_report.py`` cannot time: fewer rules, a register cap, more
+threads per member):
 
   env                 device, compute capability, versions
   rng                 tests/test_cuda_rng.py on the GPU (against numpy's Philox)
   parity              CPU engine vs CUDA engine, every case of tests/cuda_parity.py (one task per model)
   parity:MODEL        the cases on one model (a key of ``tests.cuda_parity.models()``)
+  variants            the tasks of VARIANTS
   trace               tools/gpu_lsa_trace.py (the LSA loss kernel, traced; its own files in $OUT)
   bench:W[@T][+OPT...] workload W once on the GPU, T threads per block for one member per thread,
                       T threads per member for one member per block (default: the engine's);
@@ -40,8 +42,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository: tests.cuda_parity
 OUT = os.environ.get("OUT", ".")
 TMP = os.environ.get("TMPDIR", "/tmp")
-DEFAULT = ["env", "parity", "bench:W1-4096", "bench:W2-1024", "bench:W1-4096+used", "bench:W1-4096+regs128",
-           "bench:W1-4096@64", "bench:W2-1024+used", "bench:W2-1024+regs128", "bench:W3-256", "bench:W3-256+used"]
+#: the next lease's first call: correctness on the GPU, then the three 20x workloads
+DEFAULT = ["env", "parity", "bench:W1-4096", "bench:W2-1024", "bench:W3-256"]
+#: its second call (task ``variants``): W1-4096 again (its kernel now loaded from the disk cache),
+#: then the build variants
+VARIANTS = ["env", "bench:W1-4096", "bench:W1-4096+used", "bench:W1-4096+regs128", "bench:W1-4096@64", "bench:W2-1024+used",
+            "bench:W2-1024+regs128", "bench:W3-256+used"]
 
 
 class _InTurn:
@@ -89,7 +95,10 @@ def env():
     name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
     return {"device": name, "cc": list(dev.compute_capability), "sms": dev.MULTIPROCESSOR_COUNT,
             "numpy": np.__version__, "numba": numba.__version__, "numba_cuda": md.version("numba-cuda"),
-            "python": sys.version.split()[0]}
+            "python": sys.version.split()[0],
+            # kernels on disk from an earlier call (the second call of a lease should find the first's)
+            "cached_kernel_files": len([f for f in os.listdir(os.path.join("theorysim", "cuda", "__pycache__"))
+                                        if f.endswith(".nbc")]) if os.path.isdir("theorysim/cuda/__pycache__") else 0}
 
 
 def rng():
@@ -145,6 +154,8 @@ def bench(spec):
 def _disk_cache(engine) -> dict:
     """Kernels this process loaded from the on-disk cache and compiled (a second call of this
     script in the same lease should load every kernel: compile_seconds near zero)."""
+    if engine._simulated():  # no compiled kernels, no cache
+        return {}
     from theorysim.cuda import kernel_cache
 
     hits = sum(sum(getattr(k, "_cache_hits", {}).values()) for k in engine._KERNELS.values())
@@ -168,7 +179,9 @@ def child(task, defective):
 def expand(tasks):
     out = []
     for t in tasks:
-        if t == "parity":
+        if t == "variants":
+            out += VARIANTS
+        elif t == "parity":
             from tests.cuda_parity import cases
 
             out += [f"parity:{m}" for m in sorted({c[1] for c in cases()})]

@@ -37,6 +37,23 @@ FASTMATH: bool = _env_flag("THEORYSIM_FASTMATH", False)
 CACHE: bool = _env_flag("THEORYSIM_CACHE", True)
 
 
+_DIGEST: list = []
+
+
+def sources_digest() -> str:
+    """The sha256 of every ``.py`` file of the package (paths and contents), computed once."""
+    if not _DIGEST:
+        import hashlib
+
+        root = Path(__file__).resolve().parent.parent
+        h = hashlib.sha256()
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+        _DIGEST.append(h.hexdigest())
+    return _DIGEST[0]
+
+
 def _invalidate_stale_caches() -> None:
     """Drop theorysim's Numba cache files when any of its sources changed.
 
@@ -46,14 +63,8 @@ def _invalidate_stale_caches() -> None:
     ``.nbc`` files when it changes. Only writable in-tree caches (an editable install) can be
     stale this way; an installed package's sources do not change.
     """
-    import hashlib
-
     root = Path(__file__).resolve().parent.parent  # the package: theorysim/core/config.py -> theorysim/
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    digest = h.hexdigest()
+    digest = sources_digest()
     stamp = root / "__pycache__" / "theorysim-sources.sha256"
     try:
         if stamp.exists() and stamp.read_text() == digest:

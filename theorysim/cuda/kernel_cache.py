@@ -3,7 +3,8 @@ and failures made harmless.
 
 A compiled kernel is saved with its PTX and its cubin (the machine code for the GPU it was built
 on) and loaded by a later process on the same GPU model and software versions (numba-cuda's index
-key: signature, CUDA runtime version, compute capability, numba-cuda version, bytecode), so that
+key: signature, CUDA runtime version, compute capability, numba-cuda version, bytecode) and the
+same package sources (the index is dated by their digest, not by a file's mtime), so that
 process skips the 58-200 s compile (benchmarks/RESULTS.md, issue 17).
 
 The obstacle: numba-cuda refuses to save a kernel whose code library links extra files, and it
@@ -60,6 +61,15 @@ def library_state(library) -> LibraryState:
 
 
 class _Impl(CUDACacheImpl):
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        # numba dates a cache by its source file's mtime and size; a copied tree (a fresh checkout,
+        # the device tool's copy) gets new mtimes for the same code. Date it by the package's
+        # contents instead: the same sources, the same kernels.
+        from theorysim.core.config import sources_digest
+
+        self._locator.get_source_stamp = sources_digest
+
     def reduce(self, kernel):
         payload = kernel._reduce_states()
         payload["codelibrary"] = library_state(payload["codelibrary"])
