@@ -292,6 +292,15 @@ def test_each_gpu_kernel_build_has_its_own_disk_cache():
     assert len({b for b in builds if not b.endswith(".nbi")}) >= 10  # the parity models' distinct kernels
     off = json.loads(_python(_CACHE_NAMES, THEORYSIM_CACHE="0", **env).stdout)
     assert {cache for _, _, cache, _ in off.values()} == {"NullCache"}
+    # a numba-cuda whose internals the cache does not know: no disk cache, no error
+    broken = _python("from theorysim.cuda import engine, kernel_cache\n"
+                     "from tests import cuda_parity\n"
+                     "def enable(d): raise AttributeError('no _linking_files here')\n"
+                     "kernel_cache.enable = enable\n"
+                     "k = engine.kernel_for(cuda_parity.models()['quadratic'])\n"
+                     "print(type(k._cache).__name__, list(engine.NO_DISK_CACHE.values()))\n", **env)
+    assert broken.returncode == 0, broken.stderr[-2000:]
+    assert broken.stdout.split(maxsplit=1) == ["NullCache", "['AttributeError: no _linking_files here']\n"]
     from theorysim.cuda import engine
 
     def factory():

@@ -406,11 +406,19 @@ def kernel_for(model, rules: tuple | None = None):
             fn.__qualname__ = fn.__name__ = name
         kernel = cuda.jit(fn, **({"max_registers": MAX_REGISTERS} if MAX_REGISTERS and not _simulated() else {}))
         if name is not None and CACHE and not _simulated():
-            from theorysim.cuda import kernel_cache
+            try:  # (kernel_cache reaches into numba-cuda's internals, checked against 0.30)
+                from theorysim.cuda import kernel_cache
 
-            kernel = kernel_cache.enable(kernel)
+                kernel = kernel_cache.enable(kernel)
+            except Exception as err:  # another numba-cuda: compile every time, as without a cache
+                NO_DISK_CACHE[name] = f"{type(err).__name__}: {err}"
         _KERNELS[key] = kernel
     return _KERNELS[key]
+
+
+#: build name -> why its kernel has no disk cache in this process (a numba-cuda whose internals
+#: :mod:`theorysim.cuda.kernel_cache` does not know)
+NO_DISK_CACHE: dict = {}
 
 
 class _Unnamed(Exception):
