@@ -173,6 +173,32 @@ def test_the_progress_bar_says_while_the_gpu_kernel_is_built():
     assert engine.BUILDING in proc.stderr, proc.stderr[-2000:]
 
 
+NULL_LOSS_SCRIPT = r"""
+import sys
+sys.path.insert(0, "tools")
+import numpy as np
+import gpu_check
+from theorysim.cuda import engine
+from tests import cuda_parity
+gpu_check._null_loss(engine)
+for name in ("adabelief/quadratic+noise", "sgd/sensing_low_rank", "adam/lsa_b7", "sgd/relu_span"):
+    r = cuda_parity.prepared(name, "cuda", steps=3, record_every=3).run()
+    print(name, np.array_equal(r.records[:, 0], r.records[:, -1], equal_nan=True), engine.CACHE)
+"""
+
+
+def test_the_profile_variant_of_gpu_check_drops_the_loss_and_is_never_cached():
+    """``tools/gpu_check.py bench:W+nullloss`` (the profile at the next lease: the loop without the
+    model's loss and gradient) in the simulator: in every mapping (one member per thread, a block
+    kernel, samples with partial and with disjoint gradients) the parameters do not move, and
+    such kernels stay off the disk cache (they would carry the real build's name)."""
+    pytest.importorskip("numba.cuda")
+    proc = _python(NULL_LOSS_SCRIPT, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert len(rows) == 4 and all(row[1:] == ["True", "False"] for row in rows), rows
+
+
 def test_the_gpu_memory_is_checked_before_any_allocation(monkeypatch):
     """An ensemble larger than the GPU's free memory is refused up front, with the sizes."""
     pytest.importorskip("numba.cuda")

@@ -22,7 +22,9 @@ threads per member):
                       T threads per member for one member per block (default: the engine's);
                       +global: scratch in global memory (engine.LOCAL_SCRATCH_DOUBLES = 0);
                       +used: the kernel compiles the members' rules only (engine.KERNEL_RULES);
-                      +regsN: at most N registers per thread (engine.MAX_REGISTERS)
+                      +regsN: at most N registers per thread (engine.MAX_REGISTERS);
+                      +nullloss: the model's loss and gradient replaced by nothing (the profile:
+                      the difference to the real run is their share of the time)
 
 Compiled kernels are cached on disk (``theorysim/cuda/__pycache__``, kept while the lease stays
 warm): a second call loads them (each bench result says how many it loaded and compiled).
@@ -46,8 +48,9 @@ TMP = os.environ.get("TMPDIR", "/tmp")
 DEFAULT = ["env", "parity", "bench:W1-4096", "bench:W2-1024", "bench:W3-256"]
 #: its second call (task ``variants``): W1-4096 again (its kernel now loaded from the disk cache),
 #: then the build variants
-VARIANTS = ["env", "bench:W1-4096", "bench:W1-4096+used", "bench:W1-4096+regs128", "bench:W1-4096@64", "bench:W2-1024+used",
-            "bench:W2-1024+regs128", "bench:W3-256+used"]
+VARIANTS = ["env", "bench:W1-4096", "bench:W1-4096+nullloss", "bench:W1-4096+used", "bench:W1-4096+regs128",
+            "bench:W1-4096@64", "bench:W2-1024+nullloss", "bench:W2-1024+used", "bench:W2-1024+regs128",
+            "bench:W3-256+nullloss", "bench:W3-256+used"]
 
 
 class _InTurn:
@@ -134,8 +137,10 @@ def bench(spec):
             engine.KERNEL_RULES = "used"
         elif option.startswith("regs"):  # at most N registers per thread
             engine.MAX_REGISTERS = int(option[4:])
+        elif option == "nullloss":  # the loop without the model's loss and gradient
+            _null_loss(engine)
         else:
-            raise ValueError(f"bench option +{option}: expected +global, +used or +regsN")
+            raise ValueError(f"bench option +{option}: expected +global, +used, +regsN or +nullloss")
     name, _, threads = spec.partition("@")
     if threads:  # one member per thread: threads per block; one member per block: threads per member
         engine.THREADS_PER_BLOCK = engine.SAMPLE_THREADS = engine.COOPERATIVE_THREADS = int(threads)
@@ -161,6 +166,43 @@ def _disk_cache(engine) -> dict:
     hits = sum(sum(getattr(k, "_cache_hits", {}).values()) for k in engine._KERNELS.values())
     misses = sum(sum(getattr(k, "_cache_misses", {}).values()) for k in engine._KERNELS.values())
     return {"kernels_loaded_from_disk": hits, "kernels_compiled": misses, "not_cached": kernel_cache.NOT_CACHED}
+
+
+def null_loss(theta, fdata, idata, mh, k0, k1, t, grad, work):
+    """A model's ``loss_grad`` that computes nothing: gradient 0, loss 1."""
+    for i in range(grad.shape[0]):
+        grad[i] = 0.0
+    return 1.0
+
+
+def null_partial(theta, fdata, idata, mh, k0, k1, t, grad, work, first, stride):
+    """A block's share of a loss that computes nothing (``block_loss_grad`` or a sample kernel)."""
+    for i in range(first, grad.shape[0], stride):
+        grad[i] = 0.0
+    return 1.0
+
+
+def _null_loss(engine):
+    """Build every kernel of this process with the model's loss-and-gradient kernel replaced by
+    :func:`null_loss` / :func:`null_partial`: timed against the real kernel, the difference is
+    the loss and gradient's share of a step (the rest: the update, the divergence test, the
+    loop). Such kernels are never cached on disk (they would carry the real build's name)."""
+    import copy
+
+    bound = engine._bound
+    engine.CACHE = False
+
+    def nulled(model, rules=None):
+        model = copy.copy(model)
+        if engine._cooperative(model):
+            model.block_loss_grad = null_partial
+        elif model.sample_kernels:
+            model.sample_kernels = (null_partial,) + tuple(model.sample_kernels[1:])
+        else:
+            model.kernels = (null_loss,) + tuple(model.kernels[1:])
+        return bound(model, rules)
+
+    engine._bound = nulled
 
 
 def child(task, defective):
