@@ -48,6 +48,14 @@ loaded = kernel_cache.KernelCache(reshaping).load_overload(sig, cuda_target.targ
 back = loaded._codelibrary
 out["loaded"] = [type(loaded).__name__, loaded.entry_name == kernel.entry_name, back._ptx_cache == lib._ptx_cache,
                  back._cubin_cache == lib._cubin_cache, sorted(back._linking_files) == files]
+# a race between two processes saving two signatures: an index entry pointing at the other's data
+cache_file = kernel_cache.KernelCache(reshaping)._cache_file
+index = cache_file._load_index()
+sig2 = (numba.float64[:], numba.float64[::1])
+(saved_name,) = index.values()
+index[kernel_cache.KernelCache(reshaping)._index_key(sig2, cuda_target.target_context.codegen())] = saved_name
+cache_file._save_index(index)
+out["loaded_for_other_types"] = kernel_cache.KernelCache(reshaping).load_overload(sig2, cuda_target.target_context)
 from theorysim.core import config
 digest = config._DIGEST[0]
 config._DIGEST[0] = "edited sources"
@@ -87,7 +95,9 @@ def test_a_kernel_with_numbas_reshape_helper_is_saved_and_loaded_back(tmp_path):
     assert out["loaded"] == ["_Kernel", True, True, True, True]  # the helper back among the linked files
     assert out["loaded_after_an_edit"] is None  # dated by the package's sources, not by mtimes
     assert out["after_garbage"] is None
-    saved, loaded = out["not_cached"]["reshaping"]
+    assert out["loaded_for_other_types"] is None
+    other_types, saved, loaded = out["not_cached"]["reshaping"]
+    assert other_types.startswith("not loaded: saved for other argument types"), other_types
     assert saved.startswith("not saved:") and "linking files" in saved, saved
     assert loaded.startswith("not loaded:"), loaded
     assert len(os.listdir(tmp_path / "__pycache__")) >= 2  # index and data file were written

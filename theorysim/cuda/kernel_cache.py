@@ -15,13 +15,16 @@ linked from the PTX; the saved cubin already contains it. So :class:`KernelCache
 library's state without the helper (only when the cubin is there), records that the helper was
 linked, and adds it back when it loads the kernel: the loaded kernel is the saved one.
 
-Failures are harmless: a kernel that cannot be saved is not cached, one that cannot be loaded is
-compiled; :data:`NOT_CACHED` says which and why (``tools/gpu_check.py`` reports it).
+Failures are harmless: a kernel that cannot be saved is not cached, one that cannot be loaded (or
+that was saved for other argument types: numba's index can pair an entry with another process's
+data file when two save at once) is compiled; :data:`NOT_CACHED` says which and why
+(``tools/gpu_check.py`` reports it).
 """
 from __future__ import annotations
 
 import os
 
+from numba.cuda.core import sigutils
 from numba.cuda.dispatcher import CUDACache, CUDACacheImpl, _Kernel
 
 #: numba-cuda's helper sources that the saved state may leave out (the cubin has them linked in)
@@ -88,10 +91,17 @@ class KernelCache(CUDACache):
 
     def load_overload(self, sig, target_context):
         try:
-            return super().load_overload(sig, target_context)
+            kernel = super().load_overload(sig, target_context)
         except Exception as err:  # a stale or unreadable entry: compile instead
             _record(self, f"not loaded: {type(err).__name__}: {err}")
             return None
+        argtypes = tuple(sigutils.normalize_signature(sig)[0])
+        if kernel is not None and tuple(kernel.argument_types) != argtypes:
+            # two processes saving two signatures of one build at once can pair one's index entry
+            # with the other's data file (numba writes data, then the whole index): compile instead
+            _record(self, f"not loaded: saved for other argument types than {argtypes}")
+            return None
+        return kernel
 
     def save_overload(self, sig, data):
         try:
