@@ -153,8 +153,10 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r, j, 
     ``error`` metrics are computed from the residual).
 
     A block kernel (:mod:`theorysim.core.block`): thread ``j`` of ``nt`` transposes rows
-    i = j, j + nt, ... of X, computes rows a = j, j + nt, ... of S (upper triangle), P and the
-    gradient, and thread 0 the loss; ``work`` is shared. With j = 0, nt = 1 it is the serial kernel."""
+    i = j, j + nt, ... of X, computes entries e = j, j + nt, ... of S (upper triangle) and P, then
+    of the gradient, and thread 0 the loss; ``work`` is shared. Each entry is summed in the same
+    order as the serial kernel (j = 0, nt = 1), which runs by rows (contiguous inner loops): the
+    same numbers whatever the thread count."""
     Vt = farray2(fdata, idata, 5)
     w = farray1(fdata, idata, 6)
     msq = farray1(fdata, idata, 7)[0]
@@ -167,34 +169,56 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r, j, 
         for a in range(k):
             Xt[a, i] = theta[i * k + a]
     barrier(nt)
-    for a in range(j, k, nt):
-        dots(Xt[a], Xt, n, a, k, S[a])
-    for q in range(j, r, nt):
-        dots(Vt[q], Xt, n, 0, k, P[q])
+    if nt == 1:  # by rows: the inner loops run over contiguous memory (vectorised on the CPU)
+        for a in range(k):
+            dots(Xt[a], Xt, n, a, k, S[a])
+        for q in range(r):
+            dots(Vt[q], Xt, n, 0, k, P[q])
+    else:  # by entries: k (k + 1) / 2 + r k dot products shared evenly (by rows, 10 of 32 threads work)
+        upper = k * (k + 1) // 2
+        for e in range(j, upper + r * k, nt):
+            if e < upper:
+                a, b = _upper_pair(e, k)
+                dots(Xt[a], Xt, n, b, b + 1, S[a])
+            else:
+                q = (e - upper) // k
+                b = e - upper - q * k
+                dots(Vt[q], Xt, n, b, b + 1, P[q])
     barrier(nt)
     for a in range(j, k, nt):  # reads the upper triangle, writes the lower one
         for b in range(a + 1, k):
             S[b, a] = S[a, b]
     barrier(nt)
-    for a in range(j, k, nt):
-        g = Gt[a]
-        for i in range(n):
-            g[i] = 0.0
-        for b in range(k):
-            s = S[b, a]
-            xb = Xt[b]
-            for i in range(n):
-                g[i] += s * xb[i]
-        for q in range(r):
-            s = -w[q] * P[q, a]
-            vq = Vt[q]
-            for i in range(n):
-                g[i] += s * vq[i]
-    barrier(nt)
     scale = 4.0 * c
-    for i in range(j, n, nt):
+    if nt == 1:
         for a in range(k):
-            grad[i * k + a] = scale * Gt[a, i]
+            g = Gt[a]
+            for i in range(n):
+                g[i] = 0.0
+            for b in range(k):
+                s = S[b, a]
+                xb = Xt[b]
+                for i in range(n):
+                    g[i] += s * xb[i]
+            for q in range(r):
+                s = -w[q] * P[q, a]
+                vq = Vt[q]
+                for i in range(n):
+                    g[i] += s * vq[i]
+        for i in range(n):
+            for a in range(k):
+                grad[i * k + a] = scale * Gt[a, i]
+    else:  # entry (i, a) of the gradient: the same terms in the same order as row a above
+        for e in range(j, n * k, nt):
+            i = e // k
+            a = e - i * k
+            g = 0.0
+            for b in range(k):
+                g += S[b, a] * Xt[b, i]
+            for q in range(r):
+                s = -w[q] * P[q, a]
+                g += s * Vt[q, i]
+            grad[e] = scale * g
     if j != 0:
         return 0.0
     ss = 0.0
@@ -206,6 +230,16 @@ def _symmetric_population_low_rank(theta, fdata, idata, grad, work, n, k, r, j, 
         for a in range(k):
             pw += w[q] * P[q, a] * P[q, a]
     return c * (ss - 2.0 * pw + msq)
+
+
+@jit
+def _upper_pair(e, k):
+    """The e-th entry (a, b), b >= a, of a k x k upper triangle in row-major order."""
+    a = 0
+    while e >= k - a:
+        e -= k - a
+        a += 1
+    return a, a + e
 
 
 @jit
