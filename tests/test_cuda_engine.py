@@ -159,8 +159,7 @@ def test_a_kernel_with_only_the_members_rules_gives_the_same_run():
 
 
 def test_the_progress_bar_says_while_the_gpu_kernel_is_built():
-    """A first GPU run spends minutes building its kernel before step 1: the progress bar says so
-    (and the note is gone once the run starts)."""
+    """A first GPU run spends minutes building its kernel before step 1: the progress bar says so."""
     pytest.importorskip("numba.cuda")
     proc = _python("import numpy as np\n"
                    "from theorysim.models import Quadratic\n"
