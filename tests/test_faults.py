@@ -117,6 +117,64 @@ def test_a_killed_worker_does_not_abort_the_sweep(tmp_path):
     assert f"{store}: " in out
 
 
+_KILLED_SENDING_SWEEP = """
+import sys
+from theorysim import sweep
+from theorysim.sweep import runner
+from tests.killed_mid_send import run_group_then_die_sending
+runner.run_group = run_group_then_die_sending
+print(runner.run_sweep(sweep.load_spec(sys.argv[1]), sys.argv[2], executor="local", workers=2, group_size=2,
+                       progress=False))
+"""
+
+_KILLED_SENDING_CHECK = """
+import tests.killed_mid_send as dies, tests.runner_claims as ok
+from theorysim.claims import runner
+verdicts, stopped = runner.run_claims(dies.CLAIMS + ok.CLAIMS, "quick", jobs=2, threads=2)
+print(sorted((v.claim.id, v.status) for v in verdicts), stopped)
+"""
+
+
+def _run_killing_a_worker_mid_send(tmp_path, script, *args):
+    """``script`` in a fresh interpreter whose first worker to send a result dies after the first
+    write() of it (tests.killed_mid_send); a hang fails at the timeout, not the CI run."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "THEORYSIM_TEST_DIE_MARKER": str(tmp_path / "died")}
+    try:
+        proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"hung after the worker died mid-send; stderr: {e.stderr or ''}") from None
+    assert (tmp_path / "died").exists(), "no worker died: the test did not test anything"
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_a_worker_killed_while_sending_its_result_does_not_hang_the_sweep(tmp_path):
+    """CI hung here once: the killed worker had written the 4-byte header of a 32 KB result and the
+    pool's reader waited for the body for ever. Results now travel by file (core.handoff)."""
+    import pickle
+
+    from theorysim.sweep.execute import run_group
+
+    path = write_spec(tmp_path, seeds=2, steps=40000)
+    spec = sweep.load_spec(path)
+    # long enough that multiprocessing would send it in two writes (over 16 KiB), the fault's condition
+    assert len(pickle.dumps(run_group(spec.points()[:2]))) > 16 * 1024
+    store = tmp_path / "m.sqlite"
+    proc = _run_killing_a_worker_mid_send(tmp_path, _KILLED_SENDING_SWEEP, path, store)
+    assert "a worker process died" in proc.stderr
+    rows = dict(sqlite3.connect(store).execute("SELECT status, COUNT(*) FROM points GROUP BY status").fetchall())
+    assert sum(rows.values()) == len(spec.points()) and "failed" not in rows, rows  # lr 2.5 diverges: data
+
+
+def test_a_worker_killed_while_sending_a_verdict_does_not_hang_check(tmp_path):
+    proc = _run_killing_a_worker_mid_send(tmp_path, _KILLED_SENDING_CHECK)
+    assert proc.stdout.split("\n")[0] == ("[('runnertest/dies-sending-its-verdict', 'PASS'), "
+                                          "('runnertest/mean-square-10000', 'PASS'), "
+                                          "('runnertest/mean-square-20000', 'PASS')] False"), proc.stdout
+
+
 def test_a_group_that_kills_its_worker_every_time_is_stored_as_failed(tmp_path, monkeypatch):
     """A group whose worker always dies (out of memory, say) ends as failed; the others finish."""
     from theorysim.sweep import runner

@@ -22,9 +22,11 @@ from typing import Callable, Sequence
 
 from theorysim.claims import registry
 from theorysim.claims.claim import REGISTERED, REGISTERED_BY, Claim, Verdict
+from theorysim.core import handoff
 from theorysim.core.processes import WORKER_DEATH_RETRIES, retry_then_isolate
 
-_progress = None  # the worker's end of the coordinator's progress queue
+_progress = None  # the worker's end of its pool's progress queue
+_handoff_dir = None  # where the worker leaves its results (theorysim.core.handoff)
 
 
 def check_one(claim: Claim, mode: str, figure_dir=None) -> Verdict:
@@ -77,19 +79,20 @@ def run_claims(claims: Sequence[Claim], mode: str, *, jobs: int = 1, threads: in
     return [done[c.id] for c in claims if c.id in done], interrupted
 
 
-def _worker_init(threads: int, parent_pid: int, backend: str, progress) -> None:
-    global _progress
+def _worker_init(threads: int, parent_pid: int, backend: str, progress, handoff_dir: str) -> None:
+    global _progress, _handoff_dir
     from theorysim.core import config
     from theorysim.core.processes import init_worker
 
     init_worker(threads, parent_pid, ignore_interrupt=True)
     config.set_backend(backend)
-    _progress = progress
+    _progress, _handoff_dir = progress, handoff_dir
 
 
-def _check_group(ids: list[tuple[str, str]], mode: str, figure_dir) -> list[tuple]:
+def _check_group(ids: list[tuple[str, str]], mode: str, figure_dir) -> str:
     """In a worker: check the claims (id, registering module) in order, sending each result as it
-    is made. A claim registered outside the setups is found by importing its module."""
+    is made, then all of them (both by :mod:`~theorysim.core.handoff`: the queue and the pool
+    carry file names). A claim registered outside the setups is found by importing its module."""
     import importlib
 
     out = []
@@ -103,9 +106,9 @@ def _check_group(ids: list[tuple[str, str]], mode: str, figure_dir) -> list[tupl
         else:
             v = check_one(claim, mode, figure_dir)
         item = (cid, v.checks, v.seconds, v.error, v.figure, v.figure_error)
-        _progress.put(item)
+        _progress.put(handoff.put(item, _handoff_dir))
         out.append(item)
-    return out
+    return handoff.put(out, _handoff_dir)
 
 
 def _verdict(item: tuple, mode: str) -> Verdict:
@@ -126,13 +129,14 @@ def _run_workers(groups, mode, jobs, threads, backend, figure_dir, arrived) -> N
 
 
 class _Pools:
-    """Spawn-started pools sharing one progress queue; ``take`` hands each claim's result on once."""
+    """Spawn-started pools, each with its own progress queue and handoff folder (a worker killed
+    while holding a queue's lock would block the next pool's workers on it); ``take`` hands each
+    claim's result on once."""
 
     def __init__(self, mode, threads, backend, figure_dir, arrived):
         import multiprocessing as mp
 
         self.ctx = mp.get_context("spawn")
-        self.progress = self.ctx.Queue()
         self.mode, self.threads, self.backend, self.arrived = mode, threads, backend, arrived
         self.figure_dir = None if figure_dir is None else str(figure_dir)
         self.seen: set[str] = set()
@@ -142,11 +146,11 @@ class _Pools:
             self.seen.add(item[0])
             self.arrived(_verdict(item, self.mode))
 
-    def drain(self, block_s: float) -> None:
+    def drain(self, progress, block_s: float) -> None:
         try:
-            self.take(self.progress.get(timeout=block_s) if block_s > 0 else self.progress.get_nowait())
+            self.take(handoff.take(progress.get(timeout=block_s) if block_s > 0 else progress.get_nowait()))
             while True:
-                self.take(self.progress.get_nowait())
+                self.take(handoff.take(progress.get_nowait()))
         except queue_module.Empty:
             pass
 
@@ -156,29 +160,36 @@ class _Pools:
         from concurrent.futures.process import BrokenProcessPool
 
         broken: list[list[Claim]] = []
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=self.ctx, initializer=_worker_init,
-                                   initargs=(self.threads, os.getpid(), self.backend, self.progress))
-        try:
-            futures = {pool.submit(_check_group, [(c.id, REGISTERED_BY.get(c.id, '')) for c in g], self.mode, self.figure_dir): g for g in groups}
-            while futures:
-                self.drain(0.2)
-                finished, _ = wait(futures, timeout=0, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    group = futures.pop(f)
-                    try:
-                        for item in f.result():  # what the queue may not have delivered yet
+        with handoff.Directory() as results:
+            progress = self.ctx.Queue()
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=self.ctx,
+                                       initializer=_worker_init,
+                                       initargs=(self.threads, os.getpid(), self.backend, progress, results.path))
+            try:
+                futures = {pool.submit(_check_group, [(c.id, REGISTERED_BY.get(c.id, '')) for c in g], self.mode,
+                                       self.figure_dir): g for g in groups}
+                while futures:
+                    self.drain(progress, 0.2)
+                    finished, _ = wait(futures, timeout=0, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        group = futures.pop(f)
+                        try:
+                            path = f.result()
+                        except BrokenProcessPool:
+                            broken.append(group)
+                            continue
+                        for item in handoff.take(path):  # what the queue may not have delivered yet
                             self.take(item)
-                    except BrokenProcessPool:
-                        broken.append(group)
-        except KeyboardInterrupt:
-            self.drain(0.0)
-            workers = list((getattr(pool, "_processes", None) or {}).values())
-            for p in workers:  # the running tasks must stop now, not when they finish
-                p.terminate()
-            for p in workers:
-                p.join(5.0)
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-        self.drain(0.0)
+            except KeyboardInterrupt:
+                self.drain(progress, 0.0)
+                workers = list((getattr(pool, "_processes", None) or {}).values())
+                for p in workers:  # the running tasks must stop now, not when they finish
+                    p.terminate()
+                for p in workers:
+                    p.join(5.0)
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
+            self.drain(progress, 0.0)
+            progress.close()
         return [rest for rest in ([c for c in g if c.id not in self.seen] for g in broken) if rest]

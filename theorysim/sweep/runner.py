@@ -7,6 +7,7 @@ import sys
 import time
 from collections import OrderedDict
 
+from theorysim.core import handoff
 from theorysim.core.processes import WORKER_DEATH_RETRIES, init_worker, retry_then_isolate
 from theorysim.sweep import builders
 from theorysim.sweep.execute import run_group
@@ -157,26 +158,27 @@ def _pool_pass(groups, indices, workers, threads, record, run=run_group) -> list
 
     ctx = mp.get_context("spawn")
     left: list[int] = []
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=ctx, initializer=init_worker,
-                               initargs=(threads, os.getpid()))
-    try:
-        futures = {pool.submit(run, groups[i]): i for i in indices}
-        while futures:
-            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-            for f in finished:
-                i = futures.pop(f)
-                try:
-                    results = f.result()
-                except BrokenProcessPool:
-                    left.append(i)
-                    continue
-                record(groups[i], results)
-    except KeyboardInterrupt:
-        for f in futures:
-            f.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    with handoff.Directory() as results:  # by file: a worker killed mid-message must not hang the pool
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=ctx, initializer=init_worker,
+                                   initargs=(threads, os.getpid()))
+        try:
+            futures = {pool.submit(handoff.call, results.path, run, groups[i]): i for i in indices}
+            while futures:
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    i = futures.pop(f)
+                    try:
+                        path = f.result()
+                    except BrokenProcessPool:
+                        left.append(i)
+                        continue
+                    record(groups[i], handoff.take(path))
+        except KeyboardInterrupt:
+            for f in futures:
+                f.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     return sorted(left)
 
 
