@@ -111,7 +111,6 @@ def test_ctrl_c_keeps_the_finished_claims_and_stops_the_workers():
     import signal
     import subprocess
     import sys
-    import time
 
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_RUN], cwd=root, stdout=subprocess.PIPE, text=True,
@@ -125,9 +124,7 @@ def test_ctrl_c_keeps_the_finished_claims_and_stops_the_workers():
         assert {tuple(x[1:]) for x in lines} == {("runnertest/mean-square-10000", "PASS"),
                                                  ("runnertest/mean-square-20000", "PASS")}
         os.killpg(proc.pid, signal.SIGINT)
-        t0 = time.monotonic()
-        out, _ = proc.communicate(timeout=60)
-        assert time.monotonic() - t0 < 30  # not the 300 s the sleeping claim would take
+        out, _ = proc.communicate(timeout=120)  # a guard against a hang; the sleeping claim takes 300 s
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
