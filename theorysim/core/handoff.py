@@ -26,11 +26,17 @@ import tempfile
 ATOMIC_PIPE_WRITE = getattr(select, "PIPE_BUF", 512)
 
 
+PREFIX = "theorysim-handoff-"
+
+
 class Directory:
-    """The folder one pool's workers hand their results through; removed with what is left in it."""
+    """The folder one pool's workers hand their results through; removed with what is left in it.
+    Its name carries the coordinator's pid, so the folders of a coordinator that was killed
+    (SIGKILL leaves no chance to remove them) go when the next one opens."""
 
     def __init__(self):
-        self.path = tempfile.mkdtemp(prefix="theorysim-handoff-")
+        remove_orphans()
+        self.path = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         if len(self.path.encode()) > ATOMIC_PIPE_WRITE // 4:  # a file name and its envelope: one write
             self.close()
             raise ValueError(f"TMPDIR: {self.path!r} is too long for a file name sent in one pipe write "
@@ -66,3 +72,32 @@ def call(directory: str, fn, *args, **kwargs) -> str:
     """In a worker: ``fn(*args, **kwargs)``, handed off by :func:`put`; submit this to a pool and
     :func:`take` what the future returns."""
     return put(fn(*args, **kwargs), directory)
+
+
+def remove_orphans(parent: str | None = None) -> list[str]:
+    """Remove the handoff folders in ``parent`` (the temporary folder) whose coordinator is gone;
+    returns their paths. A folder whose pid names a live process (perhaps another one by now) stays."""
+    parent = parent or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    for name in names:
+        pid = name[len(PREFIX):].split("-", 1)[0]
+        if not (name.startswith(PREFIX) and pid.isdigit()) or _alive(int(pid)):
+            continue
+        path = os.path.join(parent, name)
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
