@@ -156,8 +156,7 @@ class _Pools:
 
     def run(self, groups, jobs) -> list[list[Claim]]:
         """``groups`` on a fresh pool; returns each group's unfinished claims if the pool broke."""
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-        from concurrent.futures.process import BrokenProcessPool
+        from concurrent.futures import ProcessPoolExecutor
 
         broken: list[list[Claim]] = []
         with handoff.Directory() as results:
@@ -170,15 +169,11 @@ class _Pools:
                                        self.figure_dir): g for g in groups}
                 while futures:
                     self.drain(progress, 0.2)
-                    finished, _ = wait(futures, timeout=0, return_when=FIRST_COMPLETED)
-                    for f in finished:
-                        group = futures.pop(f)
-                        try:
-                            path = f.result()
-                        except BrokenProcessPool:
+                    for group, items in handoff.collect(futures, timeout=0):
+                        if items is handoff.BROKEN:
                             broken.append(group)
                             continue
-                        for item in handoff.take(path):  # what the queue may not have delivered yet
+                        for item in items:  # what the queue may not have delivered yet
                             self.take(item)
             except KeyboardInterrupt:
                 self.drain(progress, 0.0)

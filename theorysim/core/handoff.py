@@ -68,6 +68,29 @@ def take(path: str):
     return value
 
 
+#: what :func:`collect` gives for a task whose worker died (the pool broke) before it finished
+BROKEN = object()
+
+
+def collect(futures: dict, timeout: float | None = None) -> list[tuple]:
+    """In the coordinator: the tasks of ``futures`` (future -> key, each future's value a name from
+    :func:`call`) that finished within ``timeout`` (None: at least one), popped from ``futures``, as
+    (key, the value :func:`take` reads), or (key, :data:`BROKEN`) where the pool broke first."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    out = []
+    for f in wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)[0]:
+        key = futures.pop(f)
+        try:
+            path = f.result()
+        except BrokenProcessPool:
+            out.append((key, BROKEN))
+            continue
+        out.append((key, take(path)))
+    return out
+
+
 def call(directory: str, fn, *args, **kwargs) -> str:
     """In a worker: ``fn(*args, **kwargs)``, handed off by :func:`put`; submit this to a pool and
     :func:`take` what the future returns."""

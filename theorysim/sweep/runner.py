@@ -153,8 +153,7 @@ def _run_local(groups, workers, threads, record, run=run_group):
 def _pool_pass(groups, indices, workers, threads, record, run=run_group) -> list[int]:
     """Run ``groups[i]`` for i in ``indices``; returns the indices not finished because the pool broke."""
     import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
+    from concurrent.futures import ProcessPoolExecutor
 
     ctx = mp.get_context("spawn")
     left: list[int] = []
@@ -164,15 +163,11 @@ def _pool_pass(groups, indices, workers, threads, record, run=run_group) -> list
         try:
             futures = {pool.submit(handoff.call, results.path, run, groups[i]): i for i in indices}
             while futures:
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    i = futures.pop(f)
-                    try:
-                        path = f.result()
-                    except BrokenProcessPool:
+                for i, results in handoff.collect(futures):
+                    if results is handoff.BROKEN:
                         left.append(i)
-                        continue
-                    record(groups[i], handoff.take(path))
+                    else:
+                        record(groups[i], results)
         except KeyboardInterrupt:
             for f in futures:
                 f.cancel()
