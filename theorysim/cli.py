@@ -199,7 +199,7 @@ def _cmd_check(args) -> int:
 
     def arrived(verdict) -> None:
         bar.update(1)
-        tqdm.write(f"{verdict.status:5s} {verdict.claim.id} ({verdict.seconds:.1f} s)", file=sys.stderr)
+        tqdm.write(f"{verdict.status:12s} {verdict.claim.id} ({verdict.seconds:.1f} s)", file=sys.stderr)
         if verdict.figure_error:
             tqdm.write(f"      figure not saved: {verdict.figure_error}", file=sys.stderr)
         if not tty:

@@ -5,6 +5,9 @@
 * :func:`power_law`: log-log fit ``log y_t = a + p log t``; the exponent is ``p`` (y_t ~ C t^p).
 * :func:`compare_laws`: both fits on the same window, which fits better and by how much.
 * :func:`mean_ci`: the mean of per-seed values with a bootstrap CI (``scipy.stats.bootstrap``).
+* Over a grid of points with seeds each (``values[P, S]``): :func:`loglog_slope` (an exponent),
+  :func:`held_out_bound` (the constant rule for O / Omega bounds), :func:`smallest_step`
+  (monotonicity), and :func:`grid_bootstrap` for any other statistic.
 
 Curves are ``[E, R]`` arrays over record steps ``[R]`` (one row per seed); each row is fitted on
 its own (``scipy.stats.linregress``) and the CI is over rows, so it reflects seed-to-seed spread.
@@ -174,3 +177,98 @@ def compare_laws(steps, curves, window=None) -> LawComparison:
         r2_exponential=float(np.mean(r2["exponential"])),
         r2_power=float(np.mean(r2["power"])),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics over a grid of points, each measured on several seeds: ``values[P, S]`` (point p,
+# seed s). Their CIs are percentile bootstraps that resample the seeds of each point
+# independently, so they carry the seed-to-seed spread of every point.
+
+@dataclass(frozen=True)
+class GridStatistic:
+    """A statistic of ``values[P, S]`` with a percentile bootstrap CI over seeds; ``n``: seeds per
+    point (the smallest); ``parts``: intermediate quantities for the record (per-point means,
+    fitted constants)."""
+
+    estimate: float
+    ci: tuple[float, float] | None
+    n: int
+    parts: dict = field(default_factory=dict)
+
+
+def _grid_values(values) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    if v.ndim != 2 or v.shape[0] < 2:
+        raise ValueError(f"values: expected shape (points >= 2, seeds), got {np.shape(values)}")
+    return v
+
+
+def grid_bootstrap(statistic, values, confidence: float = 0.95, resamples: int = 2000,
+                   seed: int = 0) -> GridStatistic:
+    """``statistic(values)`` (a function of the ``[P, S]`` array) and its percentile bootstrap CI,
+    resampling the seeds of each point. Non-finite values give a NaN estimate (never dropped);
+    one seed per point gives no CI."""
+    v = _grid_values(values)
+    if not np.all(np.isfinite(v)):
+        return GridStatistic(math.nan, None, v.shape[1], {"not_finite": int((~np.isfinite(v)).sum())})
+    est = float(statistic(v))
+    S = v.shape[1]
+    if S < 2:
+        return GridStatistic(est, None, S)
+    gen = np.random.default_rng(seed)
+    boot = np.array([statistic(np.take_along_axis(v, gen.integers(0, S, v.shape), axis=1)) for _ in range(resamples)])
+    tail = 50.0 * (1.0 - confidence)
+    lo, hi = (float(q) for q in np.percentile(boot, [tail, 100.0 - tail]))
+    return GridStatistic(est, (lo, hi), S)
+
+
+def loglog_slope(x, values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> GridStatistic:
+    """The least-squares slope of log(mean over seeds) against log x, with a bootstrap CI over
+    seeds (``values[P, S]``, positive)."""
+    lx = np.log(np.asarray(x, dtype=np.float64))
+    res = grid_bootstrap(lambda v: np.polyfit(lx, np.log(v.mean(axis=1)), 1)[0], values, confidence, resamples, seed)
+    return GridStatistic(res.estimate, res.ci, res.n, {"span": float(np.max(x) / np.min(x))})
+
+
+def held_out_bound(values, bound, fit_part, side: str, confidence: float = 0.95, resamples: int = 2000,
+                   seed: int = 0) -> GridStatistic:
+    """The constant rule for a bound with an unknown constant
+    (:mod:`theorysim.claims.tolerance`): per point the ratio r = mean over seeds of ``values`` /
+    ``bound``; the constant is fitted on ``fit_part`` (a boolean mask over points) as max r
+    (``side="upper"``) or min r (``"lower"``), and the statistic is the held-out max r / C
+    (upper) or min r / c (lower). Its CI resamples the seeds, fit and test together."""
+    v = _grid_values(values)
+    f = np.asarray(bound, dtype=np.float64)
+    part = np.asarray(fit_part, dtype=bool)
+    if f.shape != (v.shape[0],) or part.shape != (v.shape[0],):
+        raise ValueError(f"bound and fit_part: expected {v.shape[0]} points, got {f.shape} and {part.shape}")
+    if not part.any() or part.all():
+        raise ValueError("fit_part: expected some points to fit the constant on and some held out")
+    if side not in ("upper", "lower"):
+        raise ValueError(f"side={side!r}: expected 'upper' or 'lower'")
+    pick = np.max if side == "upper" else np.min
+
+    def stat(w):
+        r = w.mean(axis=1) / f
+        return pick(r[~part]) / pick(r[part])
+
+    res = grid_bootstrap(stat, v, confidence, resamples, seed)
+    ratios = v.mean(axis=1) / f if np.all(np.isfinite(v)) else np.full(len(f), math.nan)
+    const = float(pick(ratios[part]))
+    return GridStatistic(res.estimate, res.ci, res.n, {"constant": const, "ratios": ratios.tolist(),
+                                                       "fit_part": part.tolist(), "side": side})
+
+
+def smallest_step(values, direction: str, confidence: float = 0.95, resamples: int = 2000,
+                  seed: int = 0) -> GridStatistic:
+    """Monotonicity over an ordered grid: the smallest consecutive step of the per-point mean in
+    ``direction`` ("increasing": min diff; "decreasing": min of -diff), with a bootstrap CI over
+    seeds. Positive: monotone in that direction."""
+    if direction not in ("increasing", "decreasing"):
+        raise ValueError(f"direction={direction!r}: expected 'increasing' or 'decreasing'")
+    sign = 1.0 if direction == "increasing" else -1.0
+    res = grid_bootstrap(lambda v: np.min(sign * np.diff(v.mean(axis=1))), values, confidence, resamples, seed)
+    return GridStatistic(res.estimate, res.ci, res.n, {"means": np.asarray(values, float).reshape(
+        len(values), -1).mean(axis=1).tolist(), "direction": direction})

@@ -4,6 +4,8 @@
     from theorysim.claims.registry import all_claims, select              # every setup's claims
 """
 from theorysim.claims import tolerance as tol
-from theorysim.claims.claim import Check, Claim, Measurement, Paper, Verdict, register
+from theorysim.claims.claim import (Check, Claim, ExpectedFailure, Measurement, Paper, Verdict, reconstruction,
+                                    regime, register)
 
-__all__ = ["Check", "Claim", "Measurement", "Paper", "Verdict", "register", "tol"]
+__all__ = ["Check", "Claim", "ExpectedFailure", "Measurement", "Paper", "Verdict", "reconstruction", "regime",
+           "register", "tol"]
