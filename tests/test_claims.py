@@ -8,7 +8,7 @@ import jsonschema
 import numpy as np
 import pytest
 
-from theorysim.claims import Claim, Measurement, Paper, tol
+from theorysim.claims import Claim, Measurement, Paper, reconstruction, regime, tol
 from theorysim.claims.claim import _jsonable
 from theorysim.claims.registry import all_claims, papers, select
 from theorysim.claims.report import table, write_report
@@ -17,19 +17,35 @@ SCHEMA = json.loads((Path(__file__).parents[1] / "theorysim" / "claims" / "verdi
 TOY = Paper(key="toy", title="A toy paper", authors="N. N.", year=2026, arxiv="0000.00000")
 
 
-def toy_claim(measured, expect="pass", note="", short="c", plot=None):
+def _ci(r, half=0.01, n=8):
+    return Measurement(r, (r - half, r + half), ci_method="t", n=n, unit="seeds")
+
+
+def toy_claim(measured, expect="pass", note="", short="c", plot=None, half=0.01):
+    """x equals 1 within 5%, CI +- ``half``; expect="fail" adds a mechanism check that passes."""
+    failing = expect == "fail"
+
+    def measure(cfg, r):
+        m = _ci(r, half)
+        return {"x": m, "ran": Measurement.exact(1.0, "a count")} if failing else m
+
     return Claim(id=f"toy/{short}", paper=TOY, reference="Eq. 1", statement="x equals 1.", quick={"v": measured},
-                 full={"v": measured}, simulate=lambda cfg: cfg["v"], predict=lambda cfg: 1.0,
-                 measure=lambda cfg, r: Measurement(r, (r - 0.1, r + 0.1)), tolerance=tol.relative(0.05),
-                 expect=expect, note=note, plot=plot, failing=("",) if expect == "fail" else ())
+                 full={"v": measured}, simulate=lambda cfg: cfg["v"],
+                 predict=lambda cfg: {"x": 1.0, "ran": 1.0} if failing else 1.0,
+                 measure=measure, tolerance=tol.relative(0.05),
+                 expect=expect, note=note, plot=plot, failing=("x",) if failing else (),
+                 expected_failure=regime("assumption A1 broken") if failing else None)
 
 
-def two_check_claim(a, b, failing=("a",)):
-    """Checks "a" and "b" (each: the value equals 1 within 5%); expected to fail in ``failing``."""
-    return Claim(id="toy/two", paper=TOY, reference="Eq. 2", statement="a and b equal 1.", quick={"v": (a, b)},
-                 full={"v": (a, b)}, simulate=lambda cfg: cfg["v"], predict=lambda cfg: {"a": 1.0, "b": 1.0},
-                 measure=lambda cfg, r: {"a": Measurement(r[0]), "b": Measurement(r[1])},
-                 tolerance=tol.relative(0.05), expect="fail", note="evidence", failing=failing)
+def two_check_claim(a, b, failing=("a",), c=1.0):
+    """Checks "a" and "b" (each: the value equals 1 within 5%) and "c" (the mechanism); expected to
+    fail in ``failing``."""
+    return Claim(id="toy/two", paper=TOY, reference="Eq. 2", statement="a and b equal 1.", quick={"v": (a, b, c)},
+                 full={"v": (a, b, c)}, simulate=lambda cfg: cfg["v"],
+                 predict=lambda cfg: {"a": 1.0, "b": 1.0, "c": 1.0},
+                 measure=lambda cfg, r: {"a": _ci(r[0]), "b": _ci(r[1]), "c": _ci(r[2])},
+                 tolerance=tol.relative(0.05), expect="fail", note="evidence", failing=failing,
+                 expected_failure=reconstruction("our reading of eq. 2"))
 
 
 def test_an_expected_fail_claim_fails_only_in_its_named_checks():
@@ -38,27 +54,97 @@ def test_an_expected_fail_claim_fails_only_in_its_named_checks():
     broken = two_check_claim(2.0, 2.0).check()                      # b, which holds, now fails too
     assert broken.status == "FAIL" and broken.unexpected
     assert two_check_claim(1.0, 2.0).check().status == "FAIL"       # only the unnamed check fails
-    with pytest.raises(ValueError, match="failing names check 'c'"):
-        two_check_claim(2.0, 1.0, failing=("c",)).check()
+    assert two_check_claim(1.04, 1.0).check().status == "INCONCLUSIVE"   # a's CI straddles 1.05
+    assert two_check_claim(2.0, 1.04).check().status == "INCONCLUSIVE"   # the mechanism is not shown
+    with pytest.raises(ValueError, match="failing names check 'd'"):
+        two_check_claim(2.0, 1.0, failing=("d",)).check()
+    with pytest.raises(ValueError, match="every check is in failing"):
+        two_check_claim(2.0, 1.0, failing=("a", "b", "c")).check()
     with pytest.raises(ValueError, match="needs failing="):
         two_check_claim(2.0, 1.0, failing=())
     with pytest.raises(ValueError, match="only for expect='fail'"):
         Claim(id="toy/x", paper=TOY, reference="", statement="", quick={}, full={}, simulate=None, predict=None,
               measure=None, tolerance=tol.equal(), failing=("a",))
+    with pytest.raises(ValueError, match="needs expected_failure"):
+        Claim(id="toy/x", paper=TOY, reference="", statement="", quick={}, full={}, simulate=None, predict=None,
+              measure=None, tolerance=tol.equal(), expect="fail", note="n", failing=("a",))
+    with pytest.raises(ValueError, match="single-check claim cannot be an expected failure"):
+        Claim(id="toy/x", paper=TOY, reference="", statement="", quick={}, full={}, simulate=None, predict=None,
+              measure=None, tolerance=tol.equal(), expect="fail", note="n", failing=("",),
+              expected_failure=regime("A1"))
 
 
-@pytest.mark.parametrize("rule,pred,meas,ok", [
-    (tol.relative(0.01), 2.0, 2.019, True), (tol.relative(0.01), 2.0, 2.021, False),
-    (tol.relative(0.01), -2.0, -2.019, True),
-    (tol.absolute(1e-3), 0.0, -9e-4, True), (tol.absolute(1e-3), 0.0, 2e-3, False),
-    (tol.interval(-1.1, -0.9), -1.0, -0.95, True), (tol.interval(-1.1, -0.9), -1.0, -0.85, False),
-    (tol.at_most(1e-10), 0.0, 1e-11, True), (tol.at_most(1e-10), 0.0, 1e-9, False),
-    (tol.at_least(10.0), 10.0, 12.0, True), (tol.at_least(10.0), 10.0, 9.0, False),
-    (tol.relative(0.5), 1.0, math.nan, False), (tol.at_most(1.0), 0.0, math.inf, False),
-    (tol.equal(), 0.0, 0.0, True), (tol.equal(), 0.0, 1.0, False),
+def _m(value, ci=None):
+    if ci is None:
+        return Measurement.exact(value, "canned")
+    return Measurement(value, ci, ci_method="canned", n=10, unit="seeds")
+
+
+@pytest.mark.parametrize("rule,pred,meas,outcome", [
+    (tol.relative(0.01), 2.0, _m(2.019), "pass"), (tol.relative(0.01), 2.0, _m(2.021), "fail"),
+    (tol.relative(0.01), -2.0, _m(-2.019), "pass"),
+    (tol.absolute(1e-3), 0.0, _m(-9e-4), "pass"), (tol.absolute(1e-3), 0.0, _m(2e-3), "fail"),
+    (tol.interval(-1.1, -0.9), -1.0, _m(-0.95), "pass"), (tol.interval(-1.1, -0.9), -1.0, _m(-0.85), "fail"),
+    (tol.error_at_most(1e-10), 0.0, _m(1e-11), "pass"), (tol.error_at_most(1e-10), 0.0, _m(1e-9), "fail"),
+    (tol.lower_bound(10.0), None, _m(12.0), "pass"), (tol.lower_bound(10.0), None, _m(9.0), "fail"),
+    (tol.relative(0.5), 1.0, _m(math.nan), "fail"), (tol.upper_bound(1.0), None, _m(math.inf), "fail"),
+    (tol.equal(), 0.0, _m(0.0), "pass"), (tol.equal(), 0.0, _m(1.0), "fail"),
+    # the CI decides: inside passes, outside fails, across the boundary is inconclusive
+    (tol.relative(0.05), 1.0, _m(1.0, (0.97, 1.03)), "pass"),
+    (tol.relative(0.05), 1.0, _m(1.0, (0.9, 1.1)), "inconclusive"),
+    (tol.relative(0.05), 1.0, _m(1.2, (1.1, 1.3)), "fail"),
+    # one-sided: the CI's end nearer the boundary decides a pass, the far end a fail
+    (tol.upper_bound(1.0), None, _m(0.5, (0.2, 0.9)), "pass"),
+    (tol.upper_bound(1.0), None, _m(0.9, (0.8, 1.1)), "inconclusive"),
+    (tol.upper_bound(1.0), None, _m(1.5, (1.1, 1.9)), "fail"),
+    (tol.lower_bound(1.0), None, _m(1.5, (1.1, 1.9)), "pass"),
+    (tol.lower_bound(1.0), None, _m(1.05, (0.9, 1.2)), "inconclusive"),
+    (tol.lower_bound(1.0), None, _m(math.inf, (1.1, math.inf)), "fail"),   # an infinite m* is no lower bound
+    (tol.exponent(-0.5, 16), None, _m(-0.5, (-0.6, -0.4)), "pass"),
+    (tol.exponent(-0.5, 16), None, _m(-1.0, (-1.13, -0.88)), "fail"),
+    (tol.increasing("x"), None, _m(0.2, (0.1, 0.3)), "pass"),
+    (tol.increasing("x"), None, _m(0.0, (-0.1, 0.1)), "inconclusive"),
+    (tol.increasing("x"), None, _m(-0.2, (-0.3, -0.1)), "fail"),
 ])
-def test_tolerance_rules(rule, pred, meas, ok):
-    assert rule.passed(pred, meas) is ok
+def test_statement_kinds_judge_by_the_ci(rule, pred, meas, outcome):
+    assert rule.judge(pred, meas).outcome == outcome
+
+
+def test_a_distributional_check_passes_only_with_power():
+    rule = tol.not_rejected(0.01, 0.5, "z-test")
+    assert rule.judge(None, Measurement(0.3, no_ci="a p-value", detectable=0.3)).outcome == "pass"
+    weak = rule.judge(None, Measurement(0.3, no_ci="a p-value", detectable=1.0, n=20, unit="seeds"))
+    assert weak.outcome == "inconclusive" and "80 seeds" in weak.decide
+    assert rule.judge(None, Measurement(0.001, no_ci="a p-value", detectable=0.3)).outcome == "fail"
+    assert rule.judge(None, Measurement(0.3, no_ci="a p-value")).outcome == "inconclusive"
+
+
+def test_a_bound_direction_is_data_and_checked():
+    with pytest.raises(ValueError, match="lower bound's region"):
+        tol.Tolerance("lower_bound", hi=2.0)        # a lower bound wired as an upper bound
+    with pytest.raises(ValueError, match="upper bound's region"):
+        tol.Tolerance("upper_bound", lo=0.5)
+    lower, upper = tol.lower_bound(1.0).to_json(), tol.upper_bound(1.0).to_json()
+    assert lower["region"] == [1.0, None] and upper["region"] == [None, 1.0]
+    below = _m(0.5, (0.4, 0.6))
+    assert tol.lower_bound(1.0).judge(None, below).outcome == "fail"
+    assert tol.upper_bound(1.0).judge(None, below).outcome == "pass"
+
+
+def test_the_constant_rule_fails_a_constant_that_does_not_hold_out():
+    from theorysim import fit
+
+    f = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    noise = np.array([1.0, 1.05, 0.95, 1.02, 0.98])
+    part = [True, True, True, False, False]
+    tight = fit.held_out_bound(np.outer(f, noise), f, part, "upper")       # measured = Theta(f): holds
+    assert tol.upper_bound_fitted("f").judge(None, Measurement.of_grid(tight)).outcome == "pass"
+    faster = fit.held_out_bound(np.outer(f ** 1.5, noise), f, part, "upper")  # outgrows f on the held-out part
+    assert faster.estimate > 2 and tol.upper_bound_fitted("f").judge(None, Measurement.of_grid(faster)).outcome == "fail"
+    slower = fit.held_out_bound(np.outer(f ** 0.5, noise), f, part, "lower")  # falls below Omega(f)
+    assert tol.lower_bound_fitted("f").judge(None, Measurement.of_grid(slower)).outcome == "fail"
+    inf = fit.held_out_bound(np.outer(f, noise) * np.array([1, 1, 1, 1, np.inf])[:, None], f, part, "lower")
+    assert tol.lower_bound_fitted("f").judge(None, Measurement.of_grid(inf)).invalid
 
 
 def test_verdict_states():
@@ -69,6 +155,64 @@ def test_verdict_states():
     assert xfail.status == "XFAIL" and not xfail.unexpected
     xpass = toy_claim(1.0, expect="fail", note="evidence").check()
     assert xpass.status == "XPASS" and xpass.unexpected
+    unsure = toy_claim(1.04, half=0.03).check()
+    assert unsure.status == "INCONCLUSIVE" and unsure.unexpected and "more seeds" in unsure.checks[0].judgement.decide
+
+
+def test_inconclusive_declared_and_exploratory_claims_do_not_count():
+    import dataclasses
+
+    unsure = toy_claim(1.04, half=0.03)
+    declared = dataclasses.replace(unsure, inconclusive_ok={"quick": "8 seeds"})
+    v = declared.check("quick")
+    assert v.status == "INCONCLUSIVE" and not v.unexpected
+    assert declared.check("full").unexpected                       # full must decide
+    explore = dataclasses.replace(toy_claim(1.3), exploratory="a stronger reading than the paper's")
+    v = explore.check()
+    assert v.status == "FAIL" and not v.unexpected and "exploratory" in table([v]).lower()
+    with pytest.raises(ValueError, match="inconclusive_ok"):
+        dataclasses.replace(unsure, inconclusive_ok={"medium": "x"})
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, np.array([])], ids=["nan", "inf", "-inf", "empty"])
+def test_a_non_finite_measurement_is_never_an_expected_failure(bad):
+    two = two_check_claim(1.0, 1.0)
+    canned = {"a": Measurement(bad, no_ci="canned"), "b": _ci(1.0), "c": _ci(1.0)}
+    import dataclasses
+
+    v = dataclasses.replace(two, measure=lambda cfg, r: canned).check()
+    assert v.status == "FAIL" and v.unexpected and v.checks[0].invalid
+
+
+def _canned_for(tolerance, predicted, inside: bool):
+    """A measurement with a tight CI inside (or, with inside=False, not finite) for the check."""
+    if not inside:
+        return Measurement(math.nan, no_ci="canned")
+    if tolerance.kind == "distribution":
+        return Measurement(0.5, no_ci="canned p-value", detectable=tolerance.params["effect"] / 2)
+    lo, hi = tolerance.region(predicted)
+    x = (lo + hi) / 2 if math.isfinite(lo) and math.isfinite(hi) else (hi - 1 if math.isfinite(hi) else lo + 1)
+    return Measurement.exact(x, "canned")
+
+
+@pytest.mark.parametrize("claim", [c for c in all_claims() if c.expect == "fail"], ids=lambda c: c.id)
+@pytest.mark.parametrize("bad", [math.nan, math.inf, np.array([])], ids=["nan", "inf", "empty"])
+def test_every_expected_failure_with_a_non_finite_measurement_is_a_fail(claim, bad):
+    """Canned measurements, no simulation: the claim's failing checks read NaN / infinity / an empty
+    array while every other check passes; the verdict is FAIL, never XFAIL."""
+    import dataclasses
+
+    cfg = claim.config("quick")
+    predicted = claim.predict(cfg)
+    tolerances = claim.tolerance if isinstance(claim.tolerance, dict) else dict.fromkeys(predicted, claim.tolerance)
+    canned = {name: (Measurement(bad, no_ci="canned") if name in claim.failing
+                     else _canned_for(tolerances[name], predicted[name], True)) for name in predicted}
+    v = dataclasses.replace(claim, simulate=lambda cfg: None, measure=lambda cfg, r: canned).check()
+    assert v.status == "FAIL", [(c.name, c.outcome) for c in v.checks]
+    empty = dataclasses.replace(claim, simulate=lambda cfg: None, measure=lambda cfg, r: {})
+    from theorysim.claims.runner import check_one
+
+    assert check_one(empty, "quick").status in ("FAIL", "ERROR")
 
 
 def test_claim_validation():
@@ -79,6 +223,10 @@ def test_claim_validation():
               predict=None, measure=None, tolerance=tol.equal())
     with pytest.raises(ValueError, match="mode"):
         toy_claim(1.0).config("medium")
+    with pytest.raises(ValueError, match="needs ci_method"):
+        Measurement(1.0, (0.9, 1.1))
+    with pytest.raises(ValueError, match="needs no_ci"):
+        Measurement(1.0)
 
 
 def test_json_matches_schema_and_report_is_written(tmp_path):
@@ -93,7 +241,9 @@ def test_json_matches_schema_and_report_is_written(tmp_path):
     payload = [v.to_json() for v in verdicts]
     jsonschema.validate(payload, SCHEMA)
     assert payload[0]["passed"] is True and payload[1]["passed"] is False
-    assert payload[0]["ci"] == pytest.approx([0.91, 1.11])
+    assert payload[0]["ci"] == pytest.approx([1.0, 1.02])
+    assert payload[0]["schema_version"] == 2 and payload[0]["checks"][0]["kind"] == "value"
+    assert payload[0]["checks"][0]["region"] == pytest.approx([0.95, 1.05]) and payload[0]["checks"][0]["outcome"] == "pass"
     json.dumps(payload)  # plain JSON types only
     path = write_report(verdicts, tmp_path)
     text = path.read_text()

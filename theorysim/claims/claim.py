@@ -63,8 +63,8 @@ class Paper:
 class Measurement:
     """A measured value, with its CI and how the CI was made, or why it has none.
 
-    ``ci``: ``(lo, hi)`` at level ``ci_level``, made by ``ci_method`` over ``n`` ``unit``\ s
-    (e.g. "BCa bootstrap", 8, "seeds"); ``shrinks``: whether more ``unit``\ s narrow the CI
+    ``ci``: ``(lo, hi)`` at level ``ci_level``, made by ``ci_method`` over ``n`` ``unit`` values
+    (e.g. "BCa bootstrap", 8, "seeds"); ``shrinks``: whether more ``unit`` values narrow the CI
     like 1/sqrt(n) (a bisection bracket or a range over a fixed grid does not). Without a CI,
     ``no_ci`` says why there is none (an exact computation, a deterministic run). ``detectable``:
     for a distributional test, the smallest effect the sample detects with the stated power.

@@ -46,9 +46,9 @@ def status_text(v: Verdict) -> str:
     s = v.status
     c = v.claim
     if s == "XFAIL" and c.expected_failure is not None:
-        s = f"XFAIL ({c.expected_failure.cls})"
+        s = f"XFAIL:{c.expected_failure.cls}"
     elif s == "INCONCLUSIVE" and v.inconclusive_ok:
-        s = "INCONCLUSIVE (declared)"
+        s = "INCONCLUSIVE:declared"
     return s
 
 
