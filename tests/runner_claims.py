@@ -17,4 +17,4 @@ def _mean_of_squares(cfg):
 CLAIMS = [register(Claim(
     id=f"runnertest/mean-square-{n}", paper=RUNNER, reference="E[x^2] = 1", statement="The mean square is 1.",
     quick={"n": n, "seed": n}, full={"n": n, "seed": n}, simulate=_mean_of_squares, predict=lambda cfg: 1.0,
-    measure=lambda cfg, r: Measurement(r), tolerance=tol.relative(0.1))) for n in (10000, 20000)]
+    measure=lambda cfg, r: Measurement.exact(r, "a toy value"), tolerance=tol.relative(0.1))) for n in (10000, 20000)]

@@ -12,4 +12,4 @@ def _die(cfg):
 
 CLAIMS = [register(Claim(
     id="runnertest/kills-its-process", paper=RUNNER, reference="-", statement="Never finishes.", quick={}, full={},
-    simulate=_die, predict=lambda cfg: 1.0, measure=lambda cfg, r: Measurement(r), tolerance=tol.relative(0.1)))]
+    simulate=_die, predict=lambda cfg: 1.0, measure=lambda cfg, r: Measurement.exact(r, "a toy value"), tolerance=tol.relative(0.1)))]

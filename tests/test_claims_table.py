@@ -13,21 +13,32 @@ claims_table = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(claims_table)
 
 TOY = [
-    {"id": "toy/b", "status": "XFAIL", "checks": [
-        {"name": "first", "predicted": 1.0, "measured": 0.5, "ci": [0.4, 0.6], "label": "3 of 4 seeds",
-         "tolerance": "rel 5%", "passed": False},
-        {"name": "second", "predicted": 0.0, "measured": 1e-9, "ci": None, "tolerance": "<= 1e-06", "passed": True}]},
+    {"id": "toy/b", "status": "XFAIL", "expected_failure": {"class": "reconstruction", "reason": "r"}, "checks": [
+        {"name": "first", "kind": "upper_bound", "predicted": 1.0, "measured": 0.5, "ci": [0.4, 0.6],
+         "label": "3 of 4 seeds", "tolerance": "rel 5%", "passed": False},
+        {"name": "second", "kind": "value", "predicted": 0.0, "measured": 1e-9, "ci": None, "tolerance": "<= 1e-06",
+         "passed": True}]},
     {"id": "toy/a", "status": "PASS", "checks": [
-        {"name": "", "predicted": 2.0, "measured": 2.001, "ci": None, "tolerance": "rel 1%", "passed": True}]},
+        {"name": "", "kind": "value", "predicted": 2.0, "measured": 2.001, "ci": None, "tolerance": "rel 1%",
+         "passed": True}]},
+    {"id": "toy/c", "status": "INCONCLUSIVE", "mode": "quick", "inconclusive_ok": {"quick": "5 draws"},
+     "exploratory": "a side observation", "checks": [
+         {"name": "", "kind": "monotone", "predicted": 0.0, "measured": 0.1, "ci": [-0.1, 0.3], "tolerance": "> 0",
+          "passed": False}]},
 ]
 
 
 def test_rows_from_verdict_json():
-    table = claims_table.rows(TOY, [{"id": "toy/a", "status": "PASS"}, {"id": "toy/b", "status": "FAIL"}])
-    assert table[0].startswith("| claim | verdict (quick) | verdict (full) |")
-    assert table[2] == "| `toy/a` | PASS | PASS | (the claim's one check) | 2 | 2.001 | rel 1% | 1 of 1 |"
-    assert table[3] == ("| `toy/b` | **XFAIL** | **FAIL** | first | 1 | 0.5 [0.4, 0.6] (3 of 4 seeds) | rel 5% | "
-                        "1 of 2 |")
+    full = [{"id": "toy/a", "status": "PASS", "run_date": "2026-12-06"},
+            {"id": "toy/b", "status": "FAIL", "run_date": "2026-12-07"}]
+    table = claims_table.rows(TOY, full)
+    assert table[0].startswith("| claim | kinds | verdict (quick) | verdict (full) | class |")
+    assert table[2] == "| `toy/a` | value | PASS | PASS |  | (the claim's one check) | 2 | 2.001 | rel 1% | 1 of 1 |"
+    assert table[3] == ("| `toy/b` | upper_bound, value | **XFAIL** | **FAIL** | reconstruction | first | 1 | "
+                        "0.5 [0.4, 0.6] (3 of 4 seeds) | rel 5% | 1 of 2 |")
+    assert table[4].startswith("| `toy/c` | monotone | **INCONCLUSIVE (declared)** | not run | exploratory |")
+    assert "2 claims of the papers: 1 PASS, 1 XFAIL; 1 exploratory" in table[6]
+    assert table[7] == "Full runs (paper keys by date): 2026-12-06: toy; 2026-12-07: toy."
 
 
 def test_rewrite_replaces_only_between_the_markers(tmp_path):

@@ -122,3 +122,48 @@ def test_low_rank_is_chosen_only_when_cheaper():
     assert not FactorizedSensing(problem.asymmetric_truth(6, 6, 2, 0), 3, symmetric=False).low_rank
     with pytest.raises(ValueError, match="low_rank='yes'"):
         FactorizedSensing(problem.symmetric_truth(6, 2, 0), 3, low_rank="yes")
+
+
+# -- the statement kinds of the xiong2023 claims, on synthetic curves (no simulation) ------------------
+def test_rate_constancy_tells_a_linear_rate_from_a_power_law():
+    """The linear-convergence check (late / early rate >= 1 / RATE_FACTOR) passes exp(-c t) and
+    fails a 1/t law, whose rate falls as the error does."""
+    from theorysim.claims import Measurement
+    from theorysim.setups.matrix_sensing import claims as C
+
+    steps = np.arange(0, 200001, 50)
+    t = np.maximum(steps, 1).astype(float)
+    linear = np.exp(-0.01 * t) * np.array([[1.0], [1.3], [0.8]])
+    power = (1.0 / t) * np.array([[1.0], [1.3], [0.8]])
+    ok = C.rate_constancy(steps, linear, 1e-9, 1e-4)
+    slow = C.rate_constancy(steps, power, 1e-5, 1e-2)
+    np.testing.assert_allclose(ok, 1.0, rtol=1e-6)
+    assert np.all(slow < 0.1)
+    assert C.LINEAR_TOL.judge(1.0, Measurement.mean_over(ok + [0, 1e-3, -1e-3])).outcome == "pass"
+    assert C.LINEAR_TOL.judge(1.0, Measurement.mean_over(slow)).outcome == "fail"
+
+
+@pytest.mark.parametrize("law,outcome", [(lambda T: 1 / T**2, "pass"), (lambda T: 1 / T**1.5, "pass"),
+                                         (lambda T: 1 / T**3, "fail"), (lambda T: np.exp(-T / 500), "fail")])
+def test_the_omega_one_over_t_squared_bound_holds_out_or_fails(law, outcome):
+    """sym-overparam-sublinear's constant rule: c fitted on T/16..T/4 per configuration, the worst
+    held-out ratio over configurations; a decay faster than 1/T^2 (by more than the factor 2 over
+    T/4..T) or a linear rate fails."""
+    from theorysim.claims import Measurement, tol
+    from theorysim.setups.matrix_sensing import claims as C
+
+    ts = np.array([1250, 2500, 5000, 10000, 20000], dtype=float)
+    noise = 1 + 0.01 * np.random.default_rng(0).normal(size=(len(ts), 4))
+    blocks = [law(ts)[:, None] * noise, 3 * law(ts)[:, None] * noise[:, ::-1]]
+    stat = C.held_out_lower_worst(blocks, 1 / ts**2, C.T_FIT_PART)
+    assert len(stat.parts["per configuration"]) == 2
+    assert tol.lower_bound_fitted("1/T^2").judge(1.0, Measurement.of_grid(stat)).outcome == outcome
+
+
+def test_ratio_of_means_and_its_ci():
+    from theorysim.setups.matrix_sensing import claims as C
+
+    den = np.array([[0.06, 0.061, 0.059], [0.058, 0.06, 0.062]])
+    stat = C.ratio_of_means(0.5 * den, den)
+    assert stat.estimate == pytest.approx(0.5)
+    assert stat.ci[0] < 0.5 < stat.ci[1] or stat.ci == pytest.approx((0.5, 0.5))

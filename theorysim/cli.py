@@ -216,7 +216,8 @@ def _cmd_check(args) -> int:
     if interrupted:
         print(f"interrupted: {len(verdicts)} of {len(claims)} claims finished; not run: {', '.join(not_run)}")
     if json_path is not None:
-        rows = [v.to_json() for v in verdicts]
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        rows = [{**v.to_json(), "run_date": day} for v in verdicts]
         if interrupted:
             rows = [{**r, "interrupted": True} for r in rows]
         json_path.write_text(json.dumps(rows, indent=2) + "\n")

@@ -8,6 +8,7 @@
 * Over a grid of points with seeds each (``values[P, S]``): :func:`loglog_slope` (an exponent),
   :func:`held_out_bound` (the constant rule for O / Omega bounds), :func:`smallest_step`
   (monotonicity), and :func:`grid_bootstrap` for any other statistic.
+* :func:`control_variate_mean`: a mean over draws corrected by control variates of known mean 0.
 
 Curves are ``[E, R]`` arrays over record steps ``[R]`` (one row per seed); each row is fitted on
 its own (``scipy.stats.linregress``) and the CI is over rows, so it reflects seed-to-seed spread.
@@ -181,8 +182,10 @@ def compare_laws(steps, curves, window=None) -> LawComparison:
 
 # ---------------------------------------------------------------------------------------------
 # Statistics over a grid of points, each measured on several seeds: ``values[P, S]`` (point p,
-# seed s). Their CIs are percentile bootstraps that resample the seeds of each point
-# independently, so they carry the seed-to-seed spread of every point.
+# seed s). Their CIs are percentile bootstraps over seeds: independently per point by default;
+# with ``paired=True`` (the same seed, e.g. the same data or init, at every point) one resample
+# of the seed indices serves every point, so the seed-to-seed spread shared by the points cancels
+# in differences and slopes.
 
 @dataclass(frozen=True)
 class GridStatistic:
@@ -206,10 +209,10 @@ def _grid_values(values) -> np.ndarray:
 
 
 def grid_bootstrap(statistic, values, confidence: float = 0.95, resamples: int = 2000,
-                   seed: int = 0) -> GridStatistic:
+                   seed: int = 0, paired: bool = False) -> GridStatistic:
     """``statistic(values)`` (a function of the ``[P, S]`` array) and its percentile bootstrap CI,
-    resampling the seeds of each point. Non-finite values give a NaN estimate (never dropped);
-    one seed per point gives no CI."""
+    resampling the seeds of each point (``paired``: the same resample at every point). Non-finite
+    values give a NaN estimate (never dropped); one seed per point gives no CI."""
     v = _grid_values(values)
     if not np.all(np.isfinite(v)):
         return GridStatistic(math.nan, None, v.shape[1], {"not_finite": int((~np.isfinite(v)).sum())})
@@ -218,22 +221,28 @@ def grid_bootstrap(statistic, values, confidence: float = 0.95, resamples: int =
     if S < 2:
         return GridStatistic(est, None, S)
     gen = np.random.default_rng(seed)
-    boot = np.array([statistic(np.take_along_axis(v, gen.integers(0, S, v.shape), axis=1)) for _ in range(resamples)])
+    if paired:
+        boot = np.array([statistic(v[:, gen.integers(0, S, S)]) for _ in range(resamples)])
+    else:
+        boot = np.array([statistic(np.take_along_axis(v, gen.integers(0, S, v.shape), axis=1))
+                         for _ in range(resamples)])
     tail = 50.0 * (1.0 - confidence)
     lo, hi = (float(q) for q in np.percentile(boot, [tail, 100.0 - tail]))
     return GridStatistic(est, (lo, hi), S)
 
 
-def loglog_slope(x, values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> GridStatistic:
+def loglog_slope(x, values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0,
+                 paired: bool = False) -> GridStatistic:
     """The least-squares slope of log(mean over seeds) against log x, with a bootstrap CI over
     seeds (``values[P, S]``, positive)."""
     lx = np.log(np.asarray(x, dtype=np.float64))
-    res = grid_bootstrap(lambda v: np.polyfit(lx, np.log(v.mean(axis=1)), 1)[0], values, confidence, resamples, seed)
-    return GridStatistic(res.estimate, res.ci, res.n, {"span": float(np.max(x) / np.min(x))})
+    res = grid_bootstrap(lambda v: np.polyfit(lx, np.log(v.mean(axis=1)), 1)[0], values, confidence, resamples, seed,
+                         paired)
+    return GridStatistic(res.estimate, res.ci, res.n, {"span": float(np.max(x) / np.min(x)), "paired": paired})
 
 
 def held_out_bound(values, bound, fit_part, side: str, confidence: float = 0.95, resamples: int = 2000,
-                   seed: int = 0) -> GridStatistic:
+                   seed: int = 0, paired: bool = False) -> GridStatistic:
     """The constant rule for a bound with an unknown constant
     (:mod:`theorysim.claims.tolerance`): per point the ratio r = mean over seeds of ``values`` /
     ``bound``; the constant is fitted on ``fit_part`` (a boolean mask over points) as max r
@@ -254,21 +263,44 @@ def held_out_bound(values, bound, fit_part, side: str, confidence: float = 0.95,
         r = w.mean(axis=1) / f
         return pick(r[~part]) / pick(r[part])
 
-    res = grid_bootstrap(stat, v, confidence, resamples, seed)
+    res = grid_bootstrap(stat, v, confidence, resamples, seed, paired)
     ratios = v.mean(axis=1) / f if np.all(np.isfinite(v)) else np.full(len(f), math.nan)
     const = float(pick(ratios[part]))
     return GridStatistic(res.estimate, res.ci, res.n, {"constant": const, "ratios": ratios.tolist(),
-                                                       "fit_part": part.tolist(), "side": side})
+                                                       "fit_part": part.tolist(), "side": side, "paired": paired})
 
 
 def smallest_step(values, direction: str, confidence: float = 0.95, resamples: int = 2000,
-                  seed: int = 0) -> GridStatistic:
+                  seed: int = 0, paired: bool = False) -> GridStatistic:
     """Monotonicity over an ordered grid: the smallest consecutive step of the per-point mean in
     ``direction`` ("increasing": min diff; "decreasing": min of -diff), with a bootstrap CI over
     seeds. Positive: monotone in that direction."""
     if direction not in ("increasing", "decreasing"):
         raise ValueError(f"direction={direction!r}: expected 'increasing' or 'decreasing'")
     sign = 1.0 if direction == "increasing" else -1.0
-    res = grid_bootstrap(lambda v: np.min(sign * np.diff(v.mean(axis=1))), values, confidence, resamples, seed)
+    res = grid_bootstrap(lambda v: np.min(sign * np.diff(v.mean(axis=1))), values, confidence, resamples, seed,
+                         paired)
     return GridStatistic(res.estimate, res.ci, res.n, {"means": np.asarray(values, float).reshape(
-        len(values), -1).mean(axis=1).tolist(), "direction": direction})
+        len(values), -1).mean(axis=1).tolist(), "direction": direction, "paired": paired})
+
+
+def control_variate_mean(values, controls, confidence: float = 0.95) -> tuple[float, tuple[float, float] | None, int]:
+    """The mean of ``values`` [n] corrected by control variates ``controls`` [n, c] whose exact mean
+    is 0 (e.g. ||w||^2 / E||w||^2 - 1 of a Gaussian draw): the intercept of the least-squares fit
+    values ~ a + controls b, with its Student t interval (n - 1 - c degrees of freedom). The
+    estimate's expectation is the plain mean's; its variance is what the controls do not explain.
+    Returns (estimate, CI or None, n); non-finite values give NaN."""
+    y = np.asarray(values, dtype=np.float64).ravel()
+    C = np.asarray(controls, dtype=np.float64).reshape(len(y), -1)
+    n, c = C.shape
+    if not np.all(np.isfinite(y)) or not np.all(np.isfinite(C)):
+        return math.nan, None, n
+    if n <= c + 2:
+        raise ValueError(f"control_variate_mean: {n} values for {c} controls; need at least {c + 3}")
+    A = np.column_stack([np.ones(n), C])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    dof = n - 1 - c
+    cov = np.linalg.inv(A.T @ A) * (resid @ resid) / dof
+    half = float(stats.t.ppf(0.5 + confidence / 2, dof) * math.sqrt(cov[0, 0]))
+    return float(coef[0]), (float(coef[0] - half), float(coef[0] + half)), n

@@ -1,11 +1,13 @@
 """Write the README's claim table from real `theorysim check --json` output (run before a release).
 
     theorysim check --quick --json quick.json
-    python tools/claims_table.py quick.json [--full full.json] [--readme README.md]
+    python tools/claims_table.py quick.json [--full full-a.json full-b.json ...] [--readme README.md]
 
 The table sits between the markers ``<!-- claims-table:begin -->`` and ``<!-- claims-table:end -->``
-and is replaced whole; nothing in it is typed by hand. One row per claim: its verdict, the headline
-check (predicted, measured with its 95% CI and label, tolerance) and how many of its checks pass.
+and is replaced whole; nothing in it is typed by hand. One row per claim: the kinds of its checks, its
+verdict in quick (and full), its class (an expected failure's regime / reconstruction, or
+exploratory), the headline check (predicted, measured with its 95% CI and label, accepted region)
+and how many of its checks pass; exploratory claims last; then the counts and the full runs' dates.
 """
 from __future__ import annotations
 
@@ -42,23 +44,65 @@ def _measured(check: dict) -> str:
     return text
 
 
+def _status(v: dict | None) -> str:
+    if v is None:
+        return "not run"
+    s = v["status"]
+    if s == "INCONCLUSIVE" and v.get("mode") in (v.get("inconclusive_ok") or {}):
+        s += " (declared)"
+    return s if s in ("PASS",) else f"**{s}**"
+
+
+def _class(v: dict) -> str:
+    if v.get("exploratory"):
+        return "exploratory"
+    ef = v.get("expected_failure")
+    return ef["class"] if ef else ""
+
+
+def _kinds(v: dict) -> str:
+    kinds = []
+    for c in v.get("checks") or []:
+        k = c.get("kind")
+        if k and k not in kinds:
+            kinds.append(k)
+    return ", ".join(kinds) or "-"
+
+
 def rows(quick: list[dict], full: list[dict] | None = None) -> list[str]:
-    full_status = {v["id"]: v["status"] for v in full or []}
-    head = "| claim | verdict (quick) |" + (" verdict (full) |" if full else "") + \
-        " headline check | predicted | measured [95% CI] | tolerance | checks passed |"
+    """The table's lines: one row per claim of ``quick``, the paper's claims first and the
+    exploratory ones after them; ``full``: the verdicts of full runs (any number of files joined)."""
+    full_by = {v["id"]: v for v in full or []}
+    head = "| claim | kinds | verdict (quick) |" + (" verdict (full) |" if full is not None else "") + \
+        " class | headline check | predicted | measured [95% CI] | accepted region | checks passed |"
     out = [head, "|" + "---|" * (head.count("|") - 1)]
-    for v in sorted(quick, key=lambda v: v["id"]):
+    ordered = sorted(quick, key=lambda v: (bool(v.get("exploratory")), v["id"]))
+    for v in ordered:
         checks = v.get("checks") or []
         h = checks[0] if checks else {"name": "-", "predicted": None, "measured": None, "tolerance": "-"}
-        status = f"**{v['status']}**" if v["status"] != "PASS" else "PASS"
-        cells = [f"`{v['id']}`", status]
-        if full:
-            s = full_status.get(v["id"], "not run")
-            cells.append(f"**{s}**" if s != "PASS" else s)
-        cells += [h["name"] or "(the claim's one check)", _num(h["predicted"]) if not isinstance(h["predicted"], list)
-                  else str(h["predicted"]), _measured(h) if checks else "-", h["tolerance"] or "-",
+        cells = [f"`{v['id']}`", _kinds(v), _status(v)]
+        if full is not None:
+            cells.append(_status(full_by.get(v["id"])))
+        cells += [_class(v), h["name"] or "(the claim's one check)",
+                  _num(h["predicted"]) if not isinstance(h["predicted"], list) else str(h["predicted"]),
+                  _measured(h) if checks else "-", h["tolerance"] or "-",
                   f"{sum(c['passed'] for c in checks)} of {len(checks)}"]
         out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    counts: dict[str, int] = {}
+    for v in quick:
+        if not v.get("exploratory"):
+            counts[v["status"]] = counts.get(v["status"], 0) + 1
+    explore = sum(1 for v in quick if v.get("exploratory"))
+    out.append("")
+    out.append(f"Quick: {len(quick) - explore} claims of the papers: "
+               + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + (f"; {explore} exploratory" if explore else "")
+               + ".")
+    if full is not None:
+        dates: dict[str, set] = {}
+        for v in full:
+            dates.setdefault(v.get("run_date") or "date not recorded", set()).add(v["id"].split("/")[0])
+        out.append("Full runs (paper keys by date): " + "; ".join(f"{d}: {', '.join(sorted(k))}"
+                                                                  for d, k in sorted(dates.items())) + ".")
     return out
 
 
@@ -74,12 +118,13 @@ def rewrite(readme: str, table: list[str], source: str) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("quick", help="`theorysim check --quick --json` output")
-    ap.add_argument("--full", help="`theorysim check --full --json` output (adds a column)")
+    ap.add_argument("--full", nargs="+", help="`theorysim check --full --json` outputs, e.g. one per setup "
+                    "(adds a column)")
     ap.add_argument("--readme", default=str(Path(__file__).resolve().parents[1] / "README.md"))
     args = ap.parse_args(argv)
     try:
         quick = json.loads(Path(args.quick).read_text())
-        full = json.loads(Path(args.full).read_text()) if args.full else None
+        full = [v for f in args.full for v in json.loads(Path(f).read_text())] if args.full else None
         readme = Path(args.readme)
         text = rewrite(readme.read_text(), rows(quick, full), Path(args.quick).name)
     except (OSError, ValueError) as err:

@@ -192,12 +192,6 @@ class Tolerance:
             out["value"] = self.value
         return out
 
-    # Backwards-compatible judge of a bare value (no CI): used by tools and older tests.
-    def passed(self, predicted, measured) -> bool:
-        from theorysim.claims.claim import Measurement
-
-        return self.judge(predicted, Measurement(measured, no_ci="a bare value")).outcome == "pass"
-
 
 # -- helpers ---------------------------------------------------------------------------------------
 

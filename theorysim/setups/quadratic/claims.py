@@ -1,6 +1,14 @@
 """Claims on quadratics: exact GD trajectories and rates, the 2 / lambda_max threshold,
-Polyak's heavy-ball rate and the noise floor of GD with additive gradient noise."""
+Polyak's heavy-ball rate and the noise floor of GD with additive gradient noise.
+
+The paper of this key is Polyak (1964), the source of the heavy-ball rate; the other four claims
+are textbook facts about GD on a quadratic (exact identities and closed forms derived in
+:mod:`theorysim.setups.quadratic.theory`), filed under the same key. Every check is an exact value
+(kind ``value``): an identity measured as an error (``error_at_most``), a rate, a threshold or a
+stationary mean within a relative tolerance, or an exact count."""
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -37,8 +45,11 @@ def _measure_trajectory(cfg, out):
     den = np.linalg.norm(out["closed"], axis=-1)
     rel = num / den
     worst = np.unravel_index(np.argmax(rel), rel.shape)
-    return Measurement(float(rel.max()), None, {"worst_member": int(worst[0]), "worst_step": int(worst[1]),
-                                                "median": float(np.median(rel))})
+    return Measurement.exact(float(rel.max()), "deterministic: float64 rounding of a noise-free recursion against "
+                             "its closed form; the identity holds run by run, so the worst member and step is "
+                             "the measurement (no sampling error to bound)", label="worst member and step",
+                             details={"worst_member": int(worst[0]), "worst_step": int(worst[1]),
+                                      "median": float(np.median(rel))})
 
 
 def _plot_trajectory(cfg, out, verdict):
@@ -65,7 +76,8 @@ def _plot_trajectory(cfg, out, verdict):
 register(Claim(
     id="quadratic/gd-exact-trajectory",
     paper=PAPER,
-    reference="GD on a quadratic: e_t = (I - eta A)^t e_0 (textbook identity)",
+    reference="GD on a quadratic: e_t = (I - eta A)^t e_0 (textbook identity; kind: exact value, measured as the "
+              "relative error to the closed form, predicted 0)",
     statement="Every GD iterate of the engine equals the closed form (I - eta A)^t e_0 to 1e-10 relative.",
     quick={"dim": 20, "kappa": 50.0, "etas": [0.5, 1.0, 1.9], "seeds": 4, "steps": 400, "problem_seed": 0},
     full={"dim": 50, "kappa": 1000.0, "etas": [0.2, 0.5, 1.0, 1.5, 1.9, 1.99], "seeds": 16, "steps": 3000,
@@ -73,7 +85,7 @@ register(Claim(
     simulate=_sim_trajectory,
     predict=lambda cfg: 0.0,
     measure=_measure_trajectory,
-    tolerance=tol.at_most(1e-10),
+    tolerance=tol.error_at_most(1e-10),
     plot=_plot_trajectory,
 ))
 
@@ -102,7 +114,8 @@ def _predict_rate(cfg):
 
 
 def _measure_rate(cfg, out):
-    return {f"eta={eta:g}": Measurement(f.factor.estimate, f.factor.ci, {"r2": f.factor.r2, "window": f.factor.window})
+    return {f"eta={eta:g}": Measurement.of_fit(f.factor, what="per-step factor exp(slope) on [T/2, T]",
+                                               details={"r2": f.factor.r2, "window": f.factor.window})
             for eta, f in _rate_fits(cfg, out).items()}
 
 
@@ -123,7 +136,8 @@ def _plot_rate(cfg, out, verdict):
 register(Claim(
     id="quadratic/gd-rate",
     paper=PAPER,
-    reference="GD on a quadratic: ||e_t|| ~ C max_i |1 - eta lambda_i|^t",
+    reference="GD on a quadratic: ||e_t|| ~ C max_i |1 - eta lambda_i|^t (textbook; kind: exact value of the "
+              "asymptotic per-step factor)",
     statement="The fitted per-step GD contraction factor equals max_i |1 - eta lambda_i| within 1%, "
               "on both sides of eta = 2 / (lambda_min + lambda_max).",
     quick={"dim": 20, "kappa": 20.0, "etas": [0.5, 1.0, 1.5, 1.98], "seeds": 8, "steps": 3000,
@@ -159,7 +173,7 @@ def _sim_threshold(cfg):
 def _measure_threshold(cfg, out):
     last = out["rounds"][-1]
     if not last["diverged"].any() or last["diverged"].all():
-        nan = Measurement(float("nan"))
+        nan = Measurement.exact(float("nan"), "the threshold left the bisection bracket")
         return {"first divergent eta": nan, "non-monotone members": nan}
     first = int(np.argmax(last["diverged"]))
     eta_d, eta_s = last["etas"][first], last["etas"][max(first - 1, 0)]
@@ -167,9 +181,11 @@ def _measure_threshold(cfg, out):
                          np.sum(~r["diverged"][int(np.argmax(r["diverged"])):]))
                      if r["diverged"].any() else 0 for r in out["rounds"])
     return {
-        "first divergent eta": Measurement(float(eta_d), (float(eta_s), float(eta_d)),
-                                           {"rounds": len(out["rounds"]), "steps": cfg["steps"]}),
-        "non-monotone members": Measurement(float(violations)),
+        "first divergent eta": Measurement.bracket(float(eta_d), eta_s, eta_d,
+                                                   "bisection bracket (last stable, first divergent eta)",
+                                                   details={"rounds": len(out["rounds"]), "steps": cfg["steps"]}),
+        "non-monotone members": Measurement.exact(float(violations), "deterministic: a count over noise-free runs "
+                                                  "(one initial point, every bisection round)"),
     }
 
 
@@ -187,7 +203,8 @@ def _plot_threshold(cfg, out, verdict):
 register(Claim(
     id="quadratic/gd-divergence-threshold",
     paper=PAPER,
-    reference="GD on a quadratic diverges iff eta > 2 / lambda_max",
+    reference="GD on a quadratic diverges iff eta > 2 / lambda_max (textbook; kinds: exact value of the threshold, "
+              "and an exact count, predicted 0, of members that break monotonicity)",
     statement="Bisecting over ensembles of step sizes, the engine first records divergence at "
               "eta = 2 / lambda_max within 1%, and divergence is monotone in eta.",
     quick={"dim": 20, "kappa": 10.0, "bracket": [1.5, 2.5], "members": 16, "rounds": 3, "steps": 20000,
@@ -229,8 +246,9 @@ def _measure_heavy_ball(cfg, out):
     for kappa, o in out.items():
         res, T = o["result"], o["steps"]
         f = fit.exp_rate(res.steps, res.curve("error_norm"), (T // 2, T))
-        meas[f"kappa={kappa:g}"] = Measurement(f.factor.estimate, f.factor.ci,
-                                               {"eta": o["eta"], "beta": o["beta"], "steps": T, "r2": f.factor.r2})
+        meas[f"kappa={kappa:g}"] = Measurement.of_fit(f.factor, what="per-step factor exp(slope) on [T/2, T]",
+                                                      details={"eta": o["eta"], "beta": o["beta"], "steps": T,
+                                                               "r2": f.factor.r2})
     return meas
 
 
@@ -248,7 +266,7 @@ def _plot_heavy_ball(cfg, out, verdict):
 register(Claim(
     id="quadratic/heavy-ball-rate",
     paper=PAPER,
-    reference="Polyak 1964, Theorem 9 (heavy ball on quadratics)",
+    reference="Polyak 1964, Theorem 9 (heavy ball on quadratics; kind: exact value of the per-step rate)",
     statement="Heavy ball with Polyak's tuned eta = 4/(sqrt L + sqrt mu)^2 and beta = ((sqrt k - 1)/(sqrt k + 1))^2 "
               "converges at the rate (sqrt k - 1)/(sqrt k + 1) per step (fitted within 3%).",
     quick={"dim": 20, "kappas": [10.0, 100.0], "seeds": 8, "decades": 100, "problem_seed": 3},
@@ -289,18 +307,23 @@ def _predict_noise(cfg):
     pred = {}
     for eta in cfg["etas"]:
         pred[f"eta={eta:g}"] = theory.sgd_noise_floor(eig, eta, cfg["sigma"])
-    pred["relative statistical error (worst eta)"] = 0.0
     return pred
 
 
 def _measure_noise(cfg, out):
-    meas, worst = {}, 0.0
+    """Per step size, the mean over seeds of each seed's time-averaged loss, with a BCa CI over
+    seeds (each seed's average is one independent draw; the steps within a seed are correlated,
+    so the CI is over seeds, not steps). The CI decides the check, so the former separate
+    "relative statistical error <= 0.5%" check is gone: a pass now needs the whole CI inside
+    the +-2% band, which already rules out a pass by a noisy estimate; the relative half-width
+    is kept in the details."""
+    meas = {}
     eig = out["eig"]
     for eta, values in _noise_averages(cfg, out).items():
-        mean, ci = fit.mean_ci(values)
-        meas[f"eta={eta:g}"] = Measurement(mean, ci, {"seeds": len(values)})
-        worst = max(worst, 0.5 * (ci[1] - ci[0]) / theory.sgd_noise_floor(eig, eta, cfg["sigma"]))
-    meas["relative statistical error (worst eta)"] = Measurement(worst)
+        m = Measurement.mean_over(values, unit="seeds", label="time average per seed, mean over seeds")
+        pred = theory.sgd_noise_floor(eig, eta, cfg["sigma"])
+        half = None if m.ci is None else 0.5 * (m.ci[1] - m.ci[0]) / pred
+        meas[f"eta={eta:g}"] = dataclasses.replace(m, details={"seeds": len(values), "relative CI half-width": half})
     return meas
 
 
@@ -324,9 +347,10 @@ def _plot_noise(cfg, out, verdict):
 register(Claim(
     id="quadratic/sgd-noise-floor",
     paper=PAPER,
-    reference="stationary law of GD with additive Gaussian gradient noise (AR(1) per eigenmode)",
+    reference="stationary law of GD with additive Gaussian gradient noise (AR(1) per eigenmode; textbook, derived "
+              "in theory.py; kind: exact value of the stationary mean loss)",
     statement="GD with gradient noise sigma xi and a constant step settles at the excess loss "
-              "1/2 sum_i eta sigma^2 / (2 - eta lambda_i) (within 2%, statistical error under 0.5%).",
+              "1/2 sum_i eta sigma^2 / (2 - eta lambda_i) (within 2%, the whole 95% CI over seeds inside).",
     quick={"dim": 10, "kappa": 10.0, "etas": [0.2, 0.5, 1.5], "sigma": 1.0, "seeds": 64, "steps": 20000,
            "burn_in": 2000, "record_every": 1, "problem_seed": 4},
     full={"dim": 20, "kappa": 10.0, "etas": [0.1, 0.2, 0.5, 1.0, 1.5, 1.9], "sigma": 1.0, "seeds": 128,
@@ -334,7 +358,6 @@ register(Claim(
     simulate=_sim_noise,
     predict=_predict_noise,
     measure=_measure_noise,
-    tolerance={**{f"eta={eta:g}": tol.relative(0.02) for eta in (0.1, 0.2, 0.5, 1.0, 1.5, 1.9)},
-               "relative statistical error (worst eta)": tol.at_most(0.005)},
+    tolerance={f"eta={eta:g}": tol.relative(0.02) for eta in (0.1, 0.2, 0.5, 1.0, 1.5, 1.9)},
     plot=_plot_noise,
 ))

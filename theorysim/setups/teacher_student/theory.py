@@ -11,7 +11,8 @@ lambda_i) each mode relaxes on its own:
 and modes with lambda_i = 0 (N - P of them when alpha < 1) never move. As N -> infinity the
 eigenvalues follow the Marchenko-Pastur law rho(lambda) = sqrt((lambda_+ - lambda)(lambda - lambda_-))
 / (2 pi lambda) on [lambda_-, lambda_+], lambda_+- = (1 +- sqrt(alpha))^2, of mass min(1, alpha),
-which gives the generalisation and training errors (eq. 14-15 of the paper, in this normalisation)
+which gives the generalisation and training errors (derived here in this normalisation; the paper's own
+equation numbers for them were not verified: its journal version's Fig. 1 calls the exact test error eq. 4)
 
     E_g(s) = int rho [(sigma_w^2 + sigma_0^2) e^{-2 lambda s} + sigma_eps^2 (1 - e^{-lambda s})^2 / lambda] dlambda
              + (1 - alpha)_+ (sigma_w^2 + sigma_0^2) + sigma_eps^2,

@@ -16,11 +16,13 @@ has k^2 d weights, so k = 32 is out of reach on 2 cores.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 from scipy import stats
 
+from theorysim import fit
 from theorysim.claims import Claim, Measurement, Paper, register, tol
 from theorysim.engine.cache import RunCache
 from theorysim.plotting import pyplot
@@ -85,6 +87,32 @@ def sweeps(cfg, table: dict) -> dict:
             "d": (ds, [table[(cfg["d_sweep"]["k"], d)] for d in ds])}
 
 
+NO_CI = ("one m* per grid point: the bisection runs on the test error averaged over the seeds, so no CI over seeds "
+         "(per-seed m* is the DSD issue's)")
+
+
+def bound_values(cfg, kind: str, k, d):
+    """The formal statements' growth, log factors as the paper has them (sigma^2 included):
+    cnn_upper sigma^2 (k + d) ln(kd); lcn_upper sigma^2 k (k + d) ln(kd); lcn_lower sigma^2 k d;
+    gap_lower (LCN's lower over CNN's upper) k d / ((k + d) ln(kd))."""
+    k, d = np.asarray(k, dtype=float), np.asarray(d, dtype=float)
+    s2 = cfg["sigma"] ** 2
+    return {"cnn_upper": s2 * (k + d) * np.log(k * d), "lcn_upper": s2 * k * (k + d) * np.log(k * d),
+            "lcn_lower": s2 * k * d, "gap_lower": k * d / ((k + d) * np.log(k * d))}[kind]
+
+
+def held_out(cfg, kd_points, values, kind: str, side: str, label: str) -> Measurement:
+    """The constant rule (theorysim.claims.tolerance): the constant fitted on the declared part of
+    the grid (k d <= cfg["fit_kd"]) and held on the rest."""
+    k, d = np.array([p[0] for p in kd_points]), np.array([p[1] for p in kd_points])
+    f = bound_values(cfg, kind, k, d)
+    part = k * d <= cfg["fit_kd"]
+    stat = fit.held_out_bound(np.asarray(values, dtype=float), f, part, side)
+    details = {"points (k, d)": [list(map(int, p)) for p in kd_points], "measured": list(map(float, values)),
+               "bound": f.round(4).tolist(), "fitted on k d <=": cfg["fit_kd"], **stat.parts}
+    return Measurement.exact(stat.estimate, NO_CI, label=label, details=details)
+
+
 def _sim_both(cfg):
     return {arch: step_searches(cfg, arch) for arch in ("cnn", "lcn")}
 
@@ -99,29 +127,14 @@ def _tables(res):
 
 # ---------------------------------------------------------------------------------------------
 # lahoti2024/cnn-scaling
-def _k_plus_d_slopes(cfg) -> dict:
-    """The exponents a law m* = C (k + d) gives on the two sweeps (least-squares slopes of log(k + d))."""
-    sw = sweeps(cfg, {(k, d): k + d for k, d in points(cfg)})
-    return {name: exponent(x, v)[0] for name, (x, v) in sw.items()}
-
-
-def _check_names(cfg=None):
-    return ("exponent in k (d fixed)", "exponent in d (k fixed)")
+CNN_CHECK = "O(sigma^2 (k + d) ln kd): held-out ratio / fitted C"
 
 
 def _measure_cnn(cfg, res):
-    sw = sweeps(cfg, _m_star(res, "cnn"))
-    out = {}
-    for name, (axis, (x, m)) in zip(_check_names(cfg), sw.items()):
-        est, ci = exponent(x, m)
-        out[name] = Measurement(est, ci, {"m*": dict(zip(map(str, x), m)), "all m*": _tables(res)["cnn"]},
-                                label=f"slope of log m*_CNN against log {axis}")
-    return out
-
-
-def _predict_cnn(cfg):
-    slopes = _k_plus_d_slopes(cfg)
-    return dict(zip(_check_names(cfg), (slopes["k"], slopes["d"])))
+    m = _m_star(res, "cnn")
+    return {CNN_CHECK: held_out(cfg, list(m), list(m.values()), "cnn_upper", "upper",
+                                "max over held-out points of m*_CNN / (sigma^2 (k + d) ln kd), over the constant "
+                                "fitted on k d <= fit_kd")}
 
 
 def _plot(cfg, res, verdict):
@@ -139,27 +152,26 @@ def _plot(cfg, res, verdict):
 
 
 _BASE = {"sigma": 0.15, "mode": "additive", "delta": 0.05, "b": 0.5, "seeds": [0, 1, 2, 3, 4], "test_size": 4000}
-QUICK = {**_BASE, "k_sweep": {"d": 32, "k": [4, 8, 16, 32]}, "d_sweep": {"k": 32, "d": [4, 8, 16, 32]}, "hi": 8000}
-FULL = {**_BASE, "seeds": list(range(10)), "test_size": 8000, "k_sweep": {"d": 32, "k": [4, 8, 16, 32]},
-        "d_sweep": {"k": 32, "d": [4, 8, 16, 32]}, "hi": 8000}
+QUICK = {**_BASE, "k_sweep": {"d": 32, "k": [4, 8, 16, 32]}, "d_sweep": {"k": 32, "d": [4, 8, 16, 32]}, "hi": 8000,
+         "fit_kd": 256}
+FULL = {**QUICK, "seeds": list(range(10)), "test_size": 8000}
 
 register(Claim(
     id="lahoti2024/cnn-scaling",
     paper=PAPER,
-    reference="Abstract and sec. 7: CNNs trained by GD need O~(k + d) samples on DSD",
-    statement="m*_CNN grows like k + d: its exponent against k at fixed d, and against d at fixed k, each within "
-              "0.3 of the exponent that m* = C (k + d) has on the same grid (reading: O~(k + d) as Theta(k + d), "
-              "the log factors inside the 0.3).",
+    reference="Abstract and sec. 7: CNNs trained by (two-step projected) GD need O~(k + d) samples on DSD; the "
+              "formal bound O(sigma^2 (k + d) ln kd) (as quoted by the OpenReview reviews, a secondary source)",
+    statement="The one-step projected CNN learner (our reconstruction of the first step of the paper's two-step GD) "
+              "meets the paper's upper bound m*_CNN = O(sigma^2 (k + d) ln kd): the constant fitted on the points with "
+              "k d <= 256 holds, within the constant rule's factor 2, at the larger k d.",
     quick=QUICK,
     full=FULL,
     simulate=_sim_both,
-    predict=_predict_cnn,
+    predict=lambda cfg: {CNN_CHECK: 1.0},
     measure=_measure_cnn,
-    tolerance={name: tol.absolute(0.3) for name in _check_names()},
+    tolerance={CNN_CHECK: tol.upper_bound_fitted("sigma^2 (k + d) ln kd")},
     plot=_plot,
-    expect="fail",
-    failing=_check_names(),
-    note="Both checks fail, quick and full. Quick (5 seeds): m*_CNN's exponent is 1.13 [0.87, 1.38] in k (d = 32) and "
+    note="Was an expected failure that read the O~ bound as an exponent (slope of log m* within 0.3 of m* = C (k + d)'s); an upper bound fixes no slope on a finite grid, so it is now tested as a bound by the constant rule. The earlier reading's numbers: Quick (5 seeds): m*_CNN's exponent is 1.13 [0.87, 1.38] in k (d = 32) and "
          "1.08 [0.40, 1.76] in d (k = 32); full (10 seeds): 1.09 [0.78, 1.41] and 1.01 [0.35, 1.67]; m* = C (k + d) "
          "has 0.28 on this grid. m*_CNN is 4 ... 44 samples: with sigma = 0.15 (inside the paper's condition "
          "sigma = O~(1/sqrt(k))) the bound O~(sigma^2 (k + d)) is itself ~10 samples, so the log factors and the "
@@ -175,29 +187,36 @@ register(Claim(
 
 # ---------------------------------------------------------------------------------------------
 # lahoti2024/lcn-vs-cnn-gap and lahoti2024/lcn-scaling
+GAP_CHECK = "Omega(k d / ((k + d) ln kd)): held-out ratio / fitted c"
+
+
 def _measure_gap(cfg, res):
-    lcn, cnn = sweeps(cfg, _m_star(res, "lcn"))["k"], sweeps(cfg, _m_star(res, "cnn"))["k"]
-    ratio = np.array(lcn[1]) / np.array(cnn[1])
-    est, ci = exponent(lcn[0], ratio)
-    return Measurement(est, ci, {"k": lcn[0], "m*_LCN / m*_CNN": np.round(ratio, 3).tolist(), "m*": _tables(res)},
-                       label=f"slope of log(m*_LCN / m*_CNN) against log k at d = {cfg['k_sweep']['d']}")
+    lcn, cnn = _m_star(res, "lcn"), _m_star(res, "cnn")
+    ratio = [lcn[p] / cnn[p] for p in lcn]
+    m = held_out(cfg, list(lcn), ratio, "gap_lower", "lower",
+                 "min over held-out points of (m*_LCN / m*_CNN) / (k d / ((k + d) ln kd)), over the constant fitted on "
+                 "k d <= fit_kd")
+    return {GAP_CHECK: m}
 
 
 register(Claim(
     id="lahoti2024/lcn-vs-cnn-gap",
     paper=PAPER,
-    reference="Abstract and sec. 7: LCNs need Omega(kd) samples, CNNs O~(k + d): weight sharing saves a factor ~k",
-    statement="At fixed d and sigma, m*_LCN / m*_CNN grows linearly in k: log-log slope in [0.7, 1.3].",
+    reference="Abstract and sec. 7: LCNs need Omega(kd) samples, CNNs O~(k + d): weight sharing saves a factor ~k "
+              "(a ratio of a lower and an upper bound: itself a lower bound on m*_LCN / m*_CNN)",
+    statement="For the one-step projected learners (our reconstruction), m*_LCN / m*_CNN is at least a constant times the "
+              "ratio of the paper's bounds, Omega(sigma^2 k d) over O(sigma^2 (k + d) ln kd): the constant fitted on k d "
+              "<= 256 holds, within the constant rule's factor 2, at the larger k d.",
     quick=QUICK,
     full=FULL,
     simulate=_sim_both,
-    predict=lambda cfg: 1.0,
+    predict=lambda cfg: {GAP_CHECK: 1.0},
     measure=_measure_gap,
-    tolerance=tol.interval(0.7, 1.3),
+    tolerance={GAP_CHECK: tol.lower_bound_fitted("k d / ((k + d) ln kd)")},
     plot=_plot,
-    expect="fail",
-    failing=("",),
-    note="The ratio grows with k, but slower than linearly: quick 0.547 [0.105, 0.989] (m*_LCN / m*_CNN = 9.5 / 11.2 / "
+    note="Was an expected failure that read the ratio of two bounds as a slope in [0.7, 1.3]; on this grid the bound "
+         "ratio k d / ((k + d) ln kd) itself has slope 0.553, so the reading could not hold. Earlier numbers: the "
+         "ratio grows with k, but slower than linearly: quick 0.547 [0.105, 0.989] (m*_LCN / m*_CNN = 9.5 / 11.2 / "
          "22.2 / 26.8 at k = 4 / 8 / 16 / 32, d = 32), full 0.521 [0.306, 0.736] (11.0 / 13.9 / 22.8 / 31.0). "
          "The LCN's k-exponent is 1.68 (full 1.61), the CNN's 1.13 (full 1.09): the one-step LCN's per-patch "
          "sample counts (about m / k each) grow faster than k d but slower than its k^2 d alignment law at these "
@@ -207,32 +226,37 @@ register(Claim(
 ))
 
 
+LCN_CHECKS = ("Omega(sigma^2 k d): held-out ratio / fitted c", "O(sigma^2 k (k + d) ln kd): held-out ratio / fitted C")
+
+
 def _measure_lcn(cfg, res):
-    sw = sweeps(cfg, _m_star(res, "lcn"))
-    out = {}
-    for name, (axis, (x, m)) in zip(_check_names(), sw.items()):
-        est, ci = exponent(x, m)
-        out[name] = Measurement(est, ci, {"m*": dict(zip(map(str, x), m))},
-                                label=f"slope of log m*_LCN against log {axis}")
-    return out
+    m = _m_star(res, "lcn")
+    pts, vals = list(m), list(m.values())
+    return {LCN_CHECKS[0]: held_out(cfg, pts, vals, "lcn_lower", "lower",
+                                    "min over held-out points of m*_LCN / (sigma^2 k d), over the constant fitted on "
+                                    "k d <= fit_kd"),
+            LCN_CHECKS[1]: held_out(cfg, pts, vals, "lcn_upper", "upper",
+                                    "max over held-out points of m*_LCN / (sigma^2 k (k + d) ln kd), over the constant "
+                                    "fitted on k d <= fit_kd")}
 
 
 register(Claim(
     id="lahoti2024/lcn-scaling",
     paper=PAPER,
-    reference="Abstract and sec. 7: LCNs need Omega(kd) samples (any orthogonally equivariant algorithm)",
-    statement="m*_LCN grows at least like kd: exponent against k at fixed d and against d at fixed k each at least "
-              "0.8 (reading: Omega(kd) as an exponent of at least 1 in each variable, 0.2 of slack for the grid's "
-              "small sizes).",
+    reference="Abstract and sec. 7: LCNs need Omega(kd) samples (any orthogonally equivariant algorithm) and the "
+              "two-step learner O~(k (k + d)); formal forms as quoted by the OpenReview reviews (secondary source)",
+    statement="The one-step projected LCN learner (our reconstruction) lies between the paper's bounds: "
+              "m*_LCN = Omega(sigma^2 k d) (for any orthogonally equivariant algorithm) and O(sigma^2 k (k + d) ln kd) "
+              "(the paper's two-step learner's), each constant fitted on k d <= 256 and held, within the constant "
+              "rule's factor 2, at the larger k d.",
     quick=QUICK,
     full=FULL,
     simulate=_sim_both,
-    predict=lambda cfg: dict.fromkeys(_check_names(), 1.0),
+    predict=lambda cfg: dict.fromkeys(LCN_CHECKS, 1.0),
     measure=_measure_lcn,
-    tolerance=dict.fromkeys(_check_names(), tol.at_least(0.8)),
-    expect="fail",
-    failing=("exponent in d (k fixed)",),
-    note="The k check holds (quick 1.68 [1.40, 1.95], full 1.61 [1.13, 2.10] at d = 32); the d check fails: quick "
+    tolerance={LCN_CHECKS[0]: tol.lower_bound_fitted("sigma^2 k d"),
+               LCN_CHECKS[1]: tol.upper_bound_fitted("sigma^2 k (k + d) ln kd")},
+    note="Was an expected failure that read Omega(kd) as an exponent of at least 0.8 in each variable; a lower bound fixes no exponent on a finite grid, so it is now a bound by the constant rule. Earlier numbers: the k check holds (quick 1.68 [1.40, 1.95], full 1.61 [1.13, 2.10] at d = 32); the d check fails: quick "
          "0.67 [0.46, 0.88], full 0.68 [0.51, 0.84] at k = 32, d = 4 ... 32 (m*_LCN = 294 / 521 / 825 / 1179 in "
          "quick). The reading tested (an exponent of at least 1 in each variable) is stronger than Omega(kd), an "
          "asymptotic floor: the LCN's own upper bound O~(sigma^2 k (k + d)) has d-exponent d / (k + d) < 1 while "
@@ -262,18 +286,25 @@ def _sim_gd(cfg):
     return {arch: gd_searches(cfg, arch) for arch in ("lcn", "fcn")}
 
 
+FCN_CHECK = "Omega(k d / ((k + d) ln kd)): held-out ratio / fitted c"
+
+
 def _measure_fcn_gap(cfg, res):
     ks = cfg["fcn_sweep"]["k"]
-    m = {arch: np.array([res[arch][(k, cfg["fcn_sweep"]["d"])].m_star for k in ks]) for arch in res}
+    d = cfg["fcn_sweep"]["d"]
+    m = {arch: np.array([res[arch][(k, d)].m_star for k in ks]) for arch in res}
     ratio = m["fcn"] / m["lcn"]
     est, ci = exponent(ks, ratio)
-    details = {"k": ks, "m*_FCN": m["fcn"].tolist(), "m*_LCN": m["lcn"].tolist(),
+    out = held_out(cfg, [(k, d) for k in ks], ratio, "gap_lower", "lower",
+                   f"min over held-out k of (m*_FCN / m*_LCN) / (k d / ((k + d) ln kd)) at d = {d} (GD), over the "
+                   "constant fitted on k d <= fit_kd")
+    details = {**out.details, "k": ks, "m*_FCN": m["fcn"].tolist(), "m*_LCN": m["lcn"].tolist(),
                "m*_FCN / m*_LCN": np.round(ratio, 3).tolist(),
+               "log-log slope of the ratio (t interval; not the statement)": [est, ci],
                "linear classifier's error Phi(-1/(sigma sqrt k))": [round(linear_error(cfg["sigma"], k), 4) for k in ks],
                "mean test error by size": {f"{arch} k={k}": s.to_json()["errors"] for arch in res
                                            for (k, _), s in res[arch].items()}}
-    return Measurement(est, ci, details,
-                       label=f"slope of log(m*_FCN / m*_LCN) against log k at d = {cfg['fcn_sweep']['d']} (GD)")
+    return {FCN_CHECK: dataclasses.replace(out, details=details)}
 
 
 def _plot_gd(cfg, res, verdict):
@@ -291,7 +322,7 @@ def _plot_gd(cfg, res, verdict):
 
 GD = {"optimizer": "sgd", "lr": 0.5, "steps": 300, "b": 0.1, "init_scale": 1.0}
 GD_QUICK = {"sigma": 0.15, "mode": "additive", "delta": 0.05, "seeds": [0, 1, 2, 3, 4], "test_size": 4000,
-            "fcn_sweep": {"d": 8, "k": [2, 4, 8, 16]}, "hi": 4000, **GD}
+            "fcn_sweep": {"d": 8, "k": [2, 4, 8, 16]}, "hi": 4000, "fit_kd": 32, **GD}
 GD_FULL = {**GD_QUICK, "seeds": list(range(10)), "test_size": 8000}
 
 register(Claim(
@@ -300,17 +331,17 @@ register(Claim(
     reference="Abstract and sec. 6: FCNs need Omega(k^2 d) samples (any orthogonally equivariant algorithm, e.g. GD "
               "from an isotropic init), LCNs O~(k (k + d)) and Omega(k d): locality saves a factor ~k",
     statement="With both networks trained by full-batch GD from the same isotropic random init (same rate, steps, "
-              "threshold b), m*_FCN / m*_LCN grows at least linearly in k at fixed d and sigma: log-log slope >= 0.7 "
-              "(reading: FCN's Omega(k^2 d) over LCN's Theta(k d); the bound is a lower bound, so faster growth "
-              "agrees).",
+              "threshold b), m*_FCN / m*_LCN is at least a constant times the ratio of FCN's lower bound "
+              "Omega(sigma^2 k^2 d) to LCN's upper bound O(sigma^2 k (k + d) ln kd), i.e. k d / ((k + d) ln kd): the "
+              "constant fitted at k <= 4 holds, within the constant rule's factor 2, at k = 8 and 16 (d = 8).",
     quick=GD_QUICK,
     full=GD_FULL,
     simulate=_sim_gd,
-    predict=lambda cfg: 1.0,
+    predict=lambda cfg: {FCN_CHECK: 1.0},
     measure=_measure_fcn_gap,
-    tolerance=tol.at_least(0.7),
+    tolerance={FCN_CHECK: tol.lower_bound_fitted("k d / ((k + d) ln kd)")},
     plot=_plot_gd,
-    note="Passes, quick and full, on a grid that cannot show a clean power law. Quick (5 seeds): slope 1.53 "
+    note="Was a log-log slope >= 0.7 (a lower bound read as a rate; its CI [0.50, 2.56] straddled the threshold); now the ratio of bounds by the constant rule. sigma = 0.15 is outside the paper's regime sigma = O~(1 / sqrt(k)) for the larger k (the DSD issue's). Earlier numbers, on a grid that cannot show a clean power law: Quick (5 seeds): slope 1.53 "
          "[0.50, 2.56]; m*_FCN = 6 / 15 / 79 / 1757 and m*_LCN = 15 / 22 / 40 / 183 at k = 2 / 4 / 8 / 16 (ratio "
          "0.40 / 0.68 / 1.98 / 9.60). Full (10 seeds, 8000 test points): 1.48 [0.18, 2.78]; FCN 7 / 15 / 92 / 1819, "
          "LCN 15 / 26 / 43 / 196 (ratio 0.47 / 0.58 / 2.14 / 9.28). The ratio is below 1 at k <= 4: there the "

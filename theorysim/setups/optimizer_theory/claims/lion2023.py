@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from theorysim import fit
 from theorysim.claims import Claim, Measurement, register, tol
@@ -45,11 +44,15 @@ def _measure_box(cfg, out):
     t = np.arange(inf.shape[1])
     start_ok = bool(np.all(excess[inside, 0] <= 0)) and bool(np.all(excess[~inside, 0] > 0))
     envelope = (1 - cfg["lr"] * cfg["wd"]) ** t[None, :] * excess[~inside, :1]
+    why = ("deterministic: Lion on a noise-free quadratic; the bound holds iterate by iterate (the corollary is "
+           "exact), so the worst member and step is the measurement")
     return {
-        "started inside: max ||x_t||_inf - 1/lambda": Measurement(float(excess[inside].max()) if start_ok else np.nan,
-                                                                 details={"members": int(inside.sum())}),
-        "started outside: max excess above (1 - eta lambda)^t excess_0": Measurement(
-            float(np.max(excess[~inside] - envelope)) if start_ok else np.nan, details={"members": int((~inside).sum())}),
+        "started inside: max ||x_t||_inf - 1/lambda": Measurement.exact(
+            float(excess[inside].max()) if start_ok else np.nan, why, label="worst member and step",
+            details={"members": int(inside.sum())}),
+        "started outside: max excess above (1 - eta lambda)^t excess_0": Measurement.exact(
+            float(np.max(excess[~inside] - envelope)) if start_ok else np.nan, why, label="worst member and step",
+            details={"members": int((~inside).sum())}),
     }
 
 
@@ -70,7 +73,9 @@ def _plot_box(cfg, out, verdict):
 register(Claim(
     id="lion2023/box-invariance",
     paper=LION,
-    reference="sec. 3 (Lion-K with decoupled weight decay solves min f s.t. ||x||_inf <= 1/lambda); discrete corollary",
+    reference="sec. 3 (Lion-K with decoupled weight decay solves min f s.t. ||x||_inf <= 1/lambda); the discrete "
+              "corollary is our derivation (theory.py). Kind: two upper bounds with known constants (the box 1/lambda "
+              "and the envelope), float64 rounding allowance 1e-12",
     statement="With decoupled weight decay lambda, Lion started inside ||x||_inf <= 1/lambda stays inside, and started "
               "outside its excess is at most (1 - eta lambda)^t times the initial excess.",
     quick={"dim": 20, "x_star_scale": 1.0, "problem_seed": 0, "lr": 0.01, "wd": 2.0, "betas": [0.9, 0.99],
@@ -81,8 +86,10 @@ register(Claim(
     predict=lambda cfg: {"started inside: max ||x_t||_inf - 1/lambda": 0.0,
                          "started outside: max excess above (1 - eta lambda)^t excess_0": 0.0},
     measure=_measure_box,
-    tolerance={"started inside: max ||x_t||_inf - 1/lambda": tol.at_most(1e-12),
-               "started outside: max excess above (1 - eta lambda)^t excess_0": tol.at_most(1e-12)},
+    tolerance={"started inside: max ||x_t||_inf - 1/lambda": tol.upper_bound(
+                   1e-12, "||x_t||_inf <= 1/lambda, up to float64 rounding"),
+               "started outside: max excess above (1 - eta lambda)^t excess_0": tol.upper_bound(
+                   1e-12, "excess_t <= (1 - eta lambda)^t excess_0, up to float64 rounding")},
     plot=_plot_box,
     note="Coordinates whose target lies beyond the box approach 1/lambda geometrically from above without ever "
          "entering, so 'enters the box' is not a testable event; the envelope bound is.",
@@ -111,19 +118,29 @@ def _limit_distances(cfg, out):
     return dist
 
 
+BOUND_CHECK = "O(eta): held-out distance / eta over the constant fitted at the larger etas"
+
+
+def _fit_part(lrs) -> np.ndarray:
+    """The constant of O(eta) is fitted on the larger half of the step sizes and must hold on the
+    smaller half: the statement is about eta -> 0, so the held-out points are the ones nearer the limit."""
+    lrs = np.asarray(lrs)
+    return lrs >= np.sort(lrs)[len(lrs) // 2]
+
+
 def _measure_limit(cfg, out):
+    """The constant rule (:func:`theorysim.fit.held_out_bound`) on the late distances [eta, seed].
+    The log-log slope of distance against eta is a detail: an O bound does not fix the slope."""
     dist = _limit_distances(cfg, out)
     lrs = np.array(sorted(dist))
-    means = np.array([dist[lr].mean() for lr in lrs])
-    slope = stats.linregress(np.log(lrs), np.log(means))
-    per_seed = np.array([stats.linregress(np.log(lrs), np.log([dist[lr][s] for lr in lrs])).slope
-                         for s in range(cfg["seeds"])])
-    _, ci = fit.mean_ci(per_seed)
-    return {
-        "exponent of distance vs eta": Measurement(float(slope.slope), ci, {"r2": slope.rvalue**2,
-                                                                            "distances": means.tolist()}),
-        "distance / eta at the smallest eta": Measurement(float(means[0] / lrs[0])),
-    }
+    values = np.array([dist[lr] for lr in lrs])  # [P, S]
+    means = values.mean(axis=1)
+    slope = float(np.polyfit(np.log(lrs), np.log(means), 1)[0])
+    stat = fit.held_out_bound(values, lrs, _fit_part(lrs), "upper")
+    return {BOUND_CHECK: Measurement.of_grid(stat, label="worst held-out eta", details={
+        "etas": lrs.tolist(), "distances (mean over seeds)": means.tolist(),
+        "distance / eta": (means / lrs).tolist(),
+        "log-log slope of distance vs eta (detail)": slope})}
 
 
 def _plot_limit(cfg, out, verdict):
@@ -141,19 +158,24 @@ def _plot_limit(cfg, out, verdict):
 register(Claim(
     id="lion2023/box-constrained-limit",
     paper=LION,
-    reference="Theorem 3.1 / sec. 3: Lion with decoupled wd minimises f subject to ||x||_inf <= 1/lambda",
+    reference="Theorem 3.1 / sec. 3: Lion with decoupled wd minimises f subject to ||x||_inf <= 1/lambda; "
+              "the discrete O(eta) neighbourhood is our reading of the continuous-time result (kind: an upper "
+              "bound O(eta) with an unknown constant, by the constant rule)",
     statement="On a diagonal quadratic, Lion with weight decay lambda ends within O(eta) of clip(x*, -1/lambda, 1/lambda): "
-              "the late distance scales like eta^1.",
+              "the late distance / eta, with its constant fitted at the larger etas, holds (within the constant "
+              "rule's factor 2) at the smaller ones.",
     quick={"dim": 20, "x_star_scale": 1.0, "problem_seed": 1, "wd": 2.0, "betas": [0.9, 0.99],
            "lrs": [0.0025, 0.005, 0.01, 0.02], "horizon": 20.0, "seeds": 8},
     full={"dim": 100, "x_star_scale": 1.0, "problem_seed": 1, "wd": 2.0, "betas": [0.9, 0.99],
           "lrs": [0.000625, 0.00125, 0.0025, 0.005, 0.01, 0.02], "horizon": 40.0, "seeds": 32},
     simulate=_sim_limit,
-    predict=lambda cfg: {"exponent of distance vs eta": 1.0, "distance / eta at the smallest eta": 1.0},
+    predict=lambda cfg: {BOUND_CHECK: 1.0},
     measure=_measure_limit,
-    tolerance={"exponent of distance vs eta": tol.interval(0.8, 1.2),
-               "distance / eta at the smallest eta": tol.at_most(10.0)},
+    tolerance={BOUND_CHECK: tol.upper_bound_fitted("eta")},
     plot=_plot_limit,
-    note="O(eta) is read as: the late-time sup-distance, averaged over the last 20% of a run of horizon eta*T, "
-         "has log-log slope in [0.8, 1.2] against eta and stays below 10 eta.",
+    note="O(eta) is read as: the late-time sup-distance, averaged over the last 20% of a run of horizon eta*T, is "
+         "at most C eta with C fitted on the larger half of the step sizes and tested on the smaller half (the "
+         "constant rule). Until issue 36 it was tested as a rate (log-log slope in [0.8, 1.2]) plus distance <= "
+         "10 eta at the smallest eta: an O bound fixes no slope and no constant, so both went; the slope (1.008 "
+         "in quick) is kept as a detail.",
 ))

@@ -3,15 +3,16 @@ networks" (arXiv 1710.03667): the linear teacher-student learning curves, the ov
 alpha = 1, the frozen subspace, the never-forgotten initialisation and early stopping."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
-from scipy import stats
 
 from theorysim import fit
 from theorysim.claims import Claim, Measurement, Paper, register, tol
 from theorysim.engine.cache import RunCache
 from theorysim.engine.experiment import Experiment
+from theorysim.models import LeastSquares
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.teacher_student import task, theory
 
@@ -43,9 +44,31 @@ def _gd_curves(cfg, alpha: float, sigma_0: float) -> dict:
                          record_params=True, init_scale=sigma_0, divergence_factor=0).run()
         s = res.steps * cfg["ds"]
         return {"s": s, "E_g": task.generalization_error(res.param_records, w_bar[:, None, :], cfg["sigma_eps"]),
-                "E_train": 2 * res.curve("loss"), "params": res.param_records, "X": model.X}
+                "E_train": 2 * res.curve("loss"), "params": res.param_records, "X": model.X,
+                "controls": draw_controls(model.X, model.y, w_bar, cfg["sigma_w"], cfg["sigma_eps"])}
 
     return RUNS.get(key, compute)
+
+
+def draw_controls(X, y, w_bar, sigma_w: float, sigma_eps: float) -> np.ndarray:
+    """[draws, 5] control variates of exact mean 0 (Measurement.control_variate), from a draw's
+    inputs X [draws, P, N] (entries N(0, 1/N)), labels y and teacher w_bar: the teacher's squared norm
+    ||w_bar||^2 / (N sigma_w^2) - 1, the noise's ||eps||^2 / (P sigma_eps^2) - 1 (eps = y - X w_bar), the
+    inputs along the teacher N ||X w_bar||^2 / (P ||w_bar||^2) - 1 (X w_bar ~ N(0, ||w_bar||^2 / N) given
+    w_bar), their cross term 2 <X w_bar, eps> / (P sigma_w sigma_eps), and the inputs' scale
+    tr(X^T X) / P - 1. The closed forms are the N -> infinity values of these sampling quantities; a
+    draw's deviation from them is largely theirs."""
+    P, N = X.shape[-2:]
+    Xw = np.einsum("dpn,dn->dp", X, w_bar)
+    eps = y - Xw
+    wn = np.sum(w_bar ** 2, axis=1)
+    return np.column_stack([wn / (N * sigma_w ** 2) - 1, np.sum(eps ** 2, axis=1) / (P * sigma_eps ** 2) - 1,
+                            N * np.sum(Xw ** 2, axis=1) / (P * wn) - 1,
+                            2 * np.sum(Xw * eps, axis=1) / (P * sigma_w * sigma_eps),
+                            np.sum(X ** 2, axis=(1, 2)) / P - 1])
+
+
+CONTROLS = "teacher norm, noise norm, inputs along the teacher, their cross term, inputs' scale"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,11 +87,33 @@ def _on_grid(cfg, out):
     return np.array([int(np.argmin(np.abs(s - t))) for t in cfg["times"]])
 
 
+def worst_point(devs, band: float):
+    """The decisive point of "within +- ``band`` at every point": ``devs`` is a list of
+    (Measurement of one point's signed deviation, where). The statement fails if any point's whole
+    CI lies outside the band (that point decides, the farthest first); otherwise it passes only if
+    the point whose CI reaches farthest from 0 lies inside, so that point decides."""
+    def ends(m):
+        return m.ci if m.ci is not None else (m.value, m.value)
+
+    def reach(d):
+        lo, hi = ends(d[0])
+        return max(abs(lo), abs(hi))
+
+    def near_end(d):  # distance of the CI's end nearest 0 from 0, when the CI excludes 0
+        lo, hi = ends(d[0])
+        return max(lo, -hi, 0.0)
+
+    out = [d for d in devs if near_end(d) > band]
+    return max(out, key=near_end) if out else max(devs, key=reach)
+
+
 def _measure_curves(cfg, outs):
-    """Worst relative deviation of the mean over draws from the closed form (GD's, time step ds) on the
-    time grid; E_train is judged while the closed form is above ``train_floor`` of its start (module
-    note: below it a few eigenvalues at the spectrum's edge carry it, and those fluctuate at finite N)."""
-    worst = {"E_g": (-1.0, None, None), "E_train": (-1.0, None, None)}
+    """Per metric, the signed relative deviation (mean over draws - closed form) / closed form (GD's,
+    time step ds) at the grid point whose CI reaches farthest (:func:`worst_point`); the mean is
+    corrected by the draws' control variates (:func:`draw_controls`) and its CI is their t interval. E_train is judged while the closed form is above
+    ``train_floor`` of its start (module note: below it a few eigenvalues at the spectrum's edge
+    carry it, and those fluctuate at finite N)."""
+    points = {"E_g": [], "E_train": []}
     details = {}
     for a, out in outs.items():
         idx = _on_grid(cfg, out)
@@ -80,18 +125,21 @@ def _measure_curves(cfg, outs):
             judged = np.ones(len(s), bool)
             if name == "E_train":
                 judged = th[name] >= cfg["train_floor"] * _theory_curves(cfg, a, np.array([0.0]), cfg["ds"])[1][0]
-            rel = np.abs(sim.mean(0) - th[name]) / th[name]
             for j in np.flatnonzero(judged):
-                if rel[j] > worst[name][0]:
-                    ci = fit.mean_ci(sim[:, j])[1]
-                    signed = None if ci is None else tuple(float((c - th[name][j]) / th[name][j]) for c in ci)
-                    worst[name] = (float(rel[j]), signed, (a, float(s[j])))
+                m = Measurement.control_variate((sim[:, j] - th[name][j]) / th[name][j], out["controls"],
+                                                unit="draws", controls_are=CONTROLS)
+                points[name].append((m, (a, float(s[j]))))
             details[f"alpha={a} {name} sim/theory"] = (sim.mean(0) / th[name]).round(4).tolist()
             details[f"alpha={a} {name} judged"] = judged.tolist()
             details[f"alpha={a} {name} GD vs flow theory"] = (th[name] / flow[name] - 1).round(4).tolist()
-    return {name: Measurement(v, ci, {**details, "worst (alpha, s)": where},
-                              label=f"max |mean - theory| / theory of {name}; CI: signed, at that point")
-            for name, (v, ci, where) in worst.items()}
+    out = {}
+    for name, devs in points.items():
+        m, where = worst_point(devs, cfg["band"])
+        out[name] = dataclasses.replace(m, details={**details, "decisive point (alpha, s)": where,
+                                                    "points judged": len(devs)},
+                                        label=f"(mean - theory) / theory of {name} at the decisive point (alpha, s) = "
+                                              f"{where}")
+    return out
 
 
 def _plot_curves(cfg, outs, verdict):
@@ -117,7 +165,9 @@ _BASE = {"N": 400, "seeds": 20, "sigma_w": 1.0, "sigma_eps": math.sqrt(0.2), "ds
 register(Claim(
     id="advani2017/learning-curves",
     paper=PAPER,
-    reference="Sec. 3-4, eq. 14-15 (E_g and E_train as integrals over the Marchenko-Pastur density)",
+    reference="Sec. 3-4: E_g and E_train as integrals over the Marchenko-Pastur density. The equation numbers are "
+              "not verified: the paper's text was not available here (its journal version's Fig. 1 caption calls the "
+              "exact test error its eq. 4); the formulas are derived in theory.py's normalisation, not read",
     statement="GD on N = 400 linear teacher-student draws (SNR 5, 20 draws, each member its own teacher, data and "
               "init) follows the Marchenko-Pastur closed forms within 3% over the time grid, for alpha = 0.5, 1, "
               "2: E_g everywhere, E_train while it is above 10% of its start.",
@@ -128,105 +178,198 @@ register(Claim(
          "1.010 and 0.979 there, and at alpha = 0.5, s = 20 (E_train 1.3e-4 of its start) 0.56, 1.47, 0.90 at "
          "N = 200, 400, 1600: seed- and N-dependent scatter, not a bias of the closed form. E_g (bulk-dominated) "
          "stays within 1.1% at every grid point.",
-    quick={**_BASE, "alphas": [0.5, 1.0, 2.0], "sigma_0": 0.0, "times": [0.2, 0.6, 2.0, 6.0, 20.0],
-           "train_floor": 0.1},
-    full={**_BASE, "N": 1000, "seeds": 40, "alphas": [0.5, 1.0, 2.0], "sigma_0": 0.0,
-          "times": [0.2, 0.6, 2.0, 6.0, 20.0, 60.0], "train_floor": 0.1},
+    quick={**_BASE, "seeds": 40, "alphas": [0.5, 1.0, 2.0], "sigma_0": 0.0, "times": [0.2, 0.6, 2.0, 6.0, 20.0],
+           "train_floor": 0.1, "band": 0.03},
+    full={**_BASE, "N": 1000, "seeds": 80, "ds": 0.05, "alphas": [0.5, 1.0, 2.0], "sigma_0": 0.0,
+          "times": [0.2, 0.6, 2.0, 6.0, 20.0, 60.0], "train_floor": 0.1, "band": 0.03},
+    inconclusive_ok={"quick": "40 draws at N = 400 resolve each grid point to about +-2.3% (E_train at s = 0.6, after "
+                              "control variates) against the +-3% band; the full run (N = 1000, 80 draws) decides"},
     simulate=_sim_curves,
     predict=lambda cfg: {"E_g": 0.0, "E_train": 0.0},
     measure=_measure_curves,
-    tolerance=tol.at_most(0.03),
+    # an exact value (the N -> infinity closed form) within 3% at every point of the grid
+    tolerance=tol.absolute(0.03),  # = cfg["band"]
     plot=_plot_curves,
 ))
 
 
 # ---------------------------------------------------------------------------------------------
-# advani2017/overtraining-peak and advani2017/init-never-forgotten: w(infinity) exactly
-def _converged_errors(cfg, alpha, sigma_0):
-    errors = []
-    for seed in range(cfg["seeds"]):
-        X, y, w_bar = task.draw(cfg["N"], alpha, cfg["sigma_w"], cfg["sigma_eps"], seed)
-        w0 = sigma_0 * np.random.default_rng((1, seed)).normal(size=cfg["N"])
-        errors.append(task.generalization_error(task.converged(X, y, w0), w_bar, cfg["sigma_eps"]))
-    return np.array(errors)
+# advani2017/overtraining-peak and advani2017/init-never-forgotten: GD through the engine to a
+# fixed large time s, against the finite-s closed form and, away from alpha = 1, the exact limit
+def _trained_to(cfg, alpha: float, inits: np.ndarray | None = None) -> dict:
+    """GD through the engine to time ``cfg["s_end"]`` (time step ``cfg["ds"]``) on ``cfg["seeds"]``
+    draws at ``alpha``. ``inits`` [K, N]: initial weights per draw (``K`` members per draw, each
+    draw's data repeated; default: w(0) = 0, one member per draw). Returns E_g at s_end [draws, K],
+    the final weights and, per draw, the exact converged weights w(infinity) of each init."""
+    key = {k: cfg[k] for k in ("N", "seeds", "sigma_w", "sigma_eps", "ds", "s_end")}
+    key.update(alpha=alpha, inits=None if inits is None else inits.tolist())
+
+    def compute():
+        seeds = list(range(cfg["seeds"]))
+        model, w_bar = task.ensemble(cfg["N"], alpha, cfg["sigma_w"], cfg["sigma_eps"], seeds)
+        K = 1 if inits is None else len(inits)
+        X = np.repeat(model.X, K, axis=0)
+        y = np.repeat(model.y, K, axis=0)
+        theta0 = np.zeros((len(seeds) * K, cfg["N"])) if inits is None else np.tile(inits, (len(seeds), 1))
+        P = X.shape[1]
+        steps = int(round(cfg["s_end"] / cfg["ds"]))
+        res = Experiment(LeastSquares(X, y), "sgd", lr=cfg["ds"] * P, steps=steps, seeds=list(range(len(X))),
+                         record_every=steps, divergence_factor=0).run(theta0)
+        theta = res.theta.reshape(len(seeds), K, cfg["N"])
+        limit = np.stack([[task.converged(model.X[d], model.y[d], theta0[d * K + k]) for k in range(K)]
+                          for d in range(len(seeds))])
+        return {"E_g": task.generalization_error(theta, w_bar[:, None, :], cfg["sigma_eps"]),
+                "E_g_limit": task.generalization_error(limit, w_bar[:, None, :], cfg["sigma_eps"]),
+                "steps": steps, "controls": draw_controls(model.X, model.y, w_bar, cfg["sigma_w"], cfg["sigma_eps"])}
+
+    return RUNS.get(key, compute)
 
 
 def _sim_peak(cfg):
-    return np.stack([_converged_errors(cfg, a, 0.0) for a in cfg["alphas"]])
+    lim = {**cfg, **cfg["limit"]}
+    return {"curve": {a: _trained_to(cfg, a) for a in cfg["alphas"]},
+            "limit": {a: _trained_to(lim, a) for a in cfg["limit_alphas"]}}
 
 
-def _measure_peak(cfg, E):
-    means = E.mean(axis=1)
-    i = int(np.argmax(means))
-    gen = np.random.default_rng(0)
-    boot = [cfg["alphas"][int(np.argmax(np.take_along_axis(E, gen.integers(0, E.shape[1], E.shape), 1).mean(1)))]
-            for _ in range(500)]
-    theory_inf = [theory.generalization_error(math.inf, a, cfg["sigma_w"], cfg["sigma_eps"]) for a in cfg["alphas"]]
-    return Measurement(float(cfg["alphas"][i]), (float(min(boot)), float(max(boot))),
-                       {"mean_E_g_inf": dict(zip(map(str, cfg["alphas"]), means.round(4).tolist())),
-                        "theory_E_g_inf": dict(zip(map(str, cfg["alphas"]), np.round(theory_inf, 4).tolist()))},
-                       label="argmax over alpha of E_g(infinity) (bootstrap range over draws)")
+def _peak_theory(cfg, alphas):
+    """The closed form at the run's finite time s_end (GD with time step ds) per alpha."""
+    return np.array([theory.generalization_error(cfg["s_end"], a, cfg["sigma_w"], cfg["sigma_eps"], step=cfg["ds"])
+                     for a in alphas])
 
 
-def _plot_peak(cfg, E, verdict):
+def _measure_peak(cfg, runs):
+    outs = runs["curve"]
+    alphas = np.array(cfg["alphas"], dtype=float)
+    E = np.stack([outs[a]["E_g"][:, 0] for a in cfg["alphas"]])  # [alphas, draws]
+    th = _peak_theory(cfg, alphas)
+    fine = np.linspace(alphas.min(), alphas.max(), 301)
+    argmax_theory = float(fine[int(np.argmax(_peak_theory(cfg, fine)))])
+    peak = fit.grid_bootstrap(lambda v: alphas[int(np.argmax(v.mean(axis=1)))], E)
+    devs = [(Measurement.control_variate((E[i] - th[i]) / th[i], outs[a]["controls"], unit="draws",
+                                         controls_are=CONTROLS), float(a)) for i, a in enumerate(cfg["alphas"])]
+    dev, where = worst_point(devs, cfg["band"])
+    limit = {}
+    for a in cfg["limit_alphas"]:
+        o = runs["limit"][a]
+        limit[a] = float(np.max(np.abs(o["E_g"] - o["E_g_limit"]) / o["E_g_limit"]))
+    worst_limit = max(limit, key=limit.get)
+    means = dict(zip(map(str, cfg["alphas"]), E.mean(axis=1).round(4).tolist()))
+    return {
+        "argmax over alpha of E_g(s)": Measurement.of_grid(
+            peak, label=f"argmax over the alpha grid of the mean E_g at s = {cfg['s_end']:g} (engine)",
+            details={"mean_E_g": means, "theory_E_g": dict(zip(map(str, cfg["alphas"]), th.round(4).tolist())),
+                     "argmax of the finite-s closed form (fine grid)": argmax_theory}),
+        "E_g(s): engine vs finite-s closed form": dataclasses.replace(
+            dev, label=f"(mean - theory) / theory at the decisive alpha = {where:g}",
+            details={"alpha": where, "mean_E_g": means}),
+        "engine vs exact limit away from alpha = 1": Measurement.exact(
+            limit[worst_limit], f"deterministic: the same draws through GD to s = {cfg['limit']['s_end']:g} and through "
+            "the exact w(infinity) (pseudo-inverse); the largest relative difference over draws",
+            label=f"max over draws of |E_g(s) - E_g(infinity)| / E_g(infinity), alpha = {worst_limit:g}",
+            details={"per alpha": limit}),
+    }
+
+
+def _plot_peak(cfg, runs, verdict):
+    outs = runs["curve"]
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     alphas = np.array(cfg["alphas"])
-    ax.errorbar(alphas, E.mean(1), yerr=E.std(1) / math.sqrt(E.shape[1]), fmt="o", label=f"N = {cfg['N']} (mean, SE)")
-    fine = np.concatenate([np.linspace(0.3, 0.97, 40), np.linspace(1.03, 3.0, 40)])
-    ax.semilogy(fine, [theory.generalization_error(math.inf, a, cfg["sigma_w"], cfg["sigma_eps"]) for a in fine],
-                "k-", lw=1, label="theory (diverges at alpha = 1)")
-    return finish(fig, ax, xlabel="alpha = P / N", ylabel="E_g(infinity)", title="the overtraining peak")
+    E = np.stack([outs[a]["E_g"][:, 0] for a in cfg["alphas"]])
+    ax.errorbar(alphas, E.mean(1), yerr=E.std(1) / math.sqrt(E.shape[1]), fmt="o",
+                label=f"GD to s = {cfg['s_end']:g}, N = {cfg['N']} (mean, SE)")
+    fine = np.linspace(alphas.min(), alphas.max(), 120)
+    ax.plot(fine, _peak_theory(cfg, fine), "C0-", lw=1, label=f"closed form at s = {cfg['s_end']:g}")
+    far = np.concatenate([np.linspace(alphas.min(), 0.93, 30), np.linspace(1.07, alphas.max(), 30)])
+    ax.semilogy(far, [theory.generalization_error(math.inf, a, cfg["sigma_w"], cfg["sigma_eps"]) for a in far],
+                "k--", lw=1, label="E_g(infinity) (diverges at alpha = 1)")
+    return finish(fig, ax, xlabel="alpha = P / N", ylabel="E_g", title="the overtraining peak")
 
+
+_PEAK = {"N": 200, "seeds": 40, "sigma_w": 1.0, "sigma_eps": 1.0, "ds": 0.1, "s_end": 20.0,
+         "alphas": [0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.3, 1.5, 2.0], "band": 0.05,
+         "limit_alphas": [0.5, 2.0], "limit": {"seeds": 10, "ds": 0.25, "s_end": 250.0}}
 
 register(Claim(
     id="advani2017/overtraining-peak",
     paper=PAPER,
     reference="Sec. 4: E_g(infinity) = (1 - alpha)_+ (sigma_w^2 + sigma_0^2) + sigma_eps^2 (1 + int rho / lambda), "
-              "which diverges at alpha = 1",
-    statement="The converged generalisation error peaks at alpha = 1: argmax over the alpha grid within [0.9, 1.1].",
-    quick={"N": 200, "seeds": 20, "sigma_w": 1.0, "sigma_eps": math.sqrt(0.2),
-           "alphas": [0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.3, 1.5, 2.0]},
-    full={"N": 800, "seeds": 40, "sigma_w": 1.0, "sigma_eps": math.sqrt(0.2),
-          "alphas": [0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.3, 1.5, 2.0]},
+              "which diverges at alpha = 1 (overtraining is worst when the number of parameters equals the number "
+              "of examples); at finite time s the same integral with e^{-lambda s} is finite and peaks there too",
+    statement="GD trained through the engine to a fixed time s = 20 (SNR 1) has its largest generalisation error at "
+              "alpha = 1 (the argmax over the alpha grid within [0.9, 1.1]; the finite-s closed form's is 1.02), its "
+              "E_g(s) follows the finite-s closed form within 5% at every alpha, and away from alpha = 1 (0.5, 2), "
+              "trained to s = 250, it reaches the exact limit E_g(infinity).",
+    quick=_PEAK,
+    full={**_PEAK, "N": 400, "seeds": 80, "s_end": 30.0, "limit": {"seeds": 20, "ds": 0.25, "s_end": 250.0}},
     simulate=_sim_peak,
-    predict=lambda cfg: 1.0,
+    predict=lambda cfg: {"argmax over alpha of E_g(s)": 1.0, "E_g(s): engine vs finite-s closed form": 0.0,
+                         "engine vs exact limit away from alpha = 1": 0.0},
     measure=_measure_peak,
-    tolerance=tol.interval(0.9, 1.1),
+    tolerance={"argmax over alpha of E_g(s)": tol.interval(0.9, 1.1),
+               "E_g(s): engine vs finite-s closed form": tol.absolute(0.05),
+               "engine vs exact limit away from alpha = 1": tol.error_at_most(1e-4)},
     plot=_plot_peak,
+    note="Why a finite time: E_g(infinity) near alpha = 1 is reached only after the smallest eigenvalue of X^T X "
+         "relaxes, lambda_min ~ 1e-5 at N = 200 (about 1e7 steps); at finite s the closed form is finite and, at SNR "
+         "1, peaks at alpha = 1.02 (s = 10 ... 40), so the engine is compared with it there, and with the exact "
+         "w(infinity) only at alpha = 0.5 and 2 (lambda_min ~ 0.09 and 0.17). Why s = 20 and SNR 1: the closed form is "
+         "the N -> infinity limit; at finite N the smallest eigenvalues near alpha = 1 fluctuate on the scale "
+         "N^(-2/3), so the comparison holds for s well below N^(2/3) (34 at N = 200): at s = 250, N = 100, SNR 5 the "
+         "engine's mean E_g was 24% above the closed form at alpha = 1.2 (CI 9-59%), a finite-N effect. At SNR 5 the "
+         "finite-s closed form peaks at alpha = 0.5 for s <= 20 (the unseen directions dominate): the peak at alpha "
+         "= 1 is the noise's, so SNR 1 shows it at a time the closed form describes. The deviations' CIs use "
+         "control variates (the draws' teacher norm, noise norm and inputs along the teacher, each of exact mean 0).",
 ))
 
 
+def _antithetic_inits(cfg) -> np.ndarray:
+    """[1 + 2K, N]: w(0) = 0, then +sigma_0 z_k and -sigma_0 z_k for K draws z_k ~ N(0, I). E_g is
+    quadratic in w(0) (GD is linear), so (E(+) + E(-) - 2 E(0)) / (2 sigma_0^2) is its curvature
+    in sigma_0^2, with no cross term between the init and the teacher."""
+    gen = np.random.default_rng(cfg["init_seed"])
+    z = gen.normal(size=(cfg["inits"], cfg["N"]))
+    s0 = cfg["sigma_0"]
+    return np.concatenate([np.zeros((1, cfg["N"])), s0 * z, -s0 * z])
+
+
 def _sim_init(cfg):
-    return {a: np.stack([_converged_errors(cfg, a, s0) for s0 in cfg["sigma_0s"]]) for a in cfg["alphas"]}
+    return {a: _trained_to(cfg, a, _antithetic_inits(cfg)) for a in cfg["alphas"]}
 
 
-def _measure_init(cfg, out):
-    x = np.array(cfg["sigma_0s"]) ** 2
+def _measure_init(cfg, outs):
+    K, s0 = cfg["inits"], cfg["sigma_0"]
     checks = {}
-    for a, E in out.items():
-        fits = [stats.linregress(x, E[:, k]).slope for k in range(E.shape[1])]  # per draw: E_g(inf) vs sigma_0^2
-        est, ci = fit.mean_ci(fits)
-        checks[f"slope at alpha = {a}"] = Measurement(float(est), ci, {"per_sigma_0_mean": E.mean(1).round(4).tolist()},
-                                                      label="d E_g(infinity) / d sigma_0^2")
+    for a, out in outs.items():
+        E = out["E_g"]  # [draws, 1 + 2K]
+        slopes = ((E[:, 1:K + 1] + E[:, K + 1:] - 2 * E[:, :1]) / (2 * s0 ** 2)).mean(axis=1)
+        checks[f"slope at alpha = {a}"] = Measurement.t_mean(
+            slopes, unit="draws", label=f"d E_g(s) / d sigma_0^2 at s = {cfg['s_end']:g} (GD, engine)",
+            details={"per draw": slopes.round(4).tolist(), "inits per draw": K})
     return checks
 
+
+_INIT = {"N": 200, "seeds": 20, "sigma_w": 1.0, "sigma_eps": math.sqrt(0.2), "ds": 0.25, "s_end": 60.0,
+         "alphas": [0.5, 2.0], "sigma_0": 1.0, "inits": 8, "init_seed": 7}
 
 register(Claim(
     id="advani2017/init-never-forgotten",
     paper=PAPER,
     reference="Sec. 4: the frozen subspace keeps the initial weights, so E_g(infinity) grows by (1 - alpha) sigma_0^2 "
               "for alpha < 1 and does not depend on sigma_0 for alpha > 1",
-    statement="E_g(infinity) rises linearly in sigma_0^2 with slope 1 - alpha = 0.5 at alpha = 0.5 (within 5%), and "
-              "with slope 0 at alpha = 2 (within 0.02).",
-    quick={"N": 200, "seeds": 20, "sigma_w": 1.0, "sigma_eps": math.sqrt(0.2), "alphas": [0.5, 2.0],
-           "sigma_0s": [0.0, 0.5, 1.0, 1.5]},
-    full={"N": 800, "seeds": 40, "sigma_w": 1.0, "sigma_eps": math.sqrt(0.2), "alphas": [0.5, 2.0],
-          "sigma_0s": [0.0, 0.5, 1.0, 1.5, 2.0]},
+    statement="After GD through the engine to s = 60 (every non-frozen mode relaxed), E_g grows with sigma_0^2 at "
+              "the rate 1 - alpha = 0.5 at alpha = 0.5 (within 5%), and does not depend on it at alpha = 2 "
+              "(within 0.02).",
+    quick=_INIT,
+    full={**_INIT, "N": 400, "seeds": 40, "s_end": 120.0},
     simulate=_sim_init,
     predict=lambda cfg: {f"slope at alpha = {a}": max(1.0 - a, 0.0) for a in cfg["alphas"]},
     measure=_measure_init,
     tolerance={"slope at alpha = 0.5": tol.relative(0.05), "slope at alpha = 2.0": tol.absolute(0.02)},
+    note="The slope per draw is (E(+sigma_0 z) + E(-sigma_0 z) - 2 E(0)) / (2 sigma_0^2), averaged over 8 inits z: "
+         "antithetic pairs remove the term linear in sigma_0 (init times teacher), which averages to 0 but made the "
+         "earlier per-draw regressions noisy (20 draws: 0.523 [0.481, 0.576], straddling the 5% band). At alpha = 0.5 "
+         "the slope per init is ||P_null z||^2 / N ~ chi^2_{N-P} / N, mean exactly 1 - alpha at any N.",
 ))
 
 
@@ -246,8 +389,9 @@ def _measure_frozen(cfg, out):
         frozen = np.linalg.norm(moved @ null.T, axis=1)
         total = np.linalg.norm(moved, axis=1)
         worst = max(worst, float(np.max(frozen[1:] / total[1:])))
-    return Measurement(worst, None, {"members": int(out["params"].shape[0]), "records": int(out["params"].shape[1])},
-                       label="max ||P_null (w_t - w_0)|| / ||w_t - w_0||")
+    return Measurement.exact(worst, "deterministic: a property of every draw, the largest over draws and records",
+                             details={"members": int(out["params"].shape[0]), "records": int(out["params"].shape[1])},
+                             label="max ||P_null (w_t - w_0)|| / ||w_t - w_0||")
 
 
 register(Claim(
@@ -261,44 +405,68 @@ register(Claim(
     simulate=_sim_frozen,
     predict=lambda cfg: 0.0,
     measure=_measure_frozen,
-    tolerance=tol.at_most(1e-12),
+    tolerance=tol.error_at_most(1e-12),  # an identity (zero gradient in the null space), up to rounding
 ))
 
 
 # ---------------------------------------------------------------------------------------------
 # advani2017/early-stopping
 def _sim_early(cfg):
-    """Per SNR: the exact gradient flow of every draw on a log time grid (theory.gradient_flow)."""
+    """E_g(s) [draws, times] per SNR from the exact gradient flow of every draw from w(0) = 0, on a
+    log time grid. A draw's inputs, teacher and noise direction do not depend on the SNR (only the
+    noise's scale does), so one eigendecomposition of X^T X per draw serves every SNR: in its
+    eigenbasis w_i(s) = (b_i / lambda_i)(1 - e^{-lambda_i s}) with b = U^T X^T y (theory.gradient_flow,
+    mode by mode)."""
     s = np.geomspace(cfg["s_range"][0], cfg["s_range"][1], cfg["grid"])
-    out = {}
-    for snr in cfg["snrs"]:
-        eps = cfg["sigma_w"] / math.sqrt(snr)
-        curves = []
-        for seed in range(cfg["seeds"]):
-            X, y, w_bar = task.draw(cfg["N"], cfg["alpha"], cfg["sigma_w"], eps, seed)
-            w = theory.gradient_flow(X, y, np.zeros(cfg["N"]), s)
-            curves.append(task.generalization_error(w, w_bar, eps))
-        out[snr] = np.array(curves)
-    return {"s": s, "curves": out}
+    out = {snr: [] for snr in cfg["snrs"]}
+    controls = []
+    for seed in range(cfg["seeds"]):
+        X, y1, w_bar = task.draw(cfg["N"], cfg["alpha"], cfg["sigma_w"], 1.0, seed)
+        controls.append(draw_controls(X[None], y1[None], w_bar[None], cfg["sigma_w"], 1.0)[0])
+        noise = y1 - X @ w_bar  # the noise direction at sigma_eps = 1
+        lam, U = np.linalg.eigh(X.T @ X)
+        zero = lam <= len(lam) * np.finfo(float).eps * lam.max()
+        gain = np.where(zero, 0.0, -np.expm1(-np.outer(s, lam)) / np.where(zero, 1.0, lam))  # [T, N]
+        signal, direction, teacher = U.T @ (X.T @ (X @ w_bar)), U.T @ (X.T @ noise), U.T @ w_bar
+        for snr in cfg["snrs"]:
+            eps = cfg["sigma_w"] / math.sqrt(snr)
+            w = gain * (signal + eps * direction)
+            out[snr].append(np.sum((w - teacher) ** 2, axis=1) / cfg["N"] + eps ** 2)
+    return {"s": s, "curves": {snr: np.array(c) for snr, c in out.items()}, "controls": np.array(controls)}
+
+
+def _stopping_times(s, curves, idx=None):
+    """The argmin over the time grid of the mean E_g per SNR (draws ``idx``, default all)."""
+    return np.array([s[int(np.argmin((E if idx is None else E[idx]).mean(axis=0)))] for E in curves])
 
 
 def _measure_early(cfg, out):
     s = out["s"]
-    checks, stops = {}, []
-    for snr, E in out["curves"].items():
+    curves = [out["curves"][snr] for snr in cfg["snrs"]]
+    D = curves[0].shape[0]
+    # one bootstrap over draws, shared by every SNR (the SNRs reuse each draw's data)
+    gen = np.random.default_rng(0)
+    boot = np.array([_stopping_times(s, curves, gen.integers(0, D, D)) for _ in range(2000)])  # [B, SNRs]
+    stops = _stopping_times(s, curves)
+    checks = {}
+    for k, (snr, E) in enumerate(zip(cfg["snrs"], curves)):
         eps = cfg["sigma_w"] / math.sqrt(snr)
         s_star, e_star = theory.early_stopping(cfg["alpha"], cfg["sigma_w"], eps)
-        mean = E.mean(0)
-        i = int(np.argmin(mean))
-        stops.append(float(s[i]))
-        checks[f"min E_g, SNR {snr:g}"] = Measurement(float(mean[i]), fit.mean_ci(E[:, i])[1],
-                                                       {"theory": e_star, "s_min_simulated": float(s[i]),
-                                                        "s_star_theory": s_star}, label="minimum of the mean curve")
-        checks[f"stopping time, SNR {snr:g}"] = Measurement(float(s[i]), None, {"theory": s_star},
-                                                           label="argmin of the mean E_g(s)")
-    rho = stats.spearmanr(cfg["snrs"], stops).statistic
-    checks["stopping time rises with SNR"] = Measurement(float(rho), None, {"stopping_times": stops},
-                                                         label="Spearman rho of s* against SNR")
+        i = int(np.argmin(E.mean(axis=0)))
+        checks[f"min E_g, SNR {snr:g}"] = Measurement.control_variate(
+            E[:, i], out["controls"], unit="draws", controls_are=CONTROLS,
+            label="minimum of the mean curve (CI over draws at its time)",
+            details={"theory": e_star, "s_min_simulated": float(s[i]), "s_star_theory": s_star})
+        lo, hi = np.percentile(boot[:, k], [2.5, 97.5])
+        checks[f"stopping time, SNR {snr:g}"] = Measurement(
+            float(stops[k]), (float(lo), float(hi)), {"theory": s_star}, label="argmin of the mean E_g(s)",
+            ci_method="percentile bootstrap over draws", n=D, unit="draws")
+    steps = np.diff(np.log(boot), axis=1).min(axis=1)
+    lo, hi = np.percentile(steps, [2.5, 97.5])
+    checks["stopping time rises with SNR"] = Measurement(
+        float(np.diff(np.log(stops)).min()), (float(lo), float(hi)), {"stopping_times": stops.tolist()},
+        label="smallest increase of log s* between consecutive SNRs", ci_method="percentile bootstrap over draws "
+        "(paired across SNRs)", n=D, unit="draws")
     return checks
 
 
@@ -308,26 +476,30 @@ def _predict_early(cfg):
         s_star, e_star = theory.early_stopping(cfg["alpha"], cfg["sigma_w"], cfg["sigma_w"] / math.sqrt(snr))
         out[f"min E_g, SNR {snr:g}"] = e_star
         out[f"stopping time, SNR {snr:g}"] = s_star
-    out["stopping time rises with SNR"] = 1.0
+    stars = [theory.early_stopping(cfg["alpha"], cfg["sigma_w"], cfg["sigma_w"] / math.sqrt(snr))[0]
+             for snr in cfg["snrs"]]
+    out["stopping time rises with SNR"] = float(np.diff(np.log(stars)).min())
     return out
 
 
 def _early_tolerances(cfg):
-    tols = {"stopping time rises with SNR": tol.at_least(1.0)}
+    tols = {"stopping time rises with SNR": tol.increasing("SNR")}
     for snr in cfg["snrs"]:
         tols[f"min E_g, SNR {snr:g}"] = tol.relative(0.03)
         tols[f"stopping time, SNR {snr:g}"] = tol.relative(0.25)
     return tols
 
 
-_EARLY = {"N": 400, "seeds": 20, "alpha": 1.0, "sigma_w": 1.0, "snrs": [1.0, 4.0, 16.0], "s_range": [0.05, 200.0],
+_EARLY = {"N": 400, "seeds": 80, "alpha": 1.0, "sigma_w": 1.0, "snrs": [1.0, 4.0, 16.0], "s_range": [0.05, 200.0],
           "grid": 121}
-_EARLY_FULL = {**_EARLY, "N": 1000, "seeds": 40}
+_EARLY_FULL = {**_EARLY, "N": 1000, "seeds": 120}
 
 register(Claim(
     id="advani2017/early-stopping",
     paper=PAPER,
-    reference="Sec. 5: the optimal stopping time minimises E_g(s); it grows with the signal-to-noise ratio",
+    reference="Sec. 5: the optimal stopping time minimises E_g(s); it grows with the signal-to-noise ratio "
+              "(approximately logarithmically, as a secondary summary of the paper quotes it; the paper's own equation "
+              "or figure not verified here). The minimum's value and time are our closed form's (theory.early_stopping)",
     statement="At alpha = 1 the minimum of the mean E_g(s) and its time match the closed form's (within 3% and "
               "25%: the minimum is flat), and the stopping time rises with SNR over 1, 4, 16.",
     quick=_EARLY,
