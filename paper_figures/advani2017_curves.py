@@ -12,7 +12,7 @@ import numpy as np
 
 from _common import save
 from theorysim.plotting import pyplot
-from theorysim.setups.teacher_student import theory
+from theorysim.setups.teacher_student import task, theory
 from theorysim.setups.teacher_student.claims import advani2017 as claims
 
 
@@ -36,7 +36,10 @@ def main(N, seeds, alphas):
     axes[0].legend(fontsize=8)
     peak = {"N": N, "seeds": seeds, "sigma_w": 1.0, "sigma_eps": cfg["sigma_eps"],
             "alphas": [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.5, 2.0, 3.0]}
-    E = claims._sim_peak(peak)
+    E = np.array([[task.generalization_error(task.converged(*task.draw(N, a, 1.0, cfg["sigma_eps"], seed)[:2],
+                                                              np.zeros(N)),
+                                             task.draw(N, a, 1.0, cfg["sigma_eps"], seed)[2], cfg["sigma_eps"])
+                   for seed in range(seeds)] for a in peak["alphas"]])  # w(infinity) exactly, per draw
     axes[2].errorbar(peak["alphas"], E.mean(1), yerr=E.std(1) / math.sqrt(seeds), fmt="o", label=f"N = {N}")
     grid = np.concatenate([np.linspace(0.25, 0.97, 50), np.linspace(1.03, 3.2, 50)])
     axes[2].semilogy(grid, [theory.generalization_error(math.inf, a, 1.0, cfg["sigma_eps"]) for a in grid], "k-",
