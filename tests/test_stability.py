@@ -160,3 +160,37 @@ def test_centred_random_features():
     np.testing.assert_allclose(Phi.mean(axis=0), 0.0, atol=1e-15)
     with pytest.raises(ValueError, match=r"p=0: expected a positive integer"):
         task.random_features(64, 8, 0, 0.1, 0)
+
+
+# -- granziol2020 ------------------------------------------------------------------------------------
+
+def _granziol_scan(lo_over_star, width=1.005):
+    """A canned SGD scan (no simulation): eta_max = B / (1 + B / 32), five draws, eta* a fixed
+    fraction below; ``lo_over_star``: the smallest bracket lower end over eta*."""
+    from theorysim.setups.stability.claims import granziol2020 as g
+
+    B = np.array(g._QUICK["sgd_batches"], dtype=float)
+    eta = np.tile(B / (1 + B / 32), (5, 1)) * (1 + 0.01 * np.arange(5))[:, None]
+    brackets = np.stack([eta / np.sqrt(width), eta * np.sqrt(width)], axis=-1)
+    oracle = brackets[..., 0] / 1.05
+    oracle[2, 3] = brackets[2, 3, 0] / lo_over_star
+    return {"batches": list(B.astype(int)), "table": np.sqrt(brackets[..., 0] * brackets[..., 1]),
+            "brackets": brackets, "oracle": oracle, "spectra": [{"trace": 10.0, "lambda_max": 1.0}] * 5}
+
+
+@pytest.mark.parametrize("lo_over_star, outcome", [(1.001, "pass"), (0.998, "inconclusive"), (0.9, "fail")])
+def test_granziol_eta_max_against_the_mean_square_boundary_is_a_lower_bound(lo_over_star, outcome):
+    """eta* bounds the measured eta_max from below: the bisection bracket decides (whole bracket
+    above eta* passes, below fails, across is inconclusive and more draws cannot decide it)."""
+    from theorysim.claims.claim import REGISTERED
+    from theorysim.setups.stability.claims import granziol2020 as g
+
+    claim = REGISTERED["granziol2020/sgd-linear-scaling"]
+    checks = {c.name: c for c in claim.evaluate(claim.config("quick"), _granziol_scan(lo_over_star))}
+    oracle = checks[g.SGD_ORACLE]
+    assert oracle.tolerance.kind == "lower_bound" and oracle.outcome == outcome, oracle.judgement.why
+    assert not oracle.measured.shrinks
+    small, large = checks[g.SGD_SMALL], checks[g.SGD_LARGE]
+    assert small.tolerance.kind == large.tolerance.kind == "rate"
+    assert small.tolerance.params["band"] == pytest.approx(np.log(2) / np.log(16))
+    assert small.outcome == "pass" and large.outcome == "pass"  # slopes ~0.7-0.97 over B <= 16, ~0.2 at the top

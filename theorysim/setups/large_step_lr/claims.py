@@ -1,12 +1,35 @@
 """Claims of Tyurin (2024), "From Logistic Regression to the Perceptron Algorithm: Exploring
-Gradient Descent with Large Step Sizes" (arXiv 2412.08424)."""
+Gradient Descent with Large Step Sizes" (arXiv 2412.08424; main text read for the spec
+/work/shared/papers/matrix_sensing_lr_xor.md, part B; appendices not available).
+
+What the paper states, and the kind each check tests (README, "How to read a verdict"):
+
+* Theorem 3.2, a limit (theta_t / gamma -> theta_hat_t as gamma -> infinity, no rate):
+  ``perceptron-limit`` tests the approach on a finite grid as a decreasing trend (the mean log-log
+  slope of the distance over gamma, its CI over data draws below 0).
+* Theorem 4.1, limits on a two-point set: f(theta_1) -> infinity (a monotone trend on the grid,
+  tested by the exact rank correlation of a deterministic sequence), ||grad f(theta_1)|| ->
+  sqrt(2)/2 and theta_2 / gamma -> (1, 1/4) (exact values, measured as errors at a large gamma),
+  theta_2 separates (an exact count).
+* Theorem 5.1 (Omega(n) for the Batch Perceptron on the worst case) with Theorem 3.3 (at most
+  n R^2 / mu^2, and R, mu are Theta(1) on that family): together Theta(n), an order statement
+  (``worst-case-linear-in-n``: the log-log slope within the band of the grid). Theorems 5.3 and
+  6.1 are upper bounds with the paper's constants (R^2 / mu^2, and + 2 log(2n - 1) / (gamma mu^2)):
+  tested as bounds (``worst-case-linear-in-n``, ``normalized-bound``).
+* Table 1: exact iteration counts (``table1-worst-case``).
+* The abstract and Figure 1: larger steps separate sooner while their loss is higher, a monotone
+  trend in gamma (``large-step-paradox``, exact rank correlations of deterministic sequences).
+
+Every run here is deterministic (theta_0 = 0, fixed data); only the Gaussian data draws of
+``perceptron-limit`` are a sample, and that check carries a CI over them.
+"""
 from __future__ import annotations
 
 import numpy as np
 from scipy import stats
 
-from theorysim import fit
 from theorysim.claims import Claim, Measurement, Paper, register, tol
+from theorysim.claims.tolerance import Tolerance
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.large_step_lr import data
 from theorysim.setups.large_step_lr import methods as M
@@ -17,6 +40,31 @@ PAPER = Paper(key="tyurin2024", title="From Logistic Regression to the Perceptro
 
 def _gaussian(cfg):
     return data.gaussian_separable(cfg["d"], cfg["n"], cfg["gap"], cfg["data_seed"])
+
+
+def _spearman(x, y) -> float:
+    """Spearman's rho, exact for untied data: 1 - 6 sum d^2 / (n (n^2 - 1)) in integers, so a
+    strictly monotone sequence gives exactly +-1 (scipy's Pearson-of-ranks gives 0.9999999999999999
+    for some n); with ties, scipy's value. (A generic helper, local to this setup.)"""
+    rx, ry = stats.rankdata(x), stats.rankdata(y)
+    n = len(rx)
+    if n < 2:
+        return float("nan")
+    if len(set(rx)) < n or len(set(ry)) < n:
+        return float(stats.spearmanr(x, y).statistic)
+    d2 = int(sum((int(a) - int(b)) ** 2 for a, b in zip(rx, ry)))
+    return 1.0 - 6.0 * d2 / (n * (n * n - 1))
+
+
+def _falls_with(parameter: str, measure: str) -> Tolerance:
+    """A decreasing trend measured by a slope (not by its smallest step): the slope's CI lies below
+    0. The ``monotone`` kind, region (-inf, 0]; ``tol`` has helpers for a smallest step and for a
+    rank correlation, not for a fitted slope. (A generic helper, local to this setup.)"""
+    return Tolerance("monotone", hi=0.0, text=f"falls with {parameter}: {measure} < 0",
+                     params={"direction": "decreasing", "parameter": parameter, "measure": measure})
+
+
+DETERMINISTIC = "deterministic: theta_0 = 0 on a fixed data set, no randomness in the run"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -36,51 +84,47 @@ def _distances(out):
     return g, np.array([out["dist"][x] for x in g])
 
 
-LIMIT_CHECK = "upper end of the 95% CI of the mean log-log slope of the distance vs gamma (1 <= gamma <= 1e4)"
+LIMIT_CHECK = "mean over data draws of the log-log slope of the distance vs gamma (1 <= gamma <= 1e4)"
 
 
 def _measure_limit(cfg, outs):
     """The approach to the limit, over the gammas where the distance is above rounding (``fit_gammas``):
-    per data draw the least-squares slope of log10(distance / scale) on log10(gamma); the check is the
-    upper end of the 95% bootstrap CI of their mean (negative: the distance falls with gamma). The
-    largest gammas, where the sigmoid weights are exactly 0 or 1 in float64 and LR+GD / gamma does
-    the Batch Perceptron's arithmetic, are reported as the exact-arithmetic endpoint, not checked."""
+    per data draw the least-squares slope of log10(distance / scale) on log10(gamma); the check is
+    their mean with its Student t 95% CI over the draws (a trend: the CI below 0 says the distance
+    falls with gamma). The largest gammas, where the sigmoid weights are exactly 0 or 1 in float64 and
+    LR+GD / gamma does the Batch Perceptron's arithmetic, are reported as the exact-arithmetic
+    endpoint, not checked. Whether the distance falls at every step up the grid on every draw (not a
+    statement of the paper) is recorded per draw (Spearman over the gammas above the rounding floor)."""
     lo, hi = cfg["fit_gammas"]
-    slopes, rhos, per_draw = [], [], {}
+    slopes, rhos, floor_rhos, per_draw = [], [], [], {}
     for seed, out in zip(cfg["data_seeds"], outs):
         g, d = _distances(out)
         rel = d / out["scale"]
         m = (g >= lo) & (g <= hi)
         slopes.append(float(stats.linregress(np.log10(g[m]), np.log10(rel[m])).slope))
-        rhos.append(float(stats.spearmanr(g[m], rel[m]).statistic))
+        rhos.append(_spearman(g[m], rel[m]))
+        above_floor = d > 1e-12 * out["scale"]  # below it both runs agree to rounding
+        floor_rhos.append(_spearman(g[above_floor], d[above_floor]))
         per_draw[str(seed)] = dict(zip(map(str, g.tolist()), rel.tolist()))
-    mean, ci = fit.mean_ci(np.array(slopes))
     g_all, _ = _distances(outs[0])
     top = [x for x in g_all if x > hi]
-    return {LIMIT_CHECK: Measurement(float(ci[1]) if ci else mean, ci, {
-        "mean log-log slope over draws": mean, "slope per draw": dict(zip(map(str, cfg["data_seeds"]), slopes)),
-        "Spearman per draw over the fitted gammas (-1: monotone)": dict(zip(map(str, cfg["data_seeds"]), rhos)),
+    seeds = list(map(str, cfg["data_seeds"]))
+    monotone = [r == -1.0 for r in floor_rhos]
+    return {LIMIT_CHECK: Measurement.t_mean(slopes, unit="data draws", label=f"mean over {len(slopes)} data draws",
+                                            details={
+        "slope per draw": dict(zip(seeds, slopes)),
+        "Spearman per draw over the fitted gammas (-1: monotone)": dict(zip(seeds, rhos)),
+        "Spearman per draw over every gamma above the rounding floor (-1: falls at every step)": dict(zip(seeds, floor_rhos)),
+        "draws on which the distance falls at every step up the grid (not a statement of the paper)":
+            f"{sum(monotone)} of {len(monotone)}",
         "distance / max_t ||theta_hat_t|| per draw and gamma": per_draw,
         "exact-arithmetic endpoint (gamma above the fit range), max over draws": {
             str(x): max(o["dist"][x] / o["scale"] for o in outs) for x in top},
         "Batch Perceptron iterations per draw": [o["t_bp"] for o in outs]})}
 
 
-def _sim_monotone(cfg):
+def _sim_draws(cfg):
     return [_sim_limit({**cfg, "data_seed": s}) for s in cfg["data_seeds"]]
-
-
-def _measure_monotone(cfg, outs):
-    rhos = []
-    for out in outs:
-        g, d = _distances(out)
-        above_floor = d > 1e-12 * out["scale"]  # below it both runs agree to rounding
-        rhos.append(float(stats.spearmanr(g[above_floor], d[above_floor]).statistic))
-    monotone = [r <= -0.999 for r in rhos]
-    return Measurement(float(np.mean(monotone)), None, {
-        "Spearman per data draw (above the rounding floor)": dict(zip(map(str, cfg["data_seeds"]), rhos)),
-        "distances of the first non-monotone draw": next(({str(k): v for k, v in o["dist"].items()}
-                                                          for o, m in zip(outs, monotone) if not m), None)})
 
 
 def _plot_limit(cfg, outs, verdict):
@@ -102,39 +146,29 @@ LIMIT_FULL = {**GAUSS, "n": 2000, "gammas": [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e
 register(Claim(
     id="tyurin2024/perceptron-limit",
     paper=PAPER,
-    reference="Theorem 3.2: theta_t / gamma -> theta_hat_t (Batch Perceptron) as gamma -> infinity, for every t",
+    reference="Theorem 3.2: theta_t / gamma -> theta_hat_t (Batch Perceptron) as gamma -> infinity, for every t "
+              "(a limit; no rate is stated)",
     statement="On Gaussian separable data (d = 20, n = 500), max over t <= t_BP of ||theta_t / gamma - theta_hat_t|| "
               "(relative to max_t ||theta_hat_t||) falls as gamma grows over 1 <= gamma <= 1e4, where it is above "
-              "rounding: the mean over data draws of its log-log slope is negative with 95% confidence.",
+              "rounding: the mean over data draws of its log-log slope is below 0, with its 95% CI.",
     quick={**LIMIT_QUICK, "data_seeds": [0, 1, 2, 3], "fit_gammas": [1.0, 1e4]},
     full={**LIMIT_FULL, "data_seeds": list(range(12)), "fit_gammas": [1.0, 1e4]},
-    simulate=_sim_monotone, predict=lambda cfg: {LIMIT_CHECK: 0.0}, measure=_measure_limit,
-    tolerance={LIMIT_CHECK: tol.at_most(0.0)},
+    simulate=_sim_draws, predict=lambda cfg: {LIMIT_CHECK: 0.0}, measure=_measure_limit,
+    tolerance={LIMIT_CHECK: _falls_with("gamma", "mean log-log slope of the distance")},
     plot=_plot_limit,
-    note="The verdict is on the approach, not on the endpoint: from gamma = 1e5 on, the sigmoid weights "
-         "(1 + exp(gamma m))^(-1) are exactly 0 or 1 in float64, LR+GD / gamma performs the Batch Perceptron's "
-         "arithmetic and the distance (3e-17 to 6e-16) is rounding; it is kept as a detail. Theorem 3.2 gives no "
-         "rate; the fitted slope only says the distance falls (quick run: slopes -1.13 / -1.59 / -2.16 / -1.41 on "
-         "draws 0-3). It is ~1/gamma for gamma <= 100, where gamma |m| is small, then falls faster than any power "
-         "once the margins saturate the sigmoid (exp(-gamma |m|)); not monotone on every draw "
-         "(tyurin2024/perceptron-limit-monotone).",
-))
-
-register(Claim(
-    id="tyurin2024/perceptron-limit-monotone",
-    paper=PAPER,
-    reference="spec check B4.1 (a planning reading of Theorem 3.2, not a statement of the paper)",
-    statement="On every data draw (Gaussian separable, d = 20, n = 500), the same distance falls at every step up the "
-              "gamma grid (Spearman -1 over the gammas where it is above the rounding floor).",
-    quick={**LIMIT_QUICK, "data_seeds": [0, 1, 2, 3]}, full={**LIMIT_QUICK, "data_seeds": list(range(12))},
-    simulate=_sim_monotone, predict=lambda cfg: 1.0, measure=_measure_monotone, tolerance=tol.at_least(1.0),
-    expect="fail",
-    failing=("",),
-    note="Measured on draw 0: 0.761 / 0.0853 / 0.00860 / 0.0115 / 4.8e-6 / 3e-17 / 6e-17 at gamma = 1 ... 1e6: the "
-         "distance rises from gamma = 100 to 1000 before collapsing (Spearman -0.90 above the floor); other draws "
-         "(and n = 2000) are monotone, so monotonicity is a property of the draw, not a law. Theorem 3.2 "
-         "is a limit and does not claim monotonicity; the bump comes from points whose margins sit near 0 at some "
-         "t, where the sigmoid weight (1 + exp(gamma m))^(-1) has not yet saturated to the perceptron's indicator.",
+    note="Kind: a monotone trend (the limit of Theorem 3.2 read on a finite grid as 'the distance falls'); the "
+         "measurement is the mean per-draw slope with a Student t CI over the data draws (the only sample in "
+         "this setup), and the CI decides. The verdict is on the approach, not on the endpoint: from gamma = 1e5 "
+         "on, the sigmoid weights (1 + exp(gamma m))^(-1) are exactly 0 or 1 in float64, LR+GD / gamma performs "
+         "the Batch Perceptron's arithmetic and the distance (3e-17 to 6e-16) is rounding; it is kept as a "
+         "detail. Theorem 3.2 gives no rate; the fitted slope only says the distance falls (quick run: slopes "
+         "-1.13 / -1.59 / -2.16 / -1.41 on draws 0-3). It is ~1/gamma for gamma <= 100, where gamma |m| is "
+         "small, then falls faster than any power once the margins saturate the sigmoid (exp(-gamma |m|)). It "
+         "does not fall at every step on every draw: on draw 0 it is 0.761 / 0.0853 / 0.00860 / 0.0115 / "
+         "4.8e-6 at gamma = 1 ... 1e4 (a rise from 100 to 1000, from points whose margins sit near 0 at some "
+         "t); the per-draw record is in the details. The former claim perceptron-limit-monotone (the distance "
+         "falls at every step on every draw) was a planning reading (spec check B4.1), not a statement of the "
+         "paper, and was removed (see the notes of issue 36).",
 ))
 
 
@@ -151,101 +185,166 @@ def _sim_thm41(cfg):
     return rows
 
 
+THM41_F1 = "f(theta_1) increases with gamma (Spearman)"
+THM41_SEP = "theta_2 separates the data at every gamma (fraction)"
+
+
+def _thm41_grad(g):
+    return f"||grad f(theta_1)|| at gamma = {g:g}"
+
+
+def _thm41_theta2(g):
+    return f"||theta_2 / gamma - (1, 1/4)|| at gamma = {g:g}"
+
+
 def _measure_thm41(cfg, rows):
     f1 = np.array([r["f1"] for r in rows])
     last = rows[-1]
+    sep = [r["separates2"] for r in rows]
     return {
-        "f(theta_1) increases with gamma (Spearman)": Measurement(float(stats.spearmanr(cfg["gammas"], f1).statistic), None,
-                                                                  {"f(theta_1)": f1.tolist()}),
-        f"||grad f(theta_1)|| at gamma = {last['gamma']:g}": Measurement(last["grad1"]),
-        f"||theta_2 / gamma - (1, 1/4)|| at gamma = {last['gamma']:g}": Measurement(
-            float(np.linalg.norm(last["theta2/gamma"] - [1.0, 0.25])), None, {"theta_1 / gamma": last["theta1/gamma"].tolist()}),
-        "theta_2 separates the data at every gamma (fraction)": Measurement(float(np.mean([r["separates2"] for r in rows])), None,
-                                                                           {"f(theta_2)": [r["f2"] for r in rows]}),
+        THM41_F1: Measurement.exact(_spearman(cfg["gammas"], f1), DETERMINISTIC + " (a rank correlation of the "
+                                    "sequence, computed exactly)", details={"f(theta_1)": f1.tolist()}),
+        _thm41_grad(last["gamma"]): Measurement.exact(last["grad1"], DETERMINISTIC),
+        _thm41_theta2(last["gamma"]): Measurement.exact(
+            float(np.linalg.norm(last["theta2/gamma"] - [1.0, 0.25])), DETERMINISTIC,
+            details={"theta_1 / gamma": last["theta1/gamma"].tolist()}),
+        THM41_SEP: Measurement.exact(float(np.mean(sep)), DETERMINISTIC + " (a count)", label=f"{sum(sep)} of {len(sep)} gammas",
+                                     details={"f(theta_2)": [r["f2"] for r in rows]}),
     }
 
 
 register(Claim(
     id="tyurin2024/thm41-loss-unreliable",
     paper=PAPER,
-    reference="Theorem 4.1: on {(1, -1): +1, (-1, -4): -1}, f(theta_1) -> infinity and ||grad f(theta_1)|| -> sqrt(2)/2 "
-              "while theta_2 / gamma -> (1, 1/4) separates the data",
-    statement="On the two-point set, f(theta_1) grows with gamma (to 1.25e5 at gamma = 1e6), ||grad f(theta_1)|| is "
-              "sqrt(2)/2 to 1e-9 at gamma = 1e6, and theta_2 separates the data with theta_2 / gamma within 1e-9 of (1, 1/4).",
+    reference="Theorem 4.1: on {(1, -1): +1, (-1, -4): -1}, from theta_0 = 0, f(theta_1) -> infinity and "
+              "||grad f(theta_1)|| -> sqrt(2)/2 while theta_2 / gamma -> (1, 1/4) separates the data, as gamma -> infinity",
+    statement="On the two-point set, f(theta_1) increases at every step up the gamma grid (to 1.25e5 at gamma = 1e6; "
+              "rank correlation 1), ||grad f(theta_1)|| is sqrt(2)/2 to 1e-9 at the largest gamma, and theta_2 "
+              "separates the data at every gamma with theta_2 / gamma within 1e-9 of (1, 1/4) at the largest.",
     quick={"gammas": [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]},
     full={"gammas": [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6, 1e9, 1e12]},
     simulate=_sim_thm41,
-    predict=lambda cfg: {"f(theta_1) increases with gamma (Spearman)": 1.0,
-                         f"||grad f(theta_1)|| at gamma = {max(cfg['gammas']):g}": float(np.sqrt(2) / 2),
-                         f"||theta_2 / gamma - (1, 1/4)|| at gamma = {max(cfg['gammas']):g}": 0.0,
-                         "theta_2 separates the data at every gamma (fraction)": 1.0},
+    predict=lambda cfg: {THM41_F1: 1.0,
+                         _thm41_grad(max(cfg["gammas"])): float(np.sqrt(2) / 2),
+                         _thm41_theta2(max(cfg["gammas"])): 0.0,
+                         THM41_SEP: 1.0},
     measure=_measure_thm41,
-    tolerance={"f(theta_1) increases with gamma (Spearman)": tol.at_least(0.999),
-               **{f"||grad f(theta_1)|| at gamma = {g:g}": tol.absolute(1e-9) for g in (1e6, 1e12)},
-               **{f"||theta_2 / gamma - (1, 1/4)|| at gamma = {g:g}": tol.at_most(1e-9) for g in (1e6, 1e12)},
-               "theta_2 separates the data at every gamma (fraction)": tol.at_least(1.0)},
+    # kinds: f(theta_1) -> infinity, read on the grid as a monotone trend (the rank correlation of a
+    # deterministic sequence: 1 exactly for a strict increase); the two limits are exact values at the
+    # largest gamma (the gradient norm within 1e-9 of sqrt(2)/2; theta_2 / gamma's distance to (1, 1/4),
+    # an identity measured as an error); separation is an exact count
+    tolerance={THM41_F1: tol.rank_correlation_at_least(1.0, "gamma"),
+               **{_thm41_grad(g): tol.absolute(1e-9) for g in (1e6, 1e12)},
+               **{_thm41_theta2(g): tol.error_at_most(1e-9) for g in (1e6, 1e12)},
+               THM41_SEP: tol.equal()},
     note="Stable evaluation: the loss as logaddexp(0, -m) and the sigmoid weights as expit(-m) stay finite and "
-         "warning-free for any step (tests run gamma = 1e6 with warnings as errors).",
+         "warning-free for any step (tests run gamma = 1e6 with warnings as errors). Every number is exact "
+         "arithmetic of one deterministic run (no CI): theta_1 = gamma (1/2, 3/4) in closed form.",
 ))
 
 
 # ---------------------------------------------------------------------------------------------
 # tyurin2024/worst-case-linear-in-n (Theorem 5.1) and table1-worst-case
 def _sim_worst(cfg):
-    counts = {}
+    counts, bounds = {}, {}
     for n in cfg["ns"]:
         A, y = data.worst_case(n)
+        mu, R = M.margin_and_radius(A, y)
         counts[n] = {"BP": M.run("batch_perceptron", A, y)[0],
                      f"LR+GD gamma={cfg['large_gamma']:g}": M.run("lr_gd", A, y, cfg["large_gamma"])[0],
                      "NBP": M.run("normalized_batch_perceptron", A, y)[0],
                      f"NLR+GD gamma={cfg['nlr_gamma']:g}": M.run("nlr_gd", A, y, cfg["nlr_gamma"])[0]}
-    return counts
+        bounds[n] = {"NBP": R**2 / mu**2,  # Theorem 5.3
+                     f"NLR+GD gamma={cfg['nlr_gamma']:g}":  # Theorem 6.1
+                         R**2 / mu**2 + 2 * np.log(2 * n - 1) / (cfg["nlr_gamma"] * mu**2),
+                     "mu": mu, "R": R}
+    return {"counts": counts, "bounds": bounds}
 
 
-def _measure_worst(cfg, counts):
-    ns = np.array(sorted(counts), dtype=float)
+def _worst_slope(name, ns):
+    return f"{name}: log-log slope of iterations over n = {min(ns)} ... {max(ns)}"
+
+
+def _worst_bound(name):
+    theorem = "Thm 5.3: R^2/mu^2" if name == "NBP" else "Thm 6.1: R^2/mu^2 + 2 log(2n-1)/(gamma mu^2)"
+    return f"{name}: max over n of iterations / ({theorem})"
+
+
+def _measure_worst(cfg, out):
+    counts, bounds = out["counts"], out["bounds"]
+    ns = sorted(counts)
     m = {}
-    for name in counts[int(ns[0])]:
-        it = np.array([counts[int(n)][name] for n in ns], dtype=float)
-        slope = stats.linregress(np.log(ns), np.log(it)).slope
-        m[f"{name}: log-log slope of iterations over n"] = Measurement(float(slope), None, {"iterations": it.tolist(),
-                                                                                              "n": ns.tolist()})
+    for name in counts[ns[0]]:
+        it = np.array([np.inf if counts[n][name] is None else counts[n][name] for n in ns], dtype=float)
+        slope = float(stats.linregress(np.log(ns), np.log(it)).slope) if np.all(np.isfinite(it)) else float("nan")
+        info = {"iterations": it.tolist(), "n": list(ns), "log-log slope": slope}
+        if name in ("NBP", f"NLR+GD gamma={cfg['nlr_gamma']:g}"):
+            ratio = it / np.array([bounds[n][name] for n in ns])
+            m[_worst_bound(name)] = Measurement.exact(
+                float(np.max(ratio)), DETERMINISTIC + "; the largest over the listed n (the bound holds at every n)",
+                details={**info, "bound per n": [bounds[n][name] for n in ns], "mu": bounds[ns[0]]["mu"],
+                         "R": bounds[ns[0]]["R"]})
+        else:
+            m[_worst_slope(name, ns)] = Measurement.exact(slope, DETERMINISTIC + "; a least-squares fit of exact counts",
+                                                          details=info)
     return m
 
 
 def _predict_worst(cfg):
-    return {f"BP: log-log slope of iterations over n": 1.0,
-            f"LR+GD gamma={cfg['large_gamma']:g}: log-log slope of iterations over n": 1.0,
-            "NBP: log-log slope of iterations over n": 0.0,
-            f"NLR+GD gamma={cfg['nlr_gamma']:g}: log-log slope of iterations over n": 0.0}
+    ns = cfg["ns"]
+    return {_worst_slope("BP", ns): 1.0, _worst_slope(f"LR+GD gamma={cfg['large_gamma']:g}", ns): 1.0,
+            _worst_bound("NBP"): 1.0, _worst_bound(f"NLR+GD gamma={cfg['nlr_gamma']:g}"): 1.0}
 
 
-def _plot_worst(cfg, counts, verdict):
+def _plot_worst(cfg, out, verdict):
     plt = pyplot()
+    counts = out["counts"]
     ns = sorted(counts)
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for name in counts[ns[0]]:
         ax.loglog(ns, [counts[n][name] for n in ns], "o-", label=name)
+    ax.legend(fontsize=7)
     return finish(fig, ax, xlabel="n", ylabel="iterations to separate", title="Theorem 5.1 worst case")
 
 
 WORST = {"ns": [100, 200, 400, 700, 1000], "large_gamma": 1e4, "nlr_gamma": 100.0}
+WORST_FULL = {**WORST, "ns": [100, 200, 400, 700, 1000, 2000, 5000, 10000]}
+
+
+def _worst_tolerances():
+    """Theta(n) (Theorem 5.1's Omega(n) with Theorem 3.3's n R^2 / mu^2, R and mu Theta(1) on this family):
+    the exponent 1 within the band of each mode's grid; the normalized methods' bounds with the paper's
+    constants (ratio <= 1)."""
+    out = {}
+    for cfg in (WORST, WORST_FULL):
+        span = max(cfg["ns"]) / min(cfg["ns"])
+        for name in ("BP", f"LR+GD gamma={cfg['large_gamma']:g}"):
+            out[_worst_slope(name, cfg["ns"])] = tol.exponent(1.0, span, "n")
+    out[_worst_bound("NBP")] = tol.upper_bound(1.0, "Theorem 5.3")
+    out[_worst_bound(f"NLR+GD gamma={WORST['nlr_gamma']:g}")] = tol.upper_bound(1.0, "Theorem 6.1")
+    return out
+
 
 register(Claim(
     id="tyurin2024/worst-case-linear-in-n",
     paper=PAPER,
-    reference="Theorem 5.1 (Batch Perceptron, = LR+GD as gamma -> infinity, needs Omega(n) iterations); "
-              "Theorems 5.3, 6.1 (the normalized methods need O(R^2 / mu^2))",
+    reference="Theorem 5.1 (Batch Perceptron, = LR+GD as gamma -> infinity, needs Omega(n) iterations, n >= 10) with "
+              "Theorem 3.3 (at most n R^2 / mu^2): Theta(n) on this family, where R and mu do not depend on n; "
+              "Theorems 5.3 and 6.1 (the normalized methods need at most R^2 / mu^2, resp. R^2 / mu^2 + "
+              "2 log(2n - 1) / (gamma mu^2) iterations)",
     statement="On the worst case (one (0.5, -1) labelled +1, n - 1 copies of (-0.5, -1) labelled -1), Batch Perceptron "
-              "and LR+GD with gamma = 1e4 need iterations growing linearly in n (log-log slope over n in [100, 1000] "
-              "inside [0.9, 1.1]) while NBP and NLR+GD (gamma = 100) stay flat (|slope| <= 0.1).",
-    quick=WORST, full={**WORST, "ns": [100, 200, 400, 700, 1000, 2000, 5000, 10000]},
+              "and LR+GD with gamma = 1e4 need Theta(n) iterations (log-log slope over n = 100 ... 1000 within "
+              "1 +- ln 2 / ln 10) while NBP and NLR+GD (gamma = 100) stay within their n-free bounds (Theorems 5.3 "
+              "and 6.1, with mu from the hard-margin SVM) at every n.",
+    quick=WORST, full=WORST_FULL,
     simulate=_sim_worst, predict=_predict_worst, measure=_measure_worst,
-    tolerance={"BP: log-log slope of iterations over n": tol.interval(0.9, 1.1),
-               "LR+GD gamma=10000: log-log slope of iterations over n": tol.interval(0.9, 1.1),
-               "NBP: log-log slope of iterations over n": tol.interval(-0.1, 0.1),
-               "NLR+GD gamma=100: log-log slope of iterations over n": tol.interval(-0.1, 0.1)},
+    tolerance=_worst_tolerances(),
     plot=_plot_worst,
+    note="Kinds: Theta(n) is an order statement (Omega(n) from Theorem 5.1, O(n) from Theorem 3.3's n R^2 / mu^2 "
+         "with R^2 / mu^2 = 5 at every n): the exponent 1 within the band ln 2 / ln(span) of the grid (quick: "
+         "span 10, band 0.30; full: span 100, band 0.15). The normalized methods' statements are upper bounds "
+         "with the paper's constants, tested as bounds (their flat log-log slope, 0 in both modes, is a detail). "
+         "Every count is deterministic (no CI).",
 ))
 
 TABLE1 = {"NLR+GD gamma=100": 2, "NLR+GD gamma=10": 2, "NLR+GD gamma=1": 16, "NLR+GD gamma=0.1": 157, "LR+GD gamma=100": 308}
@@ -268,9 +367,11 @@ register(Claim(
               "LR+GD with gamma = 100 needs 308, as in the paper's Table 1.",
     quick={"n": 1000}, full={"n": 1000},
     simulate=_sim_table1, predict=lambda cfg: {k: float(v) for k, v in TABLE1.items()},
-    measure=lambda cfg, out: {k: Measurement(float(v)) for k, v in out.items()},
+    measure=lambda cfg, out: {k: Measurement.exact(float("nan") if v is None else float(v), DETERMINISTIC + " (an "
+                                                   "iteration count)") for k, v in out.items()},
     tolerance={k: tol.equal() for k in TABLE1},
-    note="Counting: the smallest t >= 0 with y_i a_i^T theta_t > 0 for every i, theta_0 = 0 being t = 0.",
+    note="Kind: exact values (the paper's reported counts, reproduced with no tolerance). Counting: the smallest "
+         "t >= 0 with y_i a_i^T theta_t > 0 for every i, theta_0 = 0 being t = 0.",
 ))
 
 
@@ -281,11 +382,11 @@ def _datasets(cfg):
     sets["two-point"] = data.two_point()
     for s in cfg["gauss_seeds"]:
         sets[f"Gaussian d={cfg['d']} n={cfg['n']} seed={s}"] = data.gaussian_separable(cfg["d"], cfg["n"], cfg["gap"], s)
-    try:
-        A, y = data.digits(tuple(cfg["digits"]))
-        sets[f"digits {cfg['digits'][0]} vs {cfg['digits'][1]} (+bias)"] = (data.with_bias(A), y)
-    except ImportError:
-        pass  # the optional extra is absent: the claim runs on the synthetic sets
+    if list(cfg["digits"]) == [3, 8]:  # shipped with theorysim: the same arrays as scikit-learn's (tested)
+        A, y = data.digits_3_vs_8()
+    else:
+        A, y = data.digits(tuple(cfg["digits"]))  # needs the optional scikit-learn extra
+    sets[f"digits {cfg['digits'][0]} vs {cfg['digits'][1]} (+bias)"] = (data.with_bias(A), y)
     return sets
 
 
@@ -303,38 +404,44 @@ def _sim_bounds(cfg):
     return rows
 
 
+BOUND_NLR = "NLR+GD: max over runs of iterations / (R^2/mu^2 + 2 log(2n-1)/(gamma mu^2))"
+BOUND_BP = "Batch Perceptron: max over runs of iterations / (n R^2/mu^2)"
+
+
 def _measure_bounds(cfg, rows):
     def worst(method):
         r = [x for x in rows if x["method"] == method]
         ratio = [np.inf if x["iterations"] is None else x["iterations"] / x["bound"] for x in r]
         i = int(np.argmax(ratio))
-        return Measurement(float(ratio[i]), None, {"worst case": r[i]["data"], "gamma": r[i]["gamma"],
-                                                   "iterations": r[i]["iterations"], "bound": r[i]["bound"],
-                                                   "runs": len(r), "data sets": sorted({x["data"] for x in rows})})
-    return {"NLR+GD: max over runs of iterations / (R^2/mu^2 + 2 log(2n-1)/(gamma mu^2))": worst("NLR+GD"),
-            "Batch Perceptron: max over runs of iterations / (n R^2/mu^2)": worst("BP")}
+        return Measurement.exact(float(ratio[i]), DETERMINISTIC + "; the largest ratio over a fixed list of data sets "
+                                 "and steps (the theorem bounds every run, so its worst case is the statistic)",
+                                 label=f"worst of {len(r)} runs",
+                                 details={"worst case": r[i]["data"], "gamma": r[i]["gamma"],
+                                          "iterations": r[i]["iterations"], "bound": r[i]["bound"],
+                                          "runs": len(r), "data sets": sorted({x["data"] for x in rows})})
+    return {BOUND_NLR: worst("NLR+GD"), BOUND_BP: worst("BP")}
 
 
 register(Claim(
     id="tyurin2024/normalized-bound",
     paper=PAPER,
     reference="Theorem 6.1 (NLR+GD solves (1) within R^2/mu^2 + 2 log(2n - 1)/(gamma mu^2) iterations) and "
-              "Theorem 3.3 (Batch Perceptron within n R^2/mu^2)",
-    statement="On every data set tried (worst case at several n, the two-point set, Gaussian separable data, and the "
-              "bundled digits 3 vs 8 when scikit-learn is installed) and every gamma, NLR+GD and Batch Perceptron stay "
+              "Theorem 3.3 (Batch Perceptron within n R^2/mu^2): upper bounds with the paper's constants",
+    statement="On every data set tried (worst case at several n, the two-point set, Gaussian separable data, and "
+              "digits 3 vs 8 (+ bias, shipped with theorysim)) and every gamma, NLR+GD and Batch Perceptron stay "
               "within their bounds (iterations / bound <= 1), with mu from the hard-margin SVM.",
     quick={"worst_ns": [10, 100, 1000], "d": 20, "n": 500, "gap": 0.1, "gauss_seeds": [0, 1], "digits": [3, 8],
            "gammas": [0.01, 0.1, 1.0, 10.0, 100.0, 1e4]},
     full={"worst_ns": [10, 100, 1000, 5000], "d": 20, "n": 2000, "gap": 0.1, "gauss_seeds": [0, 1, 2, 3],
           "digits": [3, 8], "gammas": [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1e4, 1e6]},
-    simulate=_sim_bounds, predict=lambda cfg: {
-        "NLR+GD: max over runs of iterations / (R^2/mu^2 + 2 log(2n-1)/(gamma mu^2))": 1.0,
-        "Batch Perceptron: max over runs of iterations / (n R^2/mu^2)": 1.0},
+    simulate=_sim_bounds, predict=lambda cfg: {BOUND_NLR: 1.0, BOUND_BP: 1.0},
     measure=_measure_bounds,
-    tolerance={"NLR+GD: max over runs of iterations / (R^2/mu^2 + 2 log(2n-1)/(gamma mu^2))": tol.at_most(1.0),
-               "Batch Perceptron: max over runs of iterations / (n R^2/mu^2)": tol.at_most(1.0)},
-    note="mu is min_i y_i a_i^T theta / ||theta|| at the SVM solution of the dual, a valid lower bound on the true "
-         "margin, so the bounds checked are never tighter than the theorems'.",
+    tolerance={BOUND_NLR: tol.upper_bound(1.0, "Theorem 6.1, the paper's constant"),
+               BOUND_BP: tol.upper_bound(1.0, "Theorem 3.3, the paper's constant")},
+    note="Kind: upper bounds with the paper's constants (iterations / bound <= 1 on every run; the worst run is "
+         "the measurement, exact: every run is deterministic). mu is min_i y_i a_i^T theta / ||theta|| at the SVM "
+         "solution of the dual, a valid lower bound on the true margin, so the bounds checked are never tighter "
+         "than the theorems'.",
 ))
 
 
@@ -371,10 +478,11 @@ def _measure_paradox(cfg, out):
     peak = np.array([float(np.max(r["loss"][1 : t_fast + 1])) for r in rows])
     ups = [int(np.sum(np.diff(r["loss"][: t_fast + 1]) > 0)) for r in rows]
     large = g >= cfg["large_from"]
-    return {PARADOX_ITER: Measurement(float(stats.spearmanr(g, it).statistic), None, {
+    why = DETERMINISTIC + " (the rank correlation of a deterministic sequence, computed exactly)"
+    return {PARADOX_ITER: Measurement.exact(_spearman(g, it), why, details={
                 "iterations to accuracy 1.0 per gamma": {f"{x:g}": (None if not np.isfinite(v) else int(v))
                                                         for x, v in zip(g, it)}, "max_iter": cfg["max_iter"]}),
-            PARADOX_LOSS: Measurement(float(stats.spearmanr(g[large], peak[large]).statistic), None, {
+            PARADOX_LOSS: Measurement.exact(_spearman(g[large], peak[large]), why, details={
                 f"largest loss over 1 <= t <= {t_fast} per gamma": dict(zip(map(lambda x: f"{x:g}", g), peak.tolist())),
                 f"loss increases (oscillation) over 1 <= t <= {t_fast} per gamma": dict(zip(map(lambda x: f"{x:g}", g), ups)),
                 "loss at t = 10 per gamma": {f"{r['gamma']:g}": float(r["loss"][10]) for r in rows},
@@ -412,9 +520,15 @@ register(Claim(
     simulate=_sim_paradox,
     predict=lambda cfg: {PARADOX_ITER: -1.0, PARADOX_LOSS: 1.0},
     measure=_measure_paradox,
-    tolerance={PARADOX_ITER: tol.at_most(-0.999), PARADOX_LOSS: tol.at_least(0.999)},
+    # kind: monotone trends in gamma on deterministic sequences, so the rank correlation must be
+    # exactly -1 / +1 (a strict trend); 0.999 before, which admits the same sequences (the next
+    # value below 1 on 3 or 6 points is 0.5 or 0.943)
+    tolerance={PARADOX_ITER: tol.rank_correlation_at_most(-1.0, "gamma"),
+               PARADOX_LOSS: tol.rank_correlation_at_least(1.0, "gamma")},
     plot=_plot_paradox,
-    note="The paper's Figure 1 uses two CIFAR-10 classes (5000 images), which are not shipped and cannot be "
+    note="Kind: monotone trends in gamma (the abstract's 'larger steps ... sooner ... while the loss is higher'), "
+         "each on one deterministic run per gamma, so the exact rank correlation is the measurement (no CI). "
+         "The paper's Figure 1 uses two CIFAR-10 classes (5000 images), which are not shipped and cannot be "
          "downloaded here; digits 3 vs 8 are. There gamma = 0.001 / 0.01 / 0.1 / 1 / 10 / 100 reach accuracy 1.0 at "
          "t = never in 50000 / 27768 / 2777 / 278 / 92 / 69, and before t = 69 the largest loss of gamma = 1 / 10 / "
          "100 is 0.55 / 15.7 / 254, with 0 / 4 / 5 rises of the loss (oscillation; losses at t = 10: 0.24 / 0.57 / "

@@ -17,6 +17,20 @@ bisection to < 1%): SGD fails when its loss grows 1e6-fold, Adam when it ends no
 started (Adam's steps are bounded, its loss cannot explode). For SGD the linearised second-moment
 map gives the mean-square boundary eta*(B) exactly (:func:`~theorysim.setups.stability.sharpness.
 stability_boundary`): a cross-check of the measurement, not the paper's prediction.
+
+What the paper states (read: the abstract, arXiv v6 / JMLR; the body text and the theorem forms were
+not available here, so the regime statements below rest on the abstract and on the spec's summary,
+optimizers.md sec. 12.2, a secondary source): "analytical expressions for the maximal learning rates
+as a function of batch size, informing ... stochastic gradient descent (linear scaling) and adaptive
+algorithms, such as Adam (square root scaling)". These are scaling laws, eta_max proportional to B
+(SGD) and to sqrt(B) (Adam) at batch sizes where the batch noise dominates, with constants that
+depend on the Hessian spectrum and the noise (not used here): order statements, Theta(B) and
+Theta(B^1/2), not exact exponents. Each is tested as the ``rate`` kind: the mean per-draw log-log
+slope within p +- ln 2 / ln(span) of the fitted window (``tol.exponent``; span = 16 for B = 1 ... 16,
+band 0.25). The plateau as B approaches the data size (the batch Hessian tends to the full one, so
+eta_max tends to GD's 2 / lambda_max) is Theta(B^0) over B = 64 ... 256 (span 4, band 0.5). The
+measured eta_max against the exact mean-square boundary eta*(B) is a lower bound with a known
+constant (see :func:`_measure_sgd`).
 """
 from __future__ import annotations
 
@@ -102,31 +116,57 @@ def _mean_table(out) -> dict:
 
 
 def _slope_measurement(out, window, what) -> Measurement:
+    """The mean over problem draws of the per-draw log-log slope on ``window``, with its BCa CI over draws."""
     f = _slope(out, window)
-    return Measurement(f.estimate, f.ci, {"per draw": np.round(f.per_seed, 3).tolist(), "batch sizes": window,
-                                          "eta_max per B (geometric mean over draws)": _mean_table(out),
-                                          "local slopes": _local_slopes(out)},
-                       label=f"{what}, mean over {len(out['table'])} problem draws")
+    return Measurement.of_fit(f, unit="problem draws", what="log-log slope",
+                              label=f"{what}, mean over {len(out['table'])} problem draws",
+                              details={"per draw": np.round(f.per_seed, 3).tolist(), "batch sizes": window,
+                                       "eta_max per B (geometric mean over draws)": _mean_table(out),
+                                       "local slopes": _local_slopes(out)})
+
+
+def _span(window) -> float:
+    return float(window[1]) / float(window[0])
 
 
 # ---------------------------------------------------------------------------------------------
 # granziol2020/sgd-linear-scaling
+SGD_SMALL = "slope of log eta_max vs log B, small B"
+SGD_LARGE = "slope of log eta_max vs log B, B -> n / 2"
+SGD_ORACLE = "measured eta_max / mean-square eta*"
+
+
 def _measure_sgd(cfg, out):
+    """The two slopes, and the measured eta_max against the mean-square boundary eta*(B).
+
+    For least squares the second-moment map is exact, and below eta* the second moment of SGD's
+    iterates stays bounded, so no run's loss grows 1e6-fold except with vanishing probability: the
+    measured divergence threshold is at least eta* (a sample path can be stable above eta*, where
+    only the second moment diverges, and a finite run may not reach the 1e6 factor). So eta* is a
+    lower bound on eta_max with the constant 1. Each point's bisection bracket [a, b] holds its
+    threshold; the smallest threshold over draws and B lies in [min a / eta*, min b / eta*], which is
+    the measurement's (deterministic) bracket: it passes when min a >= eta* everywhere and fails
+    when some b < eta*."""
     ratio = out["table"] / out["oracle"]
     lo_ratio = out["brackets"][..., 0] / out["oracle"]
+    hi_ratio = out["brackets"][..., 1] / out["oracle"]
     tr = np.mean([s["trace"] for s in out["spectra"]])
     lam = np.mean([s["lambda_max"] for s in out["spectra"]])
     return {
-        "slope of log eta_max vs log B, small B": _slope_measurement(out, cfg["small"], "log-log slope"),
-        "slope of log eta_max vs log B, B -> n / 2": _slope_measurement(out, cfg["large"], "log-log slope"),
-        "measured eta_max / mean-square eta*": Measurement(
-            float(lo_ratio.min()), None,
-            {"mean ratio per B": {str(B): round(float(v), 3) for B, v in zip(out["batches"], ratio.mean(axis=0))},
-             "eta* per B (mean over draws)": {str(B): round(float(v), 4)
-                                              for B, v in zip(out["batches"], out["oracle"].mean(axis=0))},
-             "2 / lambda_max(G) (GD's limit)": round(2 / lam, 3), "tr(G) / lambda_max(G)": round(tr / lam, 2),
-             f"linear range (local slope >= {cfg['linear_floor']})": f"B <= {_linear_range(out, cfg['linear_floor'])}"},
-            label="min over draws and B of the bracket's lower end / eta*"),
+        SGD_SMALL: _slope_measurement(out, cfg["small"], "log-log slope"),
+        SGD_LARGE: _slope_measurement(out, cfg["large"], "log-log slope"),
+        SGD_ORACLE: Measurement.bracket(
+            float(ratio.min()), float(lo_ratio.min()), float(hi_ratio.min()),
+            "the bisection brackets of eta_max (their ends over eta*, smallest over draws and B)",
+            label="min over draws and B of eta_max / eta*",
+            details={"mean ratio per B": {str(B): round(float(v), 3) for B, v in zip(out["batches"], ratio.mean(axis=0))},
+                     "smallest bracket lower end / eta* per B": {
+                         str(B): round(float(v), 4) for B, v in zip(out["batches"], lo_ratio.min(axis=0))},
+                     "eta* per B (mean over draws)": {str(B): round(float(v), 4)
+                                                      for B, v in zip(out["batches"], out["oracle"].mean(axis=0))},
+                     "2 / lambda_max(G) (GD's limit)": round(2 / lam, 3), "tr(G) / lambda_max(G)": round(tr / lam, 2),
+                     f"linear range (local slope >= {cfg['linear_floor']})":
+                         f"B <= {_linear_range(out, cfg['linear_floor'])}"}),
     }
 
 
@@ -141,22 +181,26 @@ _FULL = {**_BASE, "draws": list(range(10)), "sgd_batches": [1, 2, 4, 8, 16, 32, 
 register(Claim(
     id="granziol2020/sgd-linear-scaling",
     paper=PAPER,
-    reference="Abstract (spec optimizers.md sec. 12.2; theorem constants not read): the largest stable SGD "
-              "learning rate scales linearly with the batch size, saturating as B approaches the data size",
-    statement="On random-features least squares (n = 512, p = 128), the log-log slope of SGD's eta_max(B) is "
-              "within 0.2 of 1 for B = 1 ... 16 and below 0.5 for B = 64 ... 256 (n / 8 ... n / 2: the "
-              "limit 2 / lambda_max of GD takes over); every measured eta_max is at least 0.98 of the "
-              "linearised map's mean-square boundary eta*(B).",
+    reference="Abstract (the body's theorem constants not read; regime from spec optimizers.md sec. 12.2, a "
+              "secondary source): the largest stable SGD learning rate scales linearly with the batch size "
+              "(Theta(B) where the batch noise dominates), saturating as B approaches the data size",
+    statement="On random-features least squares (n = 512, p = 128), SGD's eta_max(B) is Theta(B) for B = 1 ... 16 "
+              "(mean log-log slope over problem draws within 1 +- ln 2 / ln 16) and Theta(1) for B = 64 ... 256 "
+              "(n / 8 ... n / 2: GD's limit 2 / lambda_max takes over; slope within 0 +- ln 2 / ln 4); every "
+              "measured eta_max is at least the exact mean-square boundary eta*(B) (a lower bound, constant 1).",
     quick=_QUICK,
     full=_FULL,
     simulate=lambda cfg: scan(cfg, "sgd"),
-    predict=lambda cfg: {"slope of log eta_max vs log B, small B": 1.0,
-                         "slope of log eta_max vs log B, B -> n / 2": 0.0,
-                         "measured eta_max / mean-square eta*": 1.0},
+    predict=lambda cfg: {SGD_SMALL: 1.0, SGD_LARGE: 0.0, SGD_ORACLE: 1.0},
     measure=_measure_sgd,
-    tolerance={"slope of log eta_max vs log B, small B": tol.absolute(0.2),
-               "slope of log eta_max vs log B, B -> n / 2": tol.at_most(0.5),
-               "measured eta_max / mean-square eta*": tol.at_least(0.98)},
+    tolerance={SGD_SMALL: tol.exponent(1.0, _span(_BASE["small"]), "B"),
+               SGD_LARGE: tol.exponent(0.0, _span(_BASE["large"]), "B"),
+               SGD_ORACLE: tol.lower_bound(1.0, "eta_max >= eta*(B), the mean-square boundary")},
+    note="Kinds: two order statements (rate: the exponent within the band ln 2 / ln(span) of the window; before: "
+         "|slope - 1| <= 0.2 and slope <= 0.5, now 1 +- 0.25 and 0 +- 0.5, the bands the kind gives for spans "
+         "16 and 4) and a lower bound with the constant 1 (before: 'min over draws and B of the bracket's lower "
+         "end / eta* >= 0.98', a slack for the bisection's < 1% resolution; now the bracket itself is the "
+         "measurement's interval and decides). The slopes' CIs are BCa bootstraps over the problem draws.",
 ))
 
 
@@ -166,32 +210,43 @@ def _sim_adam(cfg):
     return {"adam": scan(cfg, "adam"), "sgd": scan(cfg, "sgd")}
 
 
+ADAM_SMALL = "Adam: slope of log eta_max vs log B, small B"
+ADAM_GAP = "SGD slope - Adam slope"
+
+
 def _measure_adam(cfg, outs):
     adam = _slope(outs["adam"], cfg["small"])
     sgd = _slope(outs["sgd"], cfg["small"])
     gap = sgd.per_seed - adam.per_seed  # the same problem draws
-    est, ci = fit.mean_ci(gap)
     return {
-        "Adam: slope of log eta_max vs log B, small B": _slope_measurement(outs["adam"], cfg["small"], "log-log slope"),
-        "SGD slope - Adam slope": Measurement(est, ci, {"per draw": np.round(gap, 3).tolist(),
-                                                        "SGD slope": round(sgd.estimate, 3)},
-                                              label="mean over draws of the difference on the same problem"),
+        ADAM_SMALL: _slope_measurement(outs["adam"], cfg["small"], "log-log slope"),
+        ADAM_GAP: Measurement.mean_over(gap, unit="problem draws",
+                                        label="mean over draws of the difference on the same problem",
+                                        details={"per draw": np.round(gap, 3).tolist(),
+                                                 "SGD slope": round(sgd.estimate, 3)}),
     }
 
 
 register(Claim(
     id="granziol2020/adam-sqrt-scaling",
     paper=PAPER,
-    reference="Abstract (spec optimizers.md sec. 12.2): for adaptive methods (Adam) the largest stable learning "
-              "rate scales like the square root of the batch size (claimed as novel)",
-    statement="On the same problems, the log-log slope of Adam's eta_max(B) (failure: the run ends no lower than "
-              "it started) is within 0.15 of 1/2 for B = 1 ... 16, and at least 0.25 below SGD's slope on the "
-              "same draws (predicted difference 1/2).",
+    reference="Abstract (spec optimizers.md sec. 12.2, secondary): for adaptive methods (Adam) the largest stable "
+              "learning rate scales like the square root of the batch size (claimed as novel), against SGD's "
+              "linear scaling",
+    statement="On the same problems, Adam's eta_max(B) (failure: the run ends no lower than it started) is "
+              "Theta(B^1/2) for B = 1 ... 16 (mean log-log slope within 1/2 +- ln 2 / ln 16), and the ratio of "
+              "SGD's to Adam's eta_max is Theta(B^1/2) on the same draws (the difference of their slopes within "
+              "1/2 +- ln 2 / ln 16).",
     quick=_QUICK,
     full=_FULL,
     simulate=_sim_adam,
-    predict=lambda cfg: {"Adam: slope of log eta_max vs log B, small B": 0.5, "SGD slope - Adam slope": 0.5},
+    predict=lambda cfg: {ADAM_SMALL: 0.5, ADAM_GAP: 0.5},
     measure=_measure_adam,
-    tolerance={"Adam: slope of log eta_max vs log B, small B": tol.absolute(0.15),
-               "SGD slope - Adam slope": tol.at_least(0.25)},
+    tolerance={ADAM_SMALL: tol.exponent(0.5, _span(_BASE["small"]), "B"),
+               ADAM_GAP: tol.exponent(0.5, _span(_BASE["small"]), "B")},
+    note="Kinds: order statements (rate). Adam's exponent 1/2 within the band of the window (before: "
+         "|slope - 1/2| <= 0.15; now 1/2 +- 0.25, the band the kind gives for span 16). The ratio "
+         "eta_SGD / eta_Adam = Theta(B / B^1/2) = Theta(B^1/2) is itself an order statement, so its exponent "
+         "(the per-draw difference of the two slopes, least squares being linear) gets the same band (before: "
+         "'>= 0.25', one side only; now [0.25, 0.75]). CIs: BCa bootstraps over the problem draws.",
 ))
