@@ -148,3 +148,60 @@ def test_members_trained_together_equal_members_alone(span):
         alone = ts.Experiment(model, "sgd", seeds=[e], lr=lr, omega_init=om, **kw).run()
         np.testing.assert_array_equal(alone.records[0], together.records[e])
         np.testing.assert_array_equal(alone.theta[0], together.theta[e])
+
+
+# ---- the claims' measurements on canned curves (no simulation) ------------------------------------
+
+def _canned(train, test, steps):
+    """A run's output dict as claims.run returns it: train / test accuracy [draws, R] (the flipped
+    subset as the whole training set)."""
+    train, test = np.asarray(train, float), np.asarray(test, float)
+    return {"steps": np.asarray(steps), "metrics": {"train_acc": train[None], "test_acc": test[None],
+                                                    "flipped_acc": train[None]}}
+
+
+def test_grokking_measurement_splits_interpolation_from_the_test_part():
+    """Theorem 3.1 (i) and (iii) are separate shares of draws; the jump is a mean with a CI."""
+    from theorysim.setups.xor_grokking import claims as C
+
+    steps = np.arange(0, 15)
+    draws = 40
+    train = np.ones((draws, 15))
+    train[:, 0] = 0.5
+    test = np.tile(np.r_[0.5, 0.5, np.full(13, 0.97)], (draws, 1))
+    test[:8, -1] = 0.8   # 8 of 40 draws plateau: the test part fails, interpolation holds
+    out = _canned(train, test, steps)
+    m = C._measure_grok({"n": 200, "steps": 14}, out)
+    assert m[C.INTERP_SHARE].value == 1.0 and m[C.INTERP_SHARE].ci_method == "Clopper-Pearson"
+    assert m[C.GROK_SHARE].value == 32 / 40
+    judged = {k: C.GROK_TOL[k].judge(C.GROK_PREDICT[k], v).outcome for k, v in m.items()}
+    assert judged == {C.INTERP_SHARE: "pass", C.GROK_SHARE: "inconclusive", C.JUMP: "pass"}
+    assert m[C.JUMP].ci is not None and m[C.JUMP].n == draws
+
+
+def test_delay_counts_only_draws_whose_baseline_gets_there():
+    """A draw whose baseline never reaches the level within T carries no delay; a censored slow
+    time (T + 1) makes that draw's factor a lower bound."""
+    from theorysim.setups.xor_grokking import claims as C
+
+    T = 100
+    times = np.array([[2.0, 101.0, 4.0, 2.0, 4.0], [101.0, 101.0, 101.0, 101.0, 101.0]])
+    m = C._delay(times, T)
+    assert m.n == 4 and m.value == pytest.approx(np.exp(np.mean(np.log([50.5, 25.25, 50.5, 25.25]))))
+    assert m.ci[0] < m.value < m.ci[1]
+    assert C._delay(np.array([[101.0, 101.0], [101.0, 101.0]]), T).ci is None  # no draw carries a delay
+
+
+def test_paired_smallest_step_resamples_whole_draws():
+    """Widths run on the same draws: a common per-draw offset cancels in the paired bootstrap."""
+    from theorysim import fit
+    from theorysim.setups.xor_grokking import claims as C
+
+    offset = np.random.default_rng(1).normal(0, 0.1, 30)
+    values = np.stack([offset, offset + 0.01, offset + 0.02])  # rises by 0.01 in every draw
+    paired = C._paired_smallest_step(values)
+    assert paired.value == pytest.approx(0.01) and paired.ci[0] == pytest.approx(0.01)
+    independent = fit.smallest_step(values, "increasing")
+    assert independent.ci[0] < 0 < paired.ci[0]
+    falling = C._paired_smallest_step(values[::-1])
+    assert falling.ci[1] < 0
