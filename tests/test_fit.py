@@ -65,3 +65,39 @@ def test_too_few_points_and_bad_windows():
         fit.exp_rate(t, np.exp(-t), window=(5, 5))
     with pytest.raises(ValueError, match="curves"):
         fit.exp_rate(t, np.ones((2, 3)))
+
+
+def test_paired_smallest_step_resamples_whole_draws():
+    """Grid points measured on the same draws: a common per-draw offset cancels in the paired
+    bootstrap, and widens the independent one."""
+    offset = np.random.default_rng(1).normal(0, 0.1, 30)
+    values = np.stack([offset, offset + 0.01, offset + 0.02])  # rises by 0.01 in every draw
+    paired = fit.smallest_step(values, "increasing", paired=True)
+    assert paired.estimate == pytest.approx(0.01) and paired.ci[0] == pytest.approx(0.01)
+    independent = fit.smallest_step(values, "increasing")
+    assert independent.ci[0] < 0 < paired.ci[0]
+    falling = fit.smallest_step(values[::-1], "increasing", paired=True)
+    assert falling.ci[1] < 0
+
+
+def test_held_out_bound_and_loglog_slope():
+    f = np.array([1.0, 2.0, 4.0, 8.0])
+    values = np.outer(f ** 2, [0.9, 1.0, 1.1])
+    slope = fit.loglog_slope(f, values, paired=True)
+    assert slope.estimate == pytest.approx(2.0) and slope.ci[0] == pytest.approx(2.0)
+    held = fit.held_out_bound(values, f ** 2, [True, True, False, False], "upper")
+    assert held.estimate == pytest.approx(1.0) and held.parts["constant"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="fit_part"):
+        fit.held_out_bound(values, f, [True] * 4, "upper")
+    nan = fit.held_out_bound(np.where(values > 50, np.nan, values), f, [True, True, False, False], "lower")
+    assert np.isnan(nan.estimate) and nan.ci is None
+
+
+def test_control_variate_mean_keeps_the_mean_and_narrows_the_ci():
+    gen = np.random.default_rng(0)
+    c = gen.normal(size=200)
+    y = 1.0 + 2.0 * c + 0.1 * gen.normal(size=200)
+    est, ci, n = fit.control_variate_mean(y, c)
+    assert n == 200 and abs(est - 1.0) < 0.03 and ci[1] - ci[0] < 0.05
+    plain = fit.mean_ci(y)[1]
+    assert plain[1] - plain[0] > 5 * (ci[1] - ci[0])

@@ -191,17 +191,3 @@ def test_delay_counts_only_draws_whose_baseline_gets_there():
     assert m.ci[0] < m.value < m.ci[1]
     assert C._delay(np.array([[101.0, 101.0], [101.0, 101.0]]), T).ci is None  # no draw carries a delay
 
-
-def test_paired_smallest_step_resamples_whole_draws():
-    """Widths run on the same draws: a common per-draw offset cancels in the paired bootstrap."""
-    from theorysim import fit
-    from theorysim.setups.xor_grokking import claims as C
-
-    offset = np.random.default_rng(1).normal(0, 0.1, 30)
-    values = np.stack([offset, offset + 0.01, offset + 0.02])  # rises by 0.01 in every draw
-    paired = C._paired_smallest_step(values)
-    assert paired.value == pytest.approx(0.01) and paired.ci[0] == pytest.approx(0.01)
-    independent = fit.smallest_step(values, "increasing")
-    assert independent.ci[0] < 0 < paired.ci[0]
-    falling = C._paired_smallest_step(values[::-1])
-    assert falling.ci[1] < 0

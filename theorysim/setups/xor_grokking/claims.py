@@ -273,32 +273,11 @@ def _sim_linear(cfg):
     return {m: run({**cfg, "m": m, "omega_init": cfg["omega_init"] * (cfg["m"] / m) ** 1.5}) for m in cfg["widths"]}
 
 
-def _paired_smallest_step(values, resamples: int = 2000, seed: int = 0, confidence: float = 0.95) -> Measurement:
-    """Like :func:`theorysim.fit.smallest_step` ("increasing": the smallest consecutive increase of
-    the per-point mean over an ordered grid ``values[P, S]``), for a **paired** design: every grid
-    point runs on the same S draws (here: the same training sets at every width), so the bootstrap
-    resamples whole draws, the same indices at every point (fit.smallest_step resamples each
-    point's seeds on their own, which is right for independent points and too wide here). A local
-    helper (to be hoisted into theorysim.fit)."""
-    v = np.asarray(values, dtype=np.float64)
-    means = v.mean(axis=1)
-    if not np.all(np.isfinite(v)):
-        return Measurement(math.nan, None, {"means": means.tolist()}, no_ci="values not finite")
-    S = v.shape[1]
-    est = float(np.min(np.diff(means)))
-    gen = np.random.default_rng(seed)
-    boot = np.array([np.min(np.diff(v[:, gen.integers(0, S, S)].mean(axis=1))) for _ in range(resamples)])
-    tail = 50.0 * (1.0 - confidence)
-    lo, hi = (float(q) for q in np.percentile(boot, [tail, 100.0 - tail]))
-    return Measurement(est, (lo, hi), {"means": means.tolist(), "steps": np.diff(means).tolist()},
-                       ci_method="paired percentile bootstrap over draws (same draws at every width)",
-                       ci_level=confidence, n=S, unit="draws")
-
-
 def _measure_linear(cfg, out):
     ms = sorted(out)
     agree = np.stack([_at(out[m], "linear_agreement", 1) for m in ms])  # [widths, draws], the same draws
-    step = _paired_smallest_step(agree)
+    # every width runs on the same training sets: a paired bootstrap over draws
+    step = Measurement.of_grid(fit.smallest_step(agree, "increasing", paired=True))
     return {AGREE.format(m=cfg["m"]): _mean(agree[ms.index(cfg["m"])]),
             RISES: dataclasses.replace(step, label=f"{len(ms)} widths, {agree.shape[1]} draws",
                                        details={"widths": ms, **step.details})}
