@@ -185,8 +185,8 @@ def write_report(verdicts: Sequence[Verdict], directory, title: str = "theorysim
                   "|---|---|---|---|---|---|---|"]
         for ch in v.checks:
             m = ch.measured
-            ci_text = (f"{m.ci_level:.0%} {m.ci_method}, n = {m.n} {m.unit}" if m.ci is not None
-                       else f"none: {m.no_ci}")
+            ci_text = (f"{m.ci_level:.0%} {m.ci_method}" + (f", n = {m.n} {m.unit}" if m.n else "")
+                       if m.ci is not None else f"none: {m.no_ci}")
             outcome = ch.outcome + (" (invalid)" if ch.invalid else "")
             if ch.judgement.decide:
                 outcome += f"; to decide: {ch.judgement.decide}"
