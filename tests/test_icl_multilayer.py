@@ -83,3 +83,59 @@ def test_paired_ratio_interval_covers_and_shrinks():
     a = 0.5 * b + 0.01 * rng.exponential(size=20000)
     r, (lo, hi) = ml.paired_ratio(a, b)
     assert lo < r < hi and lo < 0.51 < hi and hi - lo < 0.01
+
+
+def test_ratio_values_and_seeds_and_prompts_interval():
+    """The linearised per-prompt ratio values average to each seed's ratio of means, and the
+    interval over seeds and prompts covers the true ratio and narrows with more prompts."""
+    from theorysim.setups.icl.simulation import ratio_values, seeds_and_prompts
+
+    rng = np.random.default_rng(1)
+    b = rng.exponential(size=4000)
+    a = np.array([0.5 * b + 0.02 * rng.exponential(size=4000) for _ in range(3)])
+    v = ratio_values(a, b)
+    np.testing.assert_allclose(v.mean(axis=1), a.mean(axis=1) / b.mean(), rtol=1e-12)
+    m = seeds_and_prompts(v)
+    assert m.ci[0] < 0.52 < m.ci[1] and m.n == 3 and "in quadrature" in m.ci_method
+    b2 = rng.exponential(size=64000)
+    a2 = np.array([0.5 * b2 + 0.02 * rng.exponential(size=64000) for _ in range(3)])
+    m2 = seeds_and_prompts(ratio_values(a2, b2))
+    assert m2.ci[1] - m2.ci[0] < m.ci[1] - m.ci[0]
+    one = seeds_and_prompts(v[:1])
+    assert one.ci is not None and "one seed" in one.ci_method
+    assert not np.isfinite(seeds_and_prompts(np.array([[1.0, np.nan]])).value)
+
+
+def test_share_values_is_the_delta_method():
+    """The linearised share values average to the share, and their spread over prompts matches the
+    share's spread over resampled prompt sets."""
+    from theorysim.setups.icl.claims.vonoswald2023 import _share_values
+
+    rng = np.random.default_rng(2)
+    P = 5000
+    gd = rng.exponential(size=P)
+    gdpp = 0.1 * gd + 0.01 * rng.exponential(size=P)
+    lsa = np.array([0.12 * gd + 0.012 * rng.exponential(size=P) for _ in range(2)])
+    v = _share_values(lsa, gd, gdpp)
+    share = lambda a, g, q: (np.log(g.mean()) - np.log(a.mean())) / (np.log(g.mean()) - np.log(q.mean()))
+    np.testing.assert_allclose(v.mean(axis=1), [share(lsa[s], gd, gdpp) for s in range(2)], rtol=1e-12)
+    boot = []
+    for _ in range(400):
+        i = rng.integers(0, P, P)
+        boot.append(share(lsa[0, i], gd[i], gdpp[i]))
+    assert np.std(v[0], ddof=1) / np.sqrt(P) == pytest.approx(np.std(boot), rel=0.2)
+
+
+def test_slope_bracket_follows_the_grid():
+    """The argmin's resolution: each best match may move to its grid neighbours, and the slope's
+    bracket is the extreme slopes those moves allow."""
+    from theorysim.setups.icl.claims.fu2023 import _slope_bracket
+
+    out = {"depths": {K: {"match": [{"best_newton": b, "best_gd": g}]}
+                      for K, b, g in ((1, 3, 2), (2, 7, 13), (3, 11, 54))}}
+    slope, lo, hi = _slope_bracket(out, "best_newton", range(21), lambda x: x)
+    assert slope.tolist() == [4.0] and lo.tolist() == [3.0] and hi.tolist() == [5.0]
+    grid = sorted({round(2 ** (i / 4)) for i in range(49)})
+    g, glo, ghi = _slope_bracket(out, "best_gd", grid, np.log)
+    assert np.exp(g[0]) == pytest.approx(np.sqrt(27)) and np.exp(glo[0]) == pytest.approx(np.sqrt(45 / 3))
+    assert np.exp(ghi[0]) == pytest.approx(np.sqrt(64 / 1))

@@ -26,7 +26,8 @@ COMPARED = RunCache("icl multilayer: trained models vs tuned GD / GD++ / Newton"
 
 def train_depths(cfg) -> dict:
     """Train a K-layer LSA for every K in ``cfg["depths"]`` (Adam, warm-up + cosine, global-norm
-    clipping, token clipping as in von Oswald et al. A.12), ``cfg["seeds"]`` seeds at once.
+    clipping, token clipping as in von Oswald et al. A.12), ``cfg["seeds"]`` seeds at once, for
+    ``cfg["steps"]`` Adam steps, or ``cfg["steps_by_depth"][str(K)]`` where that names K.
     Returns ``{K: (model, result)}``; kept in :data:`TRAINED` per configuration."""
 
     def train():
@@ -35,8 +36,9 @@ def train_depths(cfg) -> dict:
             model = LinearSelfAttention(cfg["d"], cfg["n_context"], layers=K, batch=cfg["batch"],
                                         eval_prompts=cfg["eval_prompts"], token_clip=cfg["token_clip"],
                                         x_dist=cfg["x_dist"])
-            res = Experiment(model, "adam", lr=cfg["lr"], steps=cfg["steps"], seeds=range(cfg["seeds"]),
-                             record_every=max(1, cfg["steps"] // 50),
+            steps = int(cfg.get("steps_by_depth", {}).get(str(K), cfg["steps"]))
+            res = Experiment(model, "adam", lr=cfg["lr"], steps=steps, seeds=range(cfg["seeds"]),
+                             record_every=max(1, steps // 50),
                              schedule={"kind": "warmup_cosine", "warmup": cfg["warmup"]},
                              max_grad_norm=cfg["max_grad_norm"], init_scale=cfg["init_scale"],
                              progress=cfg.get("progress", False)).run()
