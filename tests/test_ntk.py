@@ -243,3 +243,93 @@ def test_gradient_flow_and_gd_agree_for_small_steps():
     flow = theory.train_outputs(K, f0, y, [1000], 0.001, flow=True)
     assert np.allclose(gd, flow, atol=1e-3)
     assert not np.allclose(gd, flow, atol=1e-6)
+
+
+# ---- the jacot2018 claims' statement kinds (canned measurements, no simulation) ----------------------
+from scipy import stats  # noqa: E402
+
+from theorysim.claims import claim as claim_module  # noqa: E402
+from theorysim.setups.ntk import claims as ntk_claims  # noqa: E402
+
+
+def _jacot_claims():
+    return [c for c in claim_module.REGISTERED.values() if c.paper.key == "jacot2018"]
+
+
+@pytest.mark.parametrize("mode", ["quick", "full"])
+def test_every_jacot_check_has_a_prediction_and_a_statement_kind_in_both_modes(mode):
+    """Check names that carry their grid (an order statement's band depends on the grid's span)
+    exist in the tolerance map for quick and full alike."""
+    for c in _jacot_claims():
+        cfg = c.config(mode)
+        predicted = c.predict(cfg)
+        names = predicted.keys() if isinstance(predicted, dict) else [""]
+        for name in names:
+            tolerance = c.tolerance if not isinstance(c.tolerance, dict) else c.tolerance[name]
+            assert tolerance.kind in ("value", "upper_bound", "lower_bound", "rate", "monotone", "distribution")
+
+
+def _canned_drift(cfg, power, noise=0.03, seed=0):
+    gen = np.random.default_rng(seed)
+    widths = np.asarray(cfg["widths"], dtype=float)
+    drift = 0.1 * (widths / widths[0]) ** power
+    return {"drift": drift[:, None] * (1 + noise * gen.standard_normal((len(widths), cfg["seeds"]))),
+            "loss_ratio": np.full((len(widths), cfg["seeds"]), 1e-3)}
+
+
+def _judge(c, cfg, out):
+    return {ch.name: ch.outcome for ch in c.evaluate(cfg, out)}
+
+
+def test_kernel_constancy_passes_a_falling_drift_and_fails_one_that_does_not_fall():
+    c = claim_module.REGISTERED["jacot2018/kernel-constancy"]
+    cfg = c.config("full")
+    bound = "O(n^(-1/2)) (Lee et al. 2019, Thm. 2.1)"
+    assert _judge(c, cfg, _canned_drift(cfg, -1.0)) == {"falls with width (Thm. 2)": "pass", bound: "pass"}
+    assert _judge(c, cfg, _canned_drift(cfg, -0.5))[bound] == "pass"  # the bound's own order holds
+    flat = _judge(c, cfg, _canned_drift(cfg, 0.0))
+    assert flat[bound] == "fail"                                           # 4x over the fitted constant
+    assert flat["falls with width (Thm. 2)"] != "pass"
+    assert _judge(c, cfg, _canned_drift(cfg, 0.3))["falls with width (Thm. 2)"] == "fail"
+
+
+def test_kernel_drift_order_tells_one_over_n_from_the_square_root_on_the_full_grid():
+    c = claim_module.REGISTERED["jacot2018/kernel-drift-order"]
+    cfg = c.config("full")
+    assert set(_judge(c, cfg, _canned_drift(cfg, -1.0)).values()) == {"pass"}
+    assert set(_judge(c, cfg, _canned_drift(cfg, -0.5)).values()) == {"fail"}
+
+
+def test_detectable_effects_have_the_stated_power():
+    """Monte Carlo power at the detectable effect: about 0.8 for the z and chi^2 tests (exact
+    formulas), at least 0.8 for the KS test (a bound) against a location shift at that KS distance."""
+    S, K, reps = 256, 3, 2000
+    d = ntk_claims.detectable_effects(S, K)
+    a = ntk_claims.GAUSSIAN_ALPHA / K
+    gen = np.random.default_rng(0)
+    x = gen.standard_normal((reps, S))
+    z = (x + d["mean"]).mean(axis=1) * math.sqrt(S)
+    assert np.mean(2 * stats.norm.sf(np.abs(z)) < a) == pytest.approx(0.8, abs=0.03)
+    chi = (S - 1) * ((1 + d["sd"]) * x).var(axis=1, ddof=1)
+    p_var = 2 * np.minimum(stats.chi2.cdf(chi, S - 1), stats.chi2.sf(chi, S - 1))
+    assert np.mean(p_var < a) == pytest.approx(0.8, abs=0.03)
+    shift = 2 * stats.norm.ppf((1 + d["ks"]) / 2)  # a location shift at KS distance d["ks"]
+    p_ks = np.array([stats.kstest(row + shift, "norm").pvalue for row in x[:500]])
+    assert np.mean(p_ks < a) >= 0.8
+
+
+def test_limit_gaussian_needs_power_to_pass():
+    """Outputs drawn from the predicted Gaussian pass with 512 draws; with 128 draws the tests do not
+    reject but lack the power (INCONCLUSIVE); a shifted mean is rejected."""
+    c = claim_module.REGISTERED["jacot2018/limit-gaussian"]
+    mean, cov = np.array([0.3, -0.1, 0.2]), np.diag([0.04, 0.09, 0.01])
+    gen = np.random.default_rng(1)
+
+    def out(S, shift=0.0):
+        f = mean + np.sqrt(np.diag(cov)) * (gen.standard_normal((S, 3)) + shift)
+        return {"outputs": f, "mean": mean, "cov": cov, "train_loss": np.zeros(S), "initial_loss": np.ones(S)}
+
+    cfg = c.config("quick")
+    assert set(_judge(c, cfg, out(512)).values()) == {"pass"}
+    assert set(_judge(c, cfg, out(128)).values()) == {"inconclusive"}
+    assert _judge(c, cfg, out(512, shift=0.5))["mean (z-test)"] == "fail"

@@ -13,9 +13,12 @@ kind               helpers (region of the measured value)
 ``lower_bound``    ``measured >= c``: :func:`lower_bound`; unknown constant (Omega):
                    :func:`lower_bound_fitted`.
 ``rate``           an order statement y = Theta(x^p): :func:`exponent`, the fitted exponent
-                   within a band that comes from the statement and the grid (:data:`RATE_FACTOR`).
+                   within a band that comes from the statement and the grid (:data:`RATE_FACTOR`);
+                   :func:`order_constant` (a Theta constant within that factor);
+                   :func:`rate_at_least` / :func:`rate_at_most` (a rate bounded away from 0).
 ``monotone``       monotone in a parameter: :func:`increasing`, :func:`decreasing` (the
-                   measurement is the smallest consecutive step in the stated direction).
+                   measurement is the smallest consecutive step in the stated direction);
+                   :func:`falls_with` (a fitted slope below 0, for limit statements).
 ``distribution``   a distributional statement: :func:`not_rejected` (a test's p-value, and
                    the power the sample has).
 =================  ==========================================================================
@@ -331,6 +334,18 @@ def exponent(p: float, span: float, what: str = "x") -> Tolerance:
                      params={"exponent": p, "band": band, "span": float(span), "rate_factor": RATE_FACTOR})
 
 
+def order_constant(c: float, what: str) -> Tolerance:
+    """The constant of an order statement y = Theta(c f(x)) measured as a slope or a ratio (e.g.
+    "each layer computes roughly c iterations"): within the factor :data:`RATE_FACTOR` of ``c``,
+    region [c / RATE_FACTOR, c RATE_FACTOR] (``c`` > 0)."""
+    c = _number(c, "order_constant")
+    if c <= 0:
+        raise ValueError(f"order_constant={c!r}: expected a number > 0")
+    lo, hi = c / RATE_FACTOR, c * RATE_FACTOR
+    return Tolerance("rate", lo=lo, hi=hi, text=f"{what}: Theta({c:g}), in [{lo:.4g}, {hi:.4g}]",
+                     params={"constant": c, "rate_factor": RATE_FACTOR, "what": what})
+
+
 def rate_at_least(r: float, what: str) -> Tolerance:
     """An order statement bounded away from zero (e.g. linear convergence at a rate that does not
     vanish): ``measured >= r`` with ``r`` stated from the order, not fitted."""
@@ -357,6 +372,14 @@ def decreasing(parameter: str) -> Tolerance:
     """Decreasing in ``parameter``: the smallest consecutive decrease is > 0."""
     return Tolerance("monotone", lo=0.0, text=f"decreasing in {parameter}: smallest step > 0",
                      params={"direction": "decreasing", "parameter": parameter})
+
+
+def falls_with(parameter: str, measure: str = "log-log slope") -> Tolerance:
+    """A decreasing trend measured by a fitted slope (``measure``, e.g. the log-log slope of
+    :func:`theorysim.fit.loglog_slope`), not by its smallest step: the slope's CI lies below 0. For
+    limit statements ("y -> 0 as n grows"), which do not promise a fall at every step."""
+    return Tolerance("monotone", hi=0.0, text=f"falls with {parameter}: {measure} < 0",
+                     params={"direction": "decreasing", "parameter": parameter, "measure": measure})
 
 
 def rank_correlation_at_least(rho: float, parameter: str) -> Tolerance:

@@ -29,7 +29,6 @@ import numpy as np
 from scipy import stats
 
 from theorysim.claims import Claim, Measurement, Paper, register, tol
-from theorysim.claims.tolerance import Tolerance
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.large_step_lr import data
 from theorysim.setups.large_step_lr import methods as M
@@ -54,14 +53,6 @@ def _spearman(x, y) -> float:
         return float(stats.spearmanr(x, y).statistic)
     d2 = int(sum((int(a) - int(b)) ** 2 for a, b in zip(rx, ry)))
     return 1.0 - 6.0 * d2 / (n * (n * n - 1))
-
-
-def _falls_with(parameter: str, measure: str) -> Tolerance:
-    """A decreasing trend measured by a slope (not by its smallest step): the slope's CI lies below
-    0. The ``monotone`` kind, region (-inf, 0]; ``tol`` has helpers for a smallest step and for a
-    rank correlation, not for a fitted slope. (A generic helper, local to this setup.)"""
-    return Tolerance("monotone", hi=0.0, text=f"falls with {parameter}: {measure} < 0",
-                     params={"direction": "decreasing", "parameter": parameter, "measure": measure})
 
 
 DETERMINISTIC = "deterministic: theta_0 = 0 on a fixed data set, no randomness in the run"
@@ -154,7 +145,7 @@ register(Claim(
     quick={**LIMIT_QUICK, "data_seeds": [0, 1, 2, 3], "fit_gammas": [1.0, 1e4]},
     full={**LIMIT_FULL, "data_seeds": list(range(12)), "fit_gammas": [1.0, 1e4]},
     simulate=_sim_draws, predict=lambda cfg: {LIMIT_CHECK: 0.0}, measure=_measure_limit,
-    tolerance={LIMIT_CHECK: _falls_with("gamma", "mean log-log slope of the distance")},
+    tolerance={LIMIT_CHECK: tol.falls_with("gamma", "mean log-log slope of the distance")},
     plot=_plot_limit,
     note="Kind: a monotone trend (the limit of Theorem 3.2 read on a finite grid as 'the distance falls'); the "
          "measurement is the mean per-draw slope with a Student t CI over the data draws (the only sample in "

@@ -1,15 +1,26 @@
 """Claims of Jacot, Gabriel, Hongler (2018): the NTK of a wide network is deterministic at init
 (Thm. 1), stays constant during training (Thm. 2), and training is kernel gradient descent in
-function space (sec. 5), with the limiting Gaussian of the trained outputs (sec. 5, Fig. 2)."""
+function space (sec. 5), with the limiting Gaussian of the trained outputs (sec. 5, Fig. 2).
+
+Statement kinds (``theorysim.claims.tolerance``): Theorems 1 and 2 are limits without a rate, tested
+on a finite grid of widths as a trend (the quantity falls with width: ``monotone``, the log-log
+slope's CI below 0) and, for Thm. 1, as a value at one width; rates that are not the paper's (the
+central limit theorem's n^(-1/2) at init, the O(1/n) drift of Dyer and Gur-Ari 2020 and Huang and
+Yau 2020) are exploratory claims; Lee et al.'s (2019) O(n^(-1/2)) bound on the drift is an upper
+bound with an unknown constant (the constant rule); the finite-width approximations of sec. 5 are
+values within a tolerance (``error_at_most``) with CIs over initialisations; the limiting Gaussian
+is a distributional statement (tests with their power).
+"""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 from scipy import stats
 
 from theorysim import fit
-from theorysim.claims import Claim, Measurement, Paper, register, tol
+from theorysim.claims import Claim, Measurement, Paper, register, regime, tol
 from theorysim.engine.experiment import Experiment
 from theorysim.plotting import finish, pyplot
 from theorysim.setups.ntk import simulation, task, theory
@@ -24,20 +35,12 @@ PAPER = Paper(
 )
 
 
-def _slope_ci(widths, values, seed: int = 0, resamples: int = 2000):
-    """Slope of log(mean over seeds) against log(width), and a percentile bootstrap CI that
-    resamples the seeds of each width."""
-    x = np.log(np.asarray(widths, dtype=np.float64))
-    values = np.asarray(values, dtype=np.float64)
-
-    def slope(v):
-        return float(np.polyfit(x, np.log(v.mean(axis=1)), 1)[0])
-
-    gen = np.random.default_rng(seed)
-    S = values.shape[1]
-    boot = [slope(np.take_along_axis(values, gen.integers(0, S, values.shape), axis=1)) for _ in range(resamples)]
-    ci = tuple(float(q) for q in np.percentile(boot, [2.5, 97.5])) if S > 1 else None
-    return slope(values), ci
+def _slope(widths, values, label):
+    """The log-log slope over widths with its bootstrap CI over seeds, as a Measurement."""
+    stat = fit.loglog_slope(widths, values)
+    means = np.asarray(values, dtype=np.float64).mean(axis=1)
+    return Measurement.of_grid(stat, label=label, details={"mean_per_width": dict(zip(map(str, widths),
+                                                                                    means.round(5).tolist()))})
 
 
 def _loglog(ax, widths, values, label):
@@ -49,82 +52,123 @@ def _loglog(ax, widths, values, label):
 
 
 # ---------------------------------------------------------------------------------------------
-# jacot2018/width-convergence
-def _sim_width(cfg):
-    X = task.circle_inputs(cfg["points"], 0.0)
-    _, limit = theory.nngp_ntk(X, None, cfg["depth"], "relu", 1.0, cfg["beta"])
-    errors = np.empty((len(cfg["widths"]), cfg["seeds"]))
-    for i, n in enumerate(cfg["widths"]):
-        model = task.jacot_net(n, X, cfg["depth"], b_std=cfg["beta"])
-        theta = model.init(np.arange(cfg["seeds"]), np.zeros((cfg["seeds"], 1)))
-        for s in range(cfg["seeds"]):
-            K = theory.empirical_ntk(model, theta[s], X)
-            errors[i, s] = np.linalg.norm(K - limit) / np.linalg.norm(limit)
-    return {"errors": errors}
+# jacot2018/width-convergence (Thm. 1) and the exploratory jacot2018/width-fluctuation-rate (one run)
+_WIDTH_QUICK = {"depth": 3, "beta": 0.1, "points": 41, "widths": [100, 250, 500, 1000, 2000], "seeds": 5}
+_WIDTH_FULL = {"depth": 3, "beta": 0.1, "points": 41, "widths": [100, 250, 500, 1000, 2000, 4000], "seeds": 12}
+_ERROR_LABEL = "||Theta_n - Theta_inf||_F / ||Theta_inf||_F"
 
 
 def _measure_width(cfg, out):
-    slope, ci = _slope_ci(cfg["widths"], out["errors"])
-    means = out["errors"].mean(axis=1)
+    errors = out["errors"]
     at = cfg["widths"].index(2000)
-    return {"slope": Measurement(slope, ci, {"mean_error_per_width": dict(zip(map(str, cfg["widths"]),
-                                                                               means.round(5).tolist()))},
-                                 label="log-log slope of ||Theta_n - Theta_inf||_F / ||Theta_inf||_F"),
-            "error at n = 2000": Measurement(float(means[at]), None, {"seeds": cfg["seeds"]})}
+    return {"falls with width": _slope(cfg["widths"], errors, f"log-log slope of {_ERROR_LABEL} in n"),
+            "error at n = 2000": Measurement.t_mean(errors[at], unit="initialisations",
+                                                    label=f"{_ERROR_LABEL} at n = 2000, mean over initialisations",
+                                                    details={"per_seed": errors[at].round(5).tolist()})}
 
 
 def _plot_width(cfg, out, verdict):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     _loglog(ax, cfg["widths"], out["errors"], "empirical NTK at init")
-    return finish(fig, ax, xlabel="width n", ylabel="||Theta_n - Theta_inf||_F / ||Theta_inf||_F",
+    return finish(fig, ax, xlabel="width n", ylabel=_ERROR_LABEL,
                   title=f"L = {cfg['depth'] + 1}, beta = {cfg['beta']}, {cfg['points']} points on the circle")
 
 
 register(Claim(
     id="jacot2018/width-convergence",
     paper=PAPER,
-    reference="Theorem 1 (the NTK at init converges to a deterministic limit as the widths grow); rate n^(-1/2) "
-              "from the central limit theorem over each layer's neurons",
-    statement="The empirical NTK at init approaches the analytic limit with relative Frobenius error ~ n^(-1/2): "
-              "log-log slope in [-0.7, -0.3], error below 0.1 at n = 2000 (L = 4, beta = 0.1, circle points).",
-    quick={"depth": 3, "beta": 0.1, "points": 41, "widths": [100, 250, 500, 1000, 2000], "seeds": 5},
-    full={"depth": 3, "beta": 0.1, "points": 41, "widths": [100, 250, 500, 1000, 2000, 4000], "seeds": 12},
-    simulate=_sim_width,
-    predict=lambda cfg: {"slope": -0.5, "error at n = 2000": 0.1},
+    reference="Theorem 1: at initialisation, as the widths n_1, ..., n_(L-1) -> infinity, the NTK Theta^(L) "
+              "converges in probability to the deterministic Theta_inf^(L) (x) Id_(n_L) (Prop. 1's recursion). "
+              "A limit, without a rate.",
+    statement="The empirical NTK at init approaches the analytic limit as the width n grows (L = 4, beta = 0.1, 41 "
+              "points on the circle): the relative Frobenius error ||Theta_n - Theta_inf||_F / ||Theta_inf||_F "
+              "falls with n (monotone: log-log slope below 0) and its mean at n = 2000 is at most 0.1 (value: "
+              "the identity Theta_n = Theta_inf measured as an error at one finite width; the 0.1 is ours).",
+    note="Kinds: Theorem 1 is a limit, so on a finite grid it is tested as a trend (the error falls with n) and "
+         "as an approximation at one width (error <= 0.1 at n = 2000, the tolerance of the spec's check A9, "
+         "not a paper number). Until issue 36 this claim also asked for the rate n^(-1/2) (slope in [-0.7, "
+         "-0.3]); that rate is the central limit theorem's, not Jacot et al.'s, and is now the exploratory "
+         "claim jacot2018/width-fluctuation-rate (same run).",
+    quick=_WIDTH_QUICK,
+    full=_WIDTH_FULL,
+    simulate=simulation.kernel_errors,
+    predict=lambda cfg: {"falls with width": 0.0, "error at n = 2000": 0.0},
     measure=_measure_width,
-    tolerance={"slope": tol.interval(-0.7, -0.3), "error at n = 2000": tol.at_most(0.1)},
+    tolerance={"falls with width": tol.falls_with("width n"), "error at n = 2000": tol.error_at_most(0.1)},
+    plot=_plot_width,
+))
+
+
+def _grid_name(what, cfg):
+    """A check's name with its grid of widths: an order statement's band depends on the grid's span
+    (``tol.exponent``), and quick and full have different grids, so each grid is its own check."""
+    return f"{what}, n = {min(cfg['widths'])}..{max(cfg['widths'])}"
+
+
+def _exponents(what, p, configs):
+    """{check name per grid: tol.exponent(p, span of that grid)} for the quick and full grids."""
+    return {_grid_name(what, c): tol.exponent(p, max(c["widths"]) / min(c["widths"]), "n") for c in configs}
+
+
+def _measure_fluctuation(cfg, out):
+    return {_grid_name("slope", cfg): _slope(cfg["widths"], out["errors"], f"log-log slope of {_ERROR_LABEL} in n")}
+
+
+register(Claim(
+    id="jacot2018/width-fluctuation-rate",
+    paper=PAPER,
+    reference="Not in the paper (Theorem 1 has no rate). The central limit theorem over each layer's n neurons "
+              "gives fluctuations of order n^(-1/2) at fixed depth (finite-width corrections: Hanin and Nica 2020, "
+              "arXiv 1909.05989, secondary here: not read for this claim); spec A9 [V]: 0.243 / 0.141 / 0.068 at "
+              "n = 100 / 500 / 2000.",
+    statement="At init the relative Frobenius error ||Theta_n - Theta_inf||_F / ||Theta_inf||_F is "
+              "Theta(n^(-1/2)): its log-log slope in n lies within -0.5 +- ln 2 / ln(span) (L = 4, beta = 0.1, 41 "
+              "circle points; the run of jacot2018/width-convergence).",
+    note="Exploratory: the rate is ours (the CLT), not Jacot et al.'s. The error's mean has a bias of order 1/n "
+         "beside the n^(-1/2) fluctuation, which steepens the slope slightly at small widths.",
+    exploratory="the n^(-1/2) rate of the NTK's fluctuation at init (central limit theorem), which Theorem 1 "
+                "does not state",
+    quick=_WIDTH_QUICK,
+    full=_WIDTH_FULL,
+    simulate=simulation.kernel_errors,
+    predict=lambda cfg: {_grid_name("slope", cfg): -0.5},
+    measure=_measure_fluctuation,
+    tolerance=_exponents("slope", -0.5, (_WIDTH_QUICK, _WIDTH_FULL)),
     plot=_plot_width,
 ))
 
 
 # ---------------------------------------------------------------------------------------------
-# jacot2018/kernel-constancy
-def _sim_constancy(cfg):
-    X = task.gaussian_inputs(cfg["train_points"], cfg["data_seed"])
-    Xc = task.circle_inputs(cfg["circle_points"], 0.0)
-    drift = np.empty((len(cfg["widths"]), cfg["seeds"]))
-    loss = np.empty_like(drift)
-    for i, n in enumerate(cfg["widths"]):
-        model = task.jacot_net(n, X, cfg["depth"])
-        seeds = np.arange(cfg["seeds"])
-        theta0 = model.init(seeds, np.zeros((len(seeds), 1)))
-        res = Experiment(model, "sgd", lr=cfg["lr"], steps=cfg["steps"], seeds=seeds.tolist(),
-                         record_every=cfg["steps"], divergence_factor=0).run(theta0)
-        loss[i] = res.final("loss") / res.curve("loss")[:, 0]
-        for s in range(cfg["seeds"]):
-            K0 = theory.empirical_ntk(model, theta0[s], Xc)
-            drift[i, s] = np.linalg.norm(theory.empirical_ntk(model, res.theta[s], Xc) - K0) / np.linalg.norm(K0)
-    return {"drift": drift, "loss_ratio": loss}
+# jacot2018/kernel-constancy (Thm. 2; Lee et al.'s bound) and the exploratory jacot2018/kernel-drift-order
+# (one run). The constant of an O bound is fitted on the first ``fit_points`` widths and held on the rest.
+_DRIFT_BASE = {"depth": 3, "train_points": 16, "data_seed": 0, "circle_points": 41, "lr": 1.0, "steps": 200,
+               "fit_points": 1}
+_DRIFT_QUICK = {**_DRIFT_BASE, "widths": [250, 500, 1000], "seeds": 4}
+_DRIFT_FULL = {**_DRIFT_BASE, "widths": [250, 1000, 4000], "seeds": 8}
+_DRIFT_LABEL = "||Theta_T - Theta_0||_F / ||Theta_0||_F"
+
+
+def _bound(cfg, out, power, what):
+    """The constant rule for drift = O(n^power): the held-out worst ratio drift / n^power over the
+    constant fitted on the first ``fit_points`` widths (``fit.held_out_bound``)."""
+    widths = np.asarray(cfg["widths"], dtype=np.float64)
+    fit_part = np.arange(len(widths)) < cfg["fit_points"]
+    stat = fit.held_out_bound(out["drift"], widths ** power, fit_part, "upper")
+    held = [int(w) for w, f in zip(widths, fit_part) if not f]
+    return Measurement.of_grid(stat, label=f"max over n = {held} of (drift / {what}) / C, C fitted on "
+                                           f"n = {[int(w) for w in widths[fit_part]]}")
+
+
+def _drift_details(cfg, out):
+    return {"final_over_initial_loss_max": float(out["loss_ratio"].max())}
 
 
 def _measure_constancy(cfg, out):
-    slope, ci = _slope_ci(cfg["widths"], out["drift"])
-    details = {"mean_drift_per_width": dict(zip(map(str, cfg["widths"]), out["drift"].mean(axis=1).round(5).tolist())),
-               "final_over_initial_loss_max": float(out["loss_ratio"].max())}
-    label = "log-log slope of ||Theta_T - Theta_0||_F / ||Theta_0||_F"
-    return {"slope vs n^(-1/2)": Measurement(slope, ci, details, label=label),
-            "slope vs n^(-1)": Measurement(slope, ci, details, label=label)}
+    slope = _slope(cfg["widths"], out["drift"], f"log-log slope of {_DRIFT_LABEL} in n")
+    slope = dataclasses.replace(slope, details={**slope.details, **_drift_details(cfg, out)})
+    return {"falls with width (Thm. 2)": slope,
+            "O(n^(-1/2)) (Lee et al. 2019, Thm. 2.1)": _bound(cfg, out, -0.5, "n^(-1/2)")}
 
 
 def _plot_constancy(cfg, out, verdict):
@@ -134,36 +178,71 @@ def _plot_constancy(cfg, out, verdict):
     mean = out["drift"].mean(axis=1)
     ax.loglog(cfg["widths"], mean[0] * (np.asarray(cfg["widths"]) / cfg["widths"][0]) ** -1.0, "k:", lw=1,
               label="n^(-1)")
-    return finish(fig, ax, xlabel="width n", ylabel="||Theta_T - Theta_0||_F / ||Theta_0||_F",
-                  title="NTK drift during training (on the circle)")
+    return finish(fig, ax, xlabel="width n", ylabel=_DRIFT_LABEL, title="NTK drift during training (on the circle)")
 
 
 register(Claim(
     id="jacot2018/kernel-constancy",
     paper=PAPER,
-    reference="Theorem 2 (the NTK stays constant during training in the infinite-width limit); the rate: Lee et al. "
-              "2019, Thm. 2.1, bound the drift by O(n^(-1/2)); Dyer and Gur-Ari 2020 (arXiv 1909.11304) and Huang "
-              "and Yau 2020 (arXiv 1909.08156) find dTheta/dt = O(1/n), hence a drift O(1/n)",
-    statement="After 200 GD steps at learning rate 1 on Fig. 1's task, ||Theta_T - Theta_0|| / ||Theta_0|| falls "
-              "with width. Issue 18 asked for a log-log slope near -1/2 (in [-0.7, -0.3], Lee et al.'s bound read as "
-              "a rate); the drift's asymptotic order is n^(-1), slope in [-1.2, -0.8].",
-    quick={"depth": 3, "train_points": 16, "data_seed": 0, "circle_points": 41, "lr": 1.0, "steps": 200,
-           "widths": [250, 500, 1000], "seeds": 4},
-    full={"depth": 3, "train_points": 16, "data_seed": 0, "circle_points": 41, "lr": 1.0, "steps": 200,
-          "widths": [250, 1000, 4000], "seeds": 8},
-    simulate=_sim_constancy,
-    predict=lambda cfg: {"slope vs n^(-1/2)": -0.5, "slope vs n^(-1)": -1.0},
+    reference="Theorem 2: for a training direction d_t with int_0^T ||d_t|| dt stochastically bounded (least "
+              "squares), Theta^(L)(t) -> Theta_inf^(L) (x) Id uniformly on [0, T] as the widths grow, so the drift "
+              "vanishes in the limit (a limit, no rate). The rate: Lee et al. 2019 (arXiv 1902.06720), Thm. 2.1 "
+              "(another paper's theorem, cited): sup_t ||Theta_t - Theta_0||_F = O(n^(-1/2)) with high "
+              "probability, for a learning rate below the critical one; an upper bound with an unknown constant.",
+    statement="After 200 GD steps at learning rate 1 on Fig. 1's task (16 N(0, I_2) inputs, target x_1 x_2, "
+              "L = 4), the relative drift ||Theta_T - Theta_0||_F / ||Theta_0||_F on 41 circle points falls with "
+              "the width n (Thm. 2, monotone: log-log slope below 0) and is O(n^(-1/2)) (Lee et al.'s bound by the "
+              "constant rule: the constant fitted on the smallest width holds, within the factor 2, on the "
+              "larger ones).",
+    note="Until issue 36 this claim was an expected failure: it tested Lee et al.'s O(n^(-1/2)), an upper bound, "
+         "as a slope of -0.5 (in [-0.7, -0.3]), which the measured -0.996 [-1.13, -0.88] (quick) missed; the "
+         "drift is faster than the bound, which is what a bound allows. Lee et al. bound the absolute "
+         "||Theta_t - Theta_0||_F; the relative drift differs by ||Theta_0||_F, which tends to ||Theta_inf||_F "
+         "(width-convergence), so the two are O of the same order; and their bound is on sup_t, of which the "
+         "drift at T is one value. The faster O(1/n) drift (Dyer and Gur-Ari 2020, arXiv 1909.11304; Huang and "
+         "Yau 2020, arXiv 1909.08156: dTheta/dt = O(1/n)) is the exploratory claim jacot2018/kernel-drift-order "
+         "(same run). The constant is fitted on the smallest width only, so that the held-out part spans as much "
+         "of the grid as it can: a drift of order n^(-1/2) gives a held-out ratio near 1, a 1/n drift about "
+         "0.5, and a drift that does not fall at all 2 on the quick grid (widths 250-1000: the boundary) and "
+         "4 on the full grid (250-4000: a decisive failure).",
+    quick=_DRIFT_QUICK,
+    full=_DRIFT_FULL,
+    simulate=simulation.kernel_drift,
+    predict=lambda cfg: {"falls with width (Thm. 2)": 0.0, "O(n^(-1/2)) (Lee et al. 2019, Thm. 2.1)": 1.0},
     measure=_measure_constancy,
-    tolerance={"slope vs n^(-1/2)": tol.interval(-0.7, -0.3), "slope vs n^(-1)": tol.interval(-1.2, -0.8)},
+    tolerance={"falls with width (Thm. 2)": tol.falls_with("width n"),
+               "O(n^(-1/2)) (Lee et al. 2019, Thm. 2.1)": tol.upper_bound_fitted("n^(-1/2)")},
     plot=_plot_constancy,
-    expect="fail",
-    failing=("slope vs n^(-1/2)",),
-    note="The drift falls like 1/n, not n^(-1/2): quick (widths 250, 500, 1000; 4 seeds) measures slope -0.996, "
-         "bootstrap CI [-1.13, -0.88], mean drifts 0.102, 0.049, 0.026. n^(-1/2) is Lee et al.'s (2019, Thm. 2.1) "
-         "upper bound on sup_t ||Theta_t - Theta_0||, not the rate: the NTK's time derivative is O(1/n) (Dyer and "
-         "Gur-Ari 2020; Huang and Yau 2020, the neural tangent hierarchy). The drift is measured on 41 circle "
-         "points with the exact empirical NTK; the same code gives the n^(-1/2) slope (-0.46) for the kernel's "
-         "fluctuation at init (jacot2018/width-convergence), which is the quantity that is O(n^(-1/2)).",
+))
+
+
+def _measure_drift_order(cfg, out):
+    return {"O(1/n) (constant rule)": _bound(cfg, out, -1.0, "n^(-1)"),
+            _grid_name("slope", cfg): _slope(cfg["widths"], out["drift"], f"log-log slope of {_DRIFT_LABEL} in n")}
+
+
+register(Claim(
+    id="jacot2018/kernel-drift-order",
+    paper=PAPER,
+    reference="Not in the paper. Dyer and Gur-Ari 2020 (arXiv 1909.11304) and Huang and Yau 2020 (arXiv "
+              "1909.08156, the neural tangent hierarchy): dTheta/dt = O(1/n), so the drift over a fixed training "
+              "time is O(1/n) (secondary here: these papers were not read for this claim).",
+    statement="The relative NTK drift after 200 GD steps (jacot2018/kernel-constancy's run) is O(1/n) (constant "
+              "rule: fitted on the smallest width, held on the larger ones) and, our reading of those papers' "
+              "scaling, Theta(1/n): its log-log slope in n lies within -1 +- ln 2 / ln(span).",
+    note="Exploratory: a statement of later papers, not Jacot et al.'s. Quick measured slope -0.996 [-1.13, -0.88] "
+         "before issue 36 (then a check of the kernel-constancy claim). The quick grid spans a factor 4 (band "
+         "+-0.5), which does not separate -1 from -0.5; full spans 16 (band +-0.25), which does.",
+    exploratory="the O(1/n) drift of the NTK during training (Dyer and Gur-Ari 2020; Huang and Yau 2020), faster "
+                "than the O(n^(-1/2)) bound of Lee et al. 2019 that kernel-constancy tests",
+    quick=_DRIFT_QUICK,
+    full=_DRIFT_FULL,
+    simulate=simulation.kernel_drift,
+    predict=lambda cfg: {"O(1/n) (constant rule)": 1.0, _grid_name("slope", cfg): -1.0},
+    measure=_measure_drift_order,
+    tolerance={"O(1/n) (constant rule)": tol.upper_bound_fitted("1/n"),
+               **_exponents("slope", -1.0, (_DRIFT_QUICK, _DRIFT_FULL))},
+    plot=_plot_constancy,
 ))
 
 
@@ -189,9 +268,9 @@ def _measure_dynamics(cfg, out):
     _, K = theory.nngp_ntk(X, None, cfg["depth"], "relu", 1.0, task.JACOT_BETA)
     analytic = [float(np.max(np.linalg.norm(f - theory.train_outputs(K, f[0], y, out["result"].steps, cfg["lr"]),
                                             axis=1)) / np.linalg.norm(f[0] - y)) for f, _, _ in rows]
-    mean, ci = fit.mean_ci(dev)
-    return Measurement(mean, ci, {"per_seed": dev, "worst_seed": max(dev), "with_analytic_theta_inf": analytic},
-                       label="max_k ||f_k - f_k^lin|| / ||f_0 - y||, mean over initialisations")
+    return Measurement.t_mean(dev, unit="initialisations",
+                              label="max_k ||f_k - f_k^lin|| / ||f_0 - y||, mean over initialisations",
+                              details={"per_seed": dev, "worst_seed": max(dev), "with_analytic_theta_inf": analytic})
 
 
 def _plot_dynamics(cfg, out, verdict):
@@ -213,21 +292,29 @@ _CIRCLE_RUN = {"depth": 3, "width": 2000, "train_points": 20, "lr": 1.0, "steps"
 register(Claim(
     id="jacot2018/function-space-dynamics",
     paper=PAPER,
-    reference="Sec. 5: f_t = f* + exp(-t Pi)(f_0 - f*), with Pi the kernel operator of Theta under the empirical "
-              "measure; for GD with step eta, f_k = y + (I - eta Theta_0 / N)^k (f_0 - y) on the training inputs",
+    reference="Sec. 5 (least squares): in the infinite-width limit f_t = f* + exp(-t Pi)(f_0 - f*), with Pi the "
+              "kernel operator of Theta under the empirical measure (footnote 2); for GD with step eta, "
+              "f_k = y + (I - eta Theta_0 / N)^k (f_0 - y) on the training inputs. A limit statement; the "
+              "finite-width version with the net's own Theta_0 is Lee et al. 2019's linearisation (cited).",
     statement="A width-2000 network's outputs on its 20 training inputs follow the linear dynamics of its own "
-              "Theta_0 within 1e-2 of the initial residual over 200 GD steps (the largest deviation over the "
-              "steps, averaged over initialisations).",
-    note="Not every initialisation stays within 1e-2: the full run's six give 0.0055, 0.0062, 0.0133, 0.0103, "
-         "0.0065, 0.0093 (mean 0.0085); the first version of this claim judged the worst seed, which passed quick "
-         "(two seeds) and failed full. The deviation is a finite-width effect: with the analytic Theta_inf "
-         "instead of each net's own Theta_0 it is 0.011-0.032.",
+              "Theta_0 within 1e-2 of the initial residual over 200 GD steps (value: the largest deviation over "
+              "the steps, its mean over initialisations with a Student t CI, at most 1e-2; the 1e-2 is ours).",
+    note="Kind: a finite-width approximation within a tolerance (value, error_at_most). Not every "
+         "initialisation stays within 1e-2: the full run's first six give 0.0055, 0.0062, 0.0133, 0.0103, 0.0065, "
+         "0.0093 (mean 0.0085); the first version of this claim judged the worst seed, which passed quick (two "
+         "seeds) and failed full. The deviation is a finite-width effect: with the analytic Theta_inf instead of "
+         "each net's own Theta_0 it is 0.011-0.032. Until issue 36 the CI was a BCa bootstrap of the two quick "
+         "values, which is no CI; it is now a Student t interval over initialisations, and full runs 24 "
+         "initialisations instead of 6 (six gave [0.0054, 0.0116], across the boundary).",
+    inconclusive_ok={"quick": "2 initialisations of a width-2000 net (about 15 s each): the t interval on two "
+                              "draws (t_0.975,1 = 12.7) cannot put the mean below 1e-2; the seed-to-seed spread "
+                              "(0.0055-0.0133) needs about 20 initialisations, which full runs"},
     quick=_CIRCLE_RUN,
-    full={**_CIRCLE_RUN, "seeds": 6},
+    full={**_CIRCLE_RUN, "seeds": 24},
     simulate=simulation.train_on_circle,
     predict=lambda cfg: 0.0,
     measure=_measure_dynamics,
-    tolerance=tol.at_most(1e-2),
+    tolerance=tol.error_at_most(1e-2),
     plot=_plot_dynamics,
 ))
 
@@ -269,15 +356,21 @@ def _component_fits(cfg, out):
 
 def _measure_pca(cfg, out):
     fits = _component_fits(cfg, out)
+    E = out["result"].n_members
     rel = np.abs(fits[:, 0] - fits[:, 1]) / np.abs(fits[:, 1])
-    per_seed = rel.reshape(out["result"].n_members, -1).max(axis=1)  # each initialisation's worst space
-    mean, ci = fit.mean_ci(per_seed)
+    per_seed = rel.reshape(E, -1).max(axis=1)  # each initialisation's worst space
+    unexplained = (1.0 - fits[:, 2]).reshape(E, -1).max(axis=1)  # each initialisation's worst semilog fit
     details = {"fitted_slopes": fits[:, 0].round(6).tolist(), "predicted_slopes": fits[:, 1].round(6).tolist(),
-               "windows_end": fits[:, 3].astype(int).tolist(), "space_dimensions": fits[:, 4].astype(int).tolist()}
-    return {"R^2": Measurement(float(fits[:, 2].min()), None, details, label="min R^2 of the semilog fits"),
-            "rate": Measurement(mean, ci, {"per_component": rel.round(5).tolist(), "per_seed": per_seed.round(5).tolist(),
-                                           "worst": float(rel.max())},
-                                label="|fitted - predicted| / |predicted| slope, worst space, mean over initialisations")}
+               "windows_end": fits[:, 3].astype(int).tolist(), "space_dimensions": fits[:, 4].astype(int).tolist(),
+               "min_R2": float(fits[:, 2].min())}
+    return {"exponential (1 - R^2)": Measurement.t_mean(
+                unexplained, unit="initialisations", details={**details, "per_seed": unexplained.tolist()},
+                label="1 - R^2 of the semilog fit, worst space, mean over initialisations"),
+            "rate": Measurement.t_mean(
+                per_seed, unit="initialisations",
+                details={"per_component": rel.round(5).tolist(), "per_seed": per_seed.round(5).tolist(),
+                         "worst": float(rel.max())},
+                label="|fitted - predicted| / |predicted| slope, worst space, mean over initialisations")}
 
 
 def _plot_pca(cfg, out, verdict):
@@ -297,12 +390,15 @@ def _plot_pca(cfg, out, verdict):
 register(Claim(
     id="jacot2018/pca-decay-rates",
     paper=PAPER,
-    reference="Sec. 5: each kernel principal component of the residual decays as exp(-lambda_i t); for GD with "
-              "step eta the per-step factor is 1 - eta lambda_i / N (the prediction: the same fit on the "
-              "linearised dynamics of Theta_0)",
-    statement="The residual projected on Theta_0's top three eigenspaces decays exponentially (semilog fits with "
-              "R^2 > 0.99) at the rates of the linearised dynamics (within 5%, worst space, mean over "
-              "initialisations), over a 1.5-decade window.",
+    reference="Sec. 5 (least squares) and the abstract: in the infinite-width limit the residual's component "
+              "along the i-th kernel principal component decays as exp(-lambda_i t), fastest along the largest "
+              "(Pi's eigenvalues lambda_i = eigenvalues of Theta / N under the empirical measure); for GD with step "
+              "eta the per-step factor is 1 - eta lambda_i / N (the prediction: the same fit on the linearised "
+              "dynamics of Theta_0). Both tolerances are ours.",
+    statement="The residual projected on Theta_0's top three eigenspaces decays exponentially (value: 1 - R^2 of "
+              "the semilog fit, the worst space's, mean over initialisations, at most 0.01) at the rates of the "
+              "linearised dynamics (value: relative slope error, the worst space's, mean over initialisations, at "
+              "most 5%), over a 1.5-decade window; Student t CIs over initialisations.",
     note="Eigenspaces, not eigenvectors: on the circle the limiting kernel's eigenvalues come in pairs; a finite "
          "net splits each pair by a little (0.0450 / 0.0405 for seed 0), and as the kernel drifts during training "
          "the split pair's eigenvectors rotate, so the projection on one of them is no exponential. The first "
@@ -312,38 +408,91 @@ register(Claim(
          "eigenvalue (against that mean, full's rates were off by up to 7.6%). Against the linearised fit, full's "
          "worst space per initialisation is off by 1.9, 2.2, 8.8, 6.0, 1.7, 6.5% (mean 4.5%): the kernel's drift "
          "during training, largest for the initialisation that also strays most from the linear dynamics "
-         "(0.0133 in function-space-dynamics); the rate check is the mean over initialisations, as there.",
+         "(0.0133 in function-space-dynamics); the rate check is the mean over initialisations, as there. Kinds "
+         "(issue 36): both checks are values within our tolerances (an identity measured as an error: 1 - R^2 "
+         "of the semilog fit, the relative slope error), with Student t CIs over initialisations (before: BCa "
+         "bootstrap of two values, and the worst R^2 over seeds without a CI). Full now runs 24 initialisations "
+         "(the shared run of function-space-dynamics, which needs them): the worst-space rate errors are 1.3-8.8% "
+         "for 22 of them and 13.4% and 32% for two (median 3.7%, mean 5.6%, t CI [2.9%, 8.2%]).",
+    inconclusive_ok={"full": "the mean rate error over initialisations (5.6%, t CI [2.9%, 8.2%] on 24) sits on the "
+                             "5% tolerance with a heavy tail (two initialisations at 13% and 32%, where the kernel "
+                             "drifts most); resolving it would take about 500 initialisations of a width-2000 net "
+                             "(about 2.5 h of CPU), so full leaves it undecided"},
     quick={**_CIRCLE_RUN, "components": 3, "decades": 1.5, "degenerate": 0.25},
-    full={**_CIRCLE_RUN, "seeds": 6, "components": 3, "decades": 1.5, "degenerate": 0.25},
+    full={**_CIRCLE_RUN, "seeds": 24, "components": 3, "decades": 1.5, "degenerate": 0.25},
     simulate=simulation.train_on_circle,
-    predict=lambda cfg: {"R^2": 0.99, "rate": 0.0},
+    predict=lambda cfg: {"exponential (1 - R^2)": 0.0, "rate": 0.0},
     measure=_measure_pca,
-    tolerance={"R^2": tol.at_least(0.99), "rate": tol.at_most(0.05)},
+    tolerance={"exponential (1 - R^2)": tol.error_at_most(0.01), "rate": tol.error_at_most(0.05)},
     plot=_plot_pca,
 ))
 
 
 # ---------------------------------------------------------------------------------------------
 # jacot2018/limit-gaussian
+GAUSSIAN_GROUP = 128
+
+
 def _sim_gaussian(cfg):
     X = task.circle_inputs(cfg["train_points"], cfg["offset"])
     T = theory.circle(cfg["test_angles"])
     model = task.jacot_net(cfg["width"], X, cfg["depth"], probes=T)
-    seeds = np.arange(cfg["seeds"])
-    res = Experiment(model, "sgd", lr=cfg["lr"], steps=cfg["steps"], seeds=seeds.tolist(), record_every=cfg["steps"],
-                     divergence_factor=0).run()
+    outputs, train_loss, initial_loss = [], [], []
+    # members in groups of GAUSSIAN_GROUP (each member's run depends on its seed only): 512 members of
+    # width 1024 and depth 3 would hold 8.6 GB of parameters at once
+    for start in range(0, cfg["seeds"], GAUSSIAN_GROUP):
+        seeds = np.arange(start, min(cfg["seeds"], start + GAUSSIAN_GROUP))
+        res = Experiment(model, "sgd", lr=cfg["lr"], steps=cfg["steps"], seeds=seeds.tolist(),
+                         record_every=cfg["steps"], divergence_factor=0).run()
+        outputs.append(res.records[:, -1, 1:])
+        train_loss.append(res.final("loss"))
+        initial_loss.append(res.curve("loss")[:, 0])
     both = np.concatenate([X, T])
     nngp, ntk = theory.nngp_ntk(both, None, cfg["depth"], "relu", 1.0, task.JACOT_BETA)
     n = len(X)
     mean, cov = theory.limit_gaussian(nngp[n:, n:], nngp[n:, :n], nngp[:n, :n], ntk[n:, :n], ntk[:n, :n],
                                       task.target(X))
-    return {"outputs": res.records[:, -1, 1:], "mean": mean, "cov": cov,
-            "train_loss": res.final("loss"), "initial_loss": res.curve("loss")[:, 0]}
+    return {"outputs": np.concatenate(outputs), "mean": mean, "cov": cov,
+            "train_loss": np.concatenate(train_loss), "initial_loss": np.concatenate(initial_loss)}
+
+
+#: the discrepancy each test of the limiting Gaussian must detect: a percentile of Fig. 2 (10th, 50th,
+#: 90th) moved by a quarter of the predicted standard deviation
+PERCENTILE_SHIFT = 0.25
+GAUSSIAN_ALPHA = 0.01
+#: in each test's own units: the mean moved by 0.25 sd; the sd off by 0.25 / z_0.9 (the 10th and 90th
+#: percentiles moved by 0.25 sd); the KS distance of a median moved by 0.25 sd, 2 Phi(0.125) - 1
+EFFECTS = {"mean": PERCENTILE_SHIFT, "sd": PERCENTILE_SHIFT / float(stats.norm.ppf(0.9)),
+           "ks": float(2 * stats.norm.cdf(PERCENTILE_SHIFT / 2) - 1)}
+
+
+def detectable_effects(S: int, K: int, alpha: float = GAUSSIAN_ALPHA, power: float = tol.POWER) -> dict:
+    """The smallest effect each test detects with probability ``power`` on ``S`` draws per test point,
+    at level ``alpha`` Bonferroni-adjusted over ``K`` points (the units of :data:`EFFECTS`):
+
+    * z-test of the mean (known sd): a standardised shift (z_(1 - alpha/(2K)) + z_power) / sqrt(S);
+    * chi^2 test of the variance (two-sided, df = S - 1): the sd ratio s with power ``power`` above
+      (s^2 = q_(1 - alpha/(2K)) / q_(1 - power)) or below (s^2 = q_(alpha/(2K)) / q_power); the larger
+      of |s - 1|;
+    * KS test: a bound valid for every alternative at KS distance D from the null: the empirical CDF
+      at the point of largest distance is binomial, so D = D_crit + z_power sqrt(1/4 / S) is detected
+      with at least that power (normal approximation), with D_crit the exact KS critical value at
+      level alpha / K.
+    """
+    a = alpha / K
+    z_pow = float(stats.norm.ppf(power))
+    df = S - 1
+    up = stats.chi2.ppf(1 - a / 2, df) / stats.chi2.ppf(1 - power, df)
+    down = stats.chi2.ppf(a / 2, df) / stats.chi2.ppf(power, df)
+    return {"mean": (float(stats.norm.ppf(1 - a / 2)) + z_pow) / math.sqrt(S),
+            "sd": float(max(math.sqrt(up) - 1, 1 - math.sqrt(down))),
+            "ks": float(stats.kstwo.ppf(1 - a, S)) + z_pow * 0.5 / math.sqrt(S)}
 
 
 def _measure_gaussian(cfg, out):
     f, mean, sd = out["outputs"], out["mean"], np.sqrt(np.diag(out["cov"]))
     S, K = f.shape
+    power = detectable_effects(S, K)
     z = (f.mean(axis=0) - mean) / (sd / math.sqrt(S))
     p_mean = 2 * stats.norm.sf(np.abs(z))
     chi = (S - 1) * f.var(axis=0, ddof=1) / sd ** 2
@@ -356,13 +505,16 @@ def _measure_gaussian(cfg, out):
     base = {"mean_measured": f.mean(axis=0).round(5).tolist(), "mean_predicted": mean.round(5).tolist(),
             "sd_measured": f.std(axis=0, ddof=1).round(5).tolist(), "sd_predicted": sd.round(5).tolist(),
             "max_train_loss": float(out["train_loss"].max())}
-    return {"mean (z-test)": Measurement(bonferroni(p_mean), None, {**base, "z": z.round(3).tolist()},
-                                         label="Bonferroni p over test points"),
-            "variance (chi^2)": Measurement(bonferroni(p_var), None, {"ratio": (f.var(axis=0, ddof=1) / sd ** 2)
-                                                                       .round(4).tolist()},
-                                            label="Bonferroni p over test points"),
-            "Gaussian (KS)": Measurement(bonferroni(p_ks), None, {"p": p_ks.round(4).tolist()},
-                                         label="Bonferroni p over test points")}
+    def test(p, effect, details):
+        return Measurement(bonferroni(p), None, {**details, "effect_units": effect}, label=f"Bonferroni p over {K} "
+                           f"test points, {S} initialisations", n=S, unit="initialisations",
+                           no_ci="a test's p-value (its power is stated instead: detectable)",
+                           detectable=power[effect])
+
+    return {"mean (z-test)": test(p_mean, "mean", {**base, "z": z.round(3).tolist()}),
+            "variance (chi^2)": test(p_var, "sd", {"variance_ratio": (f.var(axis=0, ddof=1) / sd ** 2)
+                                                   .round(4).tolist()}),
+            "Gaussian (KS)": test(p_ks, "ks", {"p": p_ks.round(4).tolist()})}
 
 
 def _plot_gaussian(cfg, out, verdict):
@@ -378,30 +530,84 @@ def _plot_gaussian(cfg, out, verdict):
                   title=f"{cfg['seeds']} nets of width {cfg['width']} vs the limit's 10/50/90th percentiles")
 
 
+_GAUSSIAN_TASK = {"train_points": 4, "offset": math.pi / 8, "test_angles": [0.2, 1.0, 2.2], "lr": 1.0, "steps": 300}
+_GAUSSIAN_REFERENCE = ("Sec. 5 and Fig. 2: in the infinite-width limit the outputs f_t are Gaussian for every t; as "
+                       "t -> infinity with the kernel-regression mean Theta(x, X) Theta^-1 y and a covariance from "
+                       "Sigma and Theta (the explicit form: Lee et al. 2019, eq. 16, cited); Fig. 2 (widths 50 and "
+                       "1000, 10 initialisations each) compares trained nets with the limit's 10th, 50th and 90th "
+                       "percentiles and finds a match already at n = 50.")
+_GAUSSIAN_TESTS = ("z-test of the mean, chi^2 test of the variance, KS test against N(mean, variance), each "
+                   "Bonferroni-adjusted over the 3 test points, not rejected at level 0.01, and each with the power "
+                   "0.8 to detect a 10th/50th/90th percentile moved by 0.25 predicted sd (a mean shift of 0.25 sd, "
+                   "an sd off by 19.5%, a KS distance of 0.0995)")
+_GAUSSIAN_TOLERANCE = {
+    "mean (z-test)": tol.not_rejected(GAUSSIAN_ALPHA, EFFECTS["mean"], "z-test of the mean, shift in sd"),
+    "variance (chi^2)": tol.not_rejected(GAUSSIAN_ALPHA, EFFECTS["sd"], "chi^2 test of the variance, |sd ratio - 1|"),
+    "Gaussian (KS)": tol.not_rejected(GAUSSIAN_ALPHA, EFFECTS["ks"], "KS test, KS distance")}
+
+
+def _predict_gaussian(cfg):
+    return {name: GAUSSIAN_ALPHA for name in _GAUSSIAN_TOLERANCE}
+
+
 register(Claim(
     id="jacot2018/limit-gaussian",
     paper=PAPER,
-    reference="Sec. 5 and Fig. 2: as t -> infinity the outputs are Gaussian with the kernel-regression mean "
-              "Theta(x, X) Theta^-1 y and covariance from Sigma and Theta (Lee et al. 2019, eq. 16)",
-    statement="Over 256 initialisations (members of one ensemble) of a trained one-hidden-layer width-1024 network "
-              "(quick; full: three hidden layers, width 1024, 128 seeds), the outputs at test points match the "
-              "limiting Gaussian's mean and variance (z and chi^2 tests) and its distribution (KS test against "
-              "N(mean, variance)): each Bonferroni-adjusted p-value at least 0.01.",
-    note="Why quick uses one hidden layer: with three (Jacot's L = 4) a trained net's mean output differs from its "
-         "linearisation's by 0.0117, 0.0116, 0.0065 (SE 0.003, 0.002, 0.0014; 64 seeds) at widths 128, 256, 512 "
-         "at the first test point, about 4% of the mean: a finite-width effect that shrinks with n, which 128 "
-         "seeds resolve (width 256: z = 2.4 and -2.4, KS p = 0.0033 at the third point). The linearised nets' "
-         "mean matches the analytic one (0.2891 vs 0.2898), so the kernels are right and the limit is approached "
-         "more slowly at depth 3; full runs depth 3 at width 1024.",
-    quick={"depth": 1, "width": 1024, "train_points": 4, "offset": math.pi / 8, "test_angles": [0.2, 1.0, 2.2],
-           "lr": 1.0, "steps": 300, "seeds": 256},
-    full={"depth": 3, "width": 1024, "train_points": 4, "offset": math.pi / 8, "test_angles": [0.2, 1.0, 2.2],
-          "lr": 1.0, "steps": 300, "seeds": 128},
+    reference=_GAUSSIAN_REFERENCE,
+    statement="Over 512 initialisations of a trained one-hidden-layer network (width 1024 in quick, 4096 in full), "
+              "the outputs at 3 test points match the limiting Gaussian (distribution): " + _GAUSSIAN_TESTS + ".",
+    note="Kind: a distributional statement; a test that does not reject counts only with the power to detect the "
+         "discrepancy (the effect: Fig. 2's percentiles moved by a quarter sd, chosen with issue 36, when the power "
+         "became part of the check). The KS test is the weakest: it needs 512 draws for that effect at alpha = "
+         "0.01 / 3 (detectable KS distance 0.0973, an alternative-free bound), so quick went from 256 to 512 "
+         "seeds; with 256 (before) it could not have detected it. The pass is at that resolution and no finer: "
+         "at width 1024 the mean at the first test point sits 0.11 sd (2.3%) above the limit's (z = 2.46 on 512 "
+         "draws, below the Bonferroni threshold 2.93), a finite-width effect that twice the draws would likely "
+         "resolve; at width 4096 (full) the three standardised shifts are -0.02, 0.02, -0.07. Jacot's depth (three "
+         "hidden layers) is jacot2018/limit-gaussian-depth3, where the finite-width offset is resolved. Full ran "
+         "three hidden layers at width 1024 on 128 seeds until issue 36; that configuration is now the "
+         "depth-3 claim's full.",
+    quick={"depth": 1, "width": 1024, **_GAUSSIAN_TASK, "seeds": 512},
+    full={"depth": 1, "width": 4096, **_GAUSSIAN_TASK, "seeds": 512},
     simulate=_sim_gaussian,
-    predict=lambda cfg: {"mean (z-test)": 0.01, "variance (chi^2)": 0.01, "Gaussian (KS)": 0.01},
+    predict=_predict_gaussian,
     measure=_measure_gaussian,
-    tolerance=tol.at_least(0.01),
+    tolerance=_GAUSSIAN_TOLERANCE,
     plot=_plot_gaussian,
+))
+
+register(Claim(
+    id="jacot2018/limit-gaussian-depth3",
+    paper=PAPER,
+    reference=_GAUSSIAN_REFERENCE,
+    statement="At Jacot's depth (L = 4: three hidden layers), over the initialisations of a trained network (quick: "
+              "width 128, 256 seeds; full: width 1024, 512 seeds), the outputs at 3 test points match the limiting "
+              "Gaussian (distribution): " + _GAUSSIAN_TESTS + ".",
+    note="Evidence: at three hidden layers the trained nets' mean output sits off the limit's by a finite-width "
+         "offset that enough draws resolve. Full (width 1024, 512 seeds): at the first test point (0.2 rad) the "
+         "mean is 0.2994 against the limit's 0.2899 (+3.3%, 0.22 predicted sd; z = 4.96, Bonferroni p = 2.2e-6), "
+         "and the KS test rejects there (p = 0.0001 at that point, Bonferroni 0.00026), while the variance "
+         "matches (variance ratios 0.94, 1.03, 0.88; Bonferroni p = 0.16, with the power for a 19.5% sd error). "
+         "Quick (width 128, 256 seeds): standardised shifts 0.23, 0.10, -0.21; mean p = 0.0009, KS p = 8.8e-5, "
+         "variance p = 0.068 (passes with power). Earlier runs (64 seeds) put the trained nets' mean 0.0117, "
+         "0.0116, 0.0065 (SE 0.003, 0.002, 0.0014) above their own linearisations' at widths 128, 256, 512, and the "
+         "linearised nets' mean on the analytic one (0.2891 vs 0.2898): the kernels are right, and the offset is "
+         "the nonlinear (finite-width) part of training. The offset lies below the 0.25-sd effect the tests are "
+         "powered for, so the data say 'not yet Gaussian-limit to within 0.13 sd', not 'far from it'. Until issue "
+         "36 the full (then of limit-gaussian) ran 128 seeds, which passed because it could not detect a 0.22-sd "
+         "shift (detectable: 0.33 sd).",
+    quick={"depth": 3, "width": 128, **_GAUSSIAN_TASK, "seeds": 256},
+    full={"depth": 3, "width": 1024, **_GAUSSIAN_TASK, "seeds": 512},
+    simulate=_sim_gaussian,
+    predict=_predict_gaussian,
+    measure=_measure_gaussian,
+    tolerance=_GAUSSIAN_TOLERANCE,
+    plot=_plot_gaussian,
+    expect="fail",
+    failing=("mean (z-test)", "Gaussian (KS)"),
+    expected_failure=regime("finite width: Sec. 5's Gaussian is the n -> infinity limit; at three hidden layers and "
+                            "n = 128 (quick) or 1024 (full) the trained nets' mean sits 0.2 sd off the limit's at "
+                            "one test point, which 256 or 512 draws resolve (Fig. 2's match used 10 draws)"),
 ))
 
 
@@ -425,8 +631,9 @@ def _sim_quadrature(cfg):
 
 def _measure_quadrature(cfg, rows):
     worst = max(rows, key=lambda r: r[-1])
-    return Measurement(worst[-1], None, {"worst": list(worst[:-1]), "cases": len(rows)},
-                       label="max |closed - quadrature| / max |quadrature| over NNGP and NTK")
+    return Measurement.exact(worst[-1], "deterministic: closed forms vs quadrature at fixed inputs, no sampling",
+                             details={"worst": list(worst[:-1]), "cases": len(rows)},
+                             label="max |closed - quadrature| / max |quadrature| over NNGP and NTK")
 
 
 def _plot_quadrature(cfg, rows, verdict):
@@ -449,13 +656,15 @@ register(Claim(
     reference="Prop. 1 and Thm. 1 (the NNGP and NTK recursions); the arc-cosine and erf closed forms of "
               "neural-tangents' stax.Relu and stax.Erf",
     statement="The closed-form NNGP and NTK agree with the same recursions evaluated by numerical quadrature to "
-              "1e-8 relative, for ReLU and erf, both parameterizations, depths 1-8, at random inputs.",
+              "1e-8 relative, for ReLU and erf, both parameterizations, depths 1-8, at random inputs (value: an "
+              "identity measured as the worst relative difference, deterministic; the 1e-8 is ours, a numerical "
+              "tolerance for the quadrature).",
     quick={"points": 6, "input_seed": 0, "stds": [[1.0, 0.1], [1.5, 0.4]], "max_depth": 8, "width": 64},
     full={"points": 16, "input_seed": 0, "stds": [[1.0, 0.0], [1.0, 0.1], [1.5, 0.4], [0.8, 1.0]], "max_depth": 8,
           "width": 64},
     simulate=_sim_quadrature,
     predict=lambda cfg: 0.0,
     measure=_measure_quadrature,
-    tolerance=tol.at_most(1e-8),
+    tolerance=tol.error_at_most(1e-8),
     plot=_plot_quadrature,
 ))

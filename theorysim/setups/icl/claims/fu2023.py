@@ -316,10 +316,7 @@ def _newton_per_layer_tolerance():
     module lets the constant of an order statement vary (RATE_FACTOR = 2): [3 / 2, 3 x 2]. The lower
     end also excludes a GD-like model (one GD step per layer matches a Newton iteration that grows
     like log K, not linearly); an exponential growth of the match exceeds the upper end."""
-    lo, hi = PAPER_PER_LAYER / tol.RATE_FACTOR, PAPER_PER_LAYER * tol.RATE_FACTOR
-    return tol.Tolerance("rate", lo=lo, hi=hi, text=f"'roughly 3' per layer: slope in [{lo:g}, {hi:g}] (3 within the "
-                         f"order factor {tol.RATE_FACTOR:g})",
-                         params={"constant": PAPER_PER_LAYER, "rate_factor": tol.RATE_FACTOR, "what": "linear in depth"})
+    return tol.order_constant(PAPER_PER_LAYER, "Newton iterations per layer ('roughly 3')")
 
 
 def _plot_layers_newton(cfg, out, verdict):
