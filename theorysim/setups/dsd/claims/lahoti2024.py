@@ -91,6 +91,12 @@ NO_CI = ("one m* per grid point: the bisection runs on the test error averaged o
          "(per-seed m* is the DSD issue's)")
 
 
+ONE_STEP = ("runs our one-step projected learner (a reconstruction of the first step of the paper's two-step "
+            "projected GD, whose second step the sources leave undetermined); the paper's upper bounds are its "
+            "two-step learner's, so a verdict here is the reconstruction's, not the paper's (the DSD issue builds "
+            "the two-step learner)")
+
+
 def bound_values(cfg, kind: str, k, d):
     """The formal statements' growth, log factors as the paper has them (sigma^2 included):
     cnn_upper sigma^2 (k + d) ln(kd); lcn_upper sigma^2 k (k + d) ln(kd); lcn_lower sigma^2 k d;
@@ -171,7 +177,11 @@ register(Claim(
     measure=_measure_cnn,
     tolerance={CNN_CHECK: tol.upper_bound_fitted("sigma^2 (k + d) ln kd")},
     plot=_plot,
-    note="Was an expected failure that read the O~ bound as an exponent (slope of log m* within 0.3 of m* = C (k + d)'s); an upper bound fixes no slope on a finite grid, so it is now tested as a bound by the constant rule. The earlier reading's numbers: Quick (5 seeds): m*_CNN's exponent is 1.13 [0.87, 1.38] in k (d = 32) and "
+    exploratory=ONE_STEP,
+    note="Was an expected failure that read the O~ bound as an exponent (slope of log m* within 0.3 of m* = C (k + "
+         "d)'s); an upper bound fixes no slope on a finite grid, so it is now tested as a bound by the constant "
+         "rule. The earlier reading's numbers: Quick (5 seeds): m*_CNN's exponent is 1.13 [0.87, 1.38] in k (d = "
+         "32) and "
          "1.08 [0.40, 1.76] in d (k = 32); full (10 seeds): 1.09 [0.78, 1.41] and 1.01 [0.35, 1.67]; m* = C (k + d) "
          "has 0.28 on this grid. m*_CNN is 4 ... 44 samples: with sigma = 0.15 (inside the paper's condition "
          "sigma = O~(1/sqrt(k))) the bound O~(sigma^2 (k + d)) is itself ~10 samples, so the log factors and the "
@@ -214,6 +224,7 @@ register(Claim(
     measure=_measure_gap,
     tolerance={GAP_CHECK: tol.lower_bound_fitted("k d / ((k + d) ln kd)")},
     plot=_plot,
+    exploratory=ONE_STEP,
     note="Was an expected failure that read the ratio of two bounds as a slope in [0.7, 1.3]; on this grid the bound "
          "ratio k d / ((k + d) ln kd) itself has slope 0.553, so the reading could not hold. Earlier numbers: the "
          "ratio grows with k, but slower than linearly: quick 0.547 [0.105, 0.989] (m*_LCN / m*_CNN = 9.5 / 11.2 / "
@@ -256,7 +267,10 @@ register(Claim(
     measure=_measure_lcn,
     tolerance={LCN_CHECKS[0]: tol.lower_bound_fitted("sigma^2 k d"),
                LCN_CHECKS[1]: tol.upper_bound_fitted("sigma^2 k (k + d) ln kd")},
-    note="Was an expected failure that read Omega(kd) as an exponent of at least 0.8 in each variable; a lower bound fixes no exponent on a finite grid, so it is now a bound by the constant rule. Earlier numbers: the k check holds (quick 1.68 [1.40, 1.95], full 1.61 [1.13, 2.10] at d = 32); the d check fails: quick "
+    exploratory=ONE_STEP,
+    note="Was an expected failure that read Omega(kd) as an exponent of at least 0.8 in each variable; a lower "
+         "bound fixes no exponent on a finite grid, so it is now a bound by the constant rule. Earlier numbers: the"
+         " k check holds (quick 1.68 [1.40, 1.95], full 1.61 [1.13, 2.10] at d = 32); the d check fails: quick "
          "0.67 [0.46, 0.88], full 0.68 [0.51, 0.84] at k = 32, d = 4 ... 32 (m*_LCN = 294 / 521 / 825 / 1179 in "
          "quick). The reading tested (an exponent of at least 1 in each variable) is stronger than Omega(kd), an "
          "asymptotic floor: the LCN's own upper bound O~(sigma^2 k (k + d)) has d-exponent d / (k + d) < 1 while "
@@ -341,16 +355,24 @@ register(Claim(
     measure=_measure_fcn_gap,
     tolerance={FCN_CHECK: tol.lower_bound_fitted("k d / ((k + d) ln kd)")},
     plot=_plot_gd,
-    note="Was a log-log slope >= 0.7 (a lower bound read as a rate; its CI [0.50, 2.56] straddled the threshold); now the ratio of bounds by the constant rule. sigma = 0.15 is outside the paper's regime sigma = O~(1 / sqrt(k)) for the larger k (the DSD issue's). Earlier numbers, on a grid that cannot show a clean power law: Quick (5 seeds): slope 1.53 "
+    exploratory="both networks trained by our GD study at sigma = 0.15, outside the paper's regime sigma = "
+                "O~(1 / sqrt(k)) for the larger k; the LCN's upper bound is the paper's two-step learner's",
+    note="Was a log-log slope >= 0.7 (a lower bound read as a rate; its CI [0.50, 2.56] straddled the threshold); "
+         "now the ratio of bounds by the constant rule. sigma = 0.15 is outside the paper's regime sigma = O~(1 / "
+         "sqrt(k)) for the larger k (the DSD issue's). Earlier numbers, on a grid that cannot show a clean power "
+         "law: Quick (5 seeds): slope 1.53 "
          "[0.50, 2.56]; m*_FCN = 6 / 15 / 79 / 1757 and m*_LCN = 15 / 22 / 40 / 183 at k = 2 / 4 / 8 / 16 (ratio "
          "0.40 / 0.68 / 1.98 / 9.60). Full (10 seeds, 8000 test points): 1.48 [0.18, 2.78]; FCN 7 / 15 / 92 / 1819, "
          "LCN 15 / 26 / 43 / 196 (ratio 0.47 / 0.58 / 2.14 / 9.28). The ratio is below 1 at k <= 4: there the "
          "locality-blind linear classifier w = (w*, ..., w*), which sums the noise of all k patches, already has error "
-         "Phi(-1 / (sigma sqrt k)) = 0.0004 at k = 4, and the FCN's k identical-gradient units learn about it as fast as "
-         "the LCN learns k separate units. Its error is 0.0092 at k = 8 and 0.048 at k = 16, just under delta = 0.05: as "
+         "Phi(-1 / (sigma sqrt k)) = 0.0004 at k = 4, and the FCN's k identical-gradient units learn about it as "
+         "fast as "
+         "the LCN learns k separate units. Its error is 0.0092 at k = 8 and 0.048 at k = 16, just under delta = "
+         "0.05: as "
          "that floor nears delta a near-linear FCN needs ever more samples to come within delta, and at k = 16 it gets "
          "there only by using its threshold to beat the floor (test error 0.034 at m = 4000 in a 5-seed probe), so its "
-         "m* jumps (the ratio's local slopes, full: 0.3 / 1.9 / 2.1): most of the measured slope is this regime change, "
+         "m* jumps (the ratio's local slopes, full: 0.3 / 1.9 / 2.1): most of the measured slope is this regime "
+         "change, "
          "not the asymptotic k^2 d / kd; "
          "at k = 32 (floor 0.12) the FCN would need GD to break its units' symmetry (not run: 32^2 x 8 weights per "
          "member). The CI is wide (4 points, 2 degrees of freedom). Training: full-batch GD, rate 0.5, 300 steps, "
