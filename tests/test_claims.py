@@ -325,3 +325,84 @@ def test_quick_claim_has_its_expected_outcome(claim, cli_quick_verdicts):
 def test_full_claim_has_its_expected_outcome(claim):
     verdict = claim.check("full")
     assert verdict.status in declared_outcomes(claim, "full"), verdict.to_json()
+
+
+def test_judging_edge_cases():
+    rel = tol.relative(0.05)
+    # an estimate inside its region with a CI outside it (a biased percentile CI) decides nothing
+    assert rel.judge(1.0, _m(1.0, (1.06, 1.2))).outcome == "inconclusive"
+    assert rel.judge(1.0, _m(1.0, (1.1, 0.9))).outcome == "inconclusive"        # a reversed CI says nothing
+    assert rel.judge(1.0, _m(1.0, (math.nan, 1.01))).outcome == "inconclusive"  # a NaN end is unbounded
+    assert rel.judge(1.0, _m(np.float32(1.01))).outcome == "pass"               # numpy scalars are numbers
+    assert rel.judge(1.0, _m(np.int64(1))).outcome == "pass"
+    assert tol.increasing("x").judge(None, _m(0.0)).outcome == "fail"          # a flat sequence is not monotone
+    assert tol.falls_with("n").judge(None, _m(0.0, (-0.1, 0.0))).outcome == "inconclusive"
+    rising = Measurement.exact(0.1, "canned", details={"direction": "increasing"})
+    with pytest.raises(ValueError, match="decreasing statement measured as increasing"):
+        tol.decreasing("x").judge(None, rising)
+
+
+def test_the_rate_band_is_the_worst_case_of_the_grid():
+    """The band is the largest change of the least-squares log-log slope when y / x^p varies by the
+    factor RATE_FACTOR over the grid: brute force over every assignment of the factor to the points."""
+    import itertools
+
+    for grid in ([1, 16], [1, 2, 4, 8, 16], [100, 250, 500, 1000, 2000], [0.03, 0.1, 0.3, 1.0]):
+        u = np.log(grid)
+        worst = max(abs(np.polyfit(u, np.log(tol.RATE_FACTOR) * np.array(b), 1)[0])
+                    for b in itertools.product([0, 1], repeat=len(grid)))
+        assert tol.rate_band(grid) == pytest.approx(worst)
+    assert tol.rate_band(16.0) == pytest.approx(np.log(2) / np.log(16))
+    with pytest.raises(ValueError, match="distinct"):
+        tol.rate_band([3.0, 3.0])
+
+
+def test_an_exploratory_crash_counts_and_a_reconstruction_is_labelled():
+    import dataclasses
+
+    from theorysim.claims.report import counts_line, status_text
+    from theorysim.claims.runner import check_one
+
+    crash = dataclasses.replace(toy_claim(1.0), exploratory="a side observation", simulate=lambda cfg: 1 / 0)
+    assert check_one(crash, "quick").unexpected
+    recon = dataclasses.replace(toy_claim(1.01), reconstruction="our stand-in for eq. 1")
+    v = recon.check()
+    assert v.status == "PASS" and status_text(v) == "PASS:reconstruction" and v.to_json()["reconstruction"]
+    assert "1 PASS (1 on reconstructions)" in counts_line([v])
+    xfail = two_check_claim(2.0, 1.0).check()  # class reconstruction: labelled the same way
+    assert xfail.claim.reconstruction == "our reading of eq. 2" and status_text(xfail) == "XFAIL:reconstruction"
+
+
+def test_few_seeds_give_a_wide_grid_ci():
+    """The expanded percentile interval: with 3 seeds it reaches the bootstrap's extremes, with 30 it
+    is close to the plain percentile interval."""
+    from theorysim import fit
+
+    gen = np.random.default_rng(0)
+    few = fit.grid_bootstrap(lambda v: v.mean(), gen.normal(size=(2, 3)))
+    many = fit.grid_bootstrap(lambda v: v.mean(), gen.normal(size=(2, 30)))
+    values = gen.normal(size=(2, 3))
+    expanded = fit.grid_bootstrap(lambda v: v.mean(), values)
+    boot = [values[:, idx].mean() for idx in np.random.default_rng(0).integers(0, 3, (2000, 3))]
+    plain = np.percentile(boot, [2.5, 97.5])
+    assert expanded.ci[1] - expanded.ci[0] > plain[1] - plain[0]  # wider than the plain percentile CI
+    assert few.ci[1] - few.ci[0] > 0 and many.ci[1] - many.ci[0] < 0.6
+
+
+def test_setups_start_longest_first_by_recorded_seconds(tmp_path, monkeypatch):
+    from theorysim.claims import runner
+
+    claims = all_claims()
+    monkeypatch.setattr(runner, "_seconds_path", lambda: tmp_path / "claim-seconds.json")
+    by_count = runner.groups_of(claims, "quick")
+    assert [len(g) for g in by_count] == sorted((len(g) for g in by_count), reverse=True)  # nothing recorded
+    fake = [type("V", (), {"claim": c, "seconds": 1000.0 if c.id.startswith("quadratic/") else 0.1,
+                           "error": None})() for c in claims]
+    quadratic = [c for c in claims if c.id.startswith("quadratic/")]
+    runner.record_seconds(fake, "quick")
+    assert runner.recorded_seconds("quick")[quadratic[0].id] == 1000.0
+    first = runner.groups_of(claims, "quick")[0]
+    assert first[0].id.startswith("quadratic/")
+    assert runner.groups_of(claims, "full")[0] == by_count[0]  # per mode
+    (tmp_path / "claim-seconds.json").write_text("not json")
+    assert runner.recorded_seconds("quick") == {}

@@ -57,7 +57,9 @@ def _class(v: dict) -> str:
     if v.get("exploratory"):
         return "exploratory"
     ef = v.get("expected_failure")
-    return ef["class"] if ef else ""
+    if ef:
+        return ef["class"]
+    return "reconstruction" if v.get("reconstruction") else ""
 
 
 def _kinds(v: dict) -> str:

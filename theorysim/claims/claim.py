@@ -128,8 +128,8 @@ class Measurement:
             why = (f"{stat.parts['not_finite']} values not finite" if "not_finite" in stat.parts
                    else "one seed per grid point")
             return cls(stat.estimate, None, info, label, no_ci=why)
-        method = ("percentile bootstrap over seeds, paired across points" if stat.parts.get("paired")
-                  else "percentile bootstrap over each point's seeds")
+        method = ("expanded percentile bootstrap over seeds, paired across points" if stat.parts.get("paired")
+                  else "expanded percentile bootstrap over each point's seeds")
         return cls(stat.estimate, stat.ci, info, label, ci_method=method, n=stat.n, unit="seeds per point")
 
     @classmethod
@@ -331,7 +331,7 @@ class Verdict:
     @property
     def unexpected(self) -> bool:
         """Counts against the exit code: a FAIL, an XPASS, an error, or an undeclared INCONCLUSIVE;
-        never for an exploratory claim."""
+        for an exploratory claim only an error (a crash is the software's, whatever the claim)."""
         if self.claim is not None and self.claim.exploratory and self.error is None:
             return False
         s = self.status
@@ -358,6 +358,7 @@ class Verdict:
             "passed": bool(self.passed),
             "expected": c.expect,
             "exploratory": c.exploratory or None,
+            "reconstruction": c.reconstruction or None,
             "expected_failure": None if c.expected_failure is None else c.expected_failure.to_json(),
             "inconclusive_ok": dict(c.inconclusive_ok),
             "unexpected": bool(self.unexpected),
@@ -396,6 +397,10 @@ class Claim:
     exploratory: str = ""
     #: modes in which INCONCLUSIVE is acceptable, each with the reason (e.g. {"quick": "5 draws"})
     inconclusive_ok: Mapping[str, str] = field(default_factory=dict)
+    #: the claim runs our reconstruction of something the paper does not give (its algorithm,
+    #: distribution or constants): what it reconstructs. Its verdict is shown as the
+    #: reconstruction's (e.g. PASS:reconstruction) and never counts against the paper
+    reconstruction: str = ""
 
     def __post_init__(self):
         key, _, short = self.id.partition("/")
@@ -417,6 +422,9 @@ class Claim:
                              "reconstruction('...')")
         if self.expect == "pass" and (self.failing or self.expected_failure is not None):
             raise ValueError(f"claim {self.id}: failing / expected_failure are only for expect='fail'")
+        if (self.expected_failure is not None and self.expected_failure.cls == "reconstruction"
+                and not self.reconstruction):
+            object.__setattr__(self, "reconstruction", self.expected_failure.reason)
         if self.exploratory and self.expect == "fail":
             raise ValueError(f"claim {self.id}: an exploratory claim is judged as stated (expect='pass')")
         bad = [m for m in self.inconclusive_ok if m not in MODES or not self.inconclusive_ok[m]]

@@ -49,6 +49,8 @@ def status_text(v: Verdict) -> str:
         s = f"XFAIL:{c.expected_failure.cls}"
     elif s == "INCONCLUSIVE" and v.inconclusive_ok:
         s = "INCONCLUSIVE:declared"
+    elif c.reconstruction and s in ("PASS", "FAIL", "INCONCLUSIVE"):
+        s = f"{s}:reconstruction"
     return s
 
 
@@ -131,12 +133,12 @@ def exploratory_counts(verdicts: Sequence[Verdict]) -> dict[str, int]:
 def counts_line(verdicts: Sequence[Verdict]) -> str:
     """E.g. ``56 PASS, 2 INCONCLUSIVE, 11 XFAIL (4 reconstruction); exploratory: 1 PASS``."""
     counts = summary_counts(verdicts)
-    recon = sum(1 for v in verdicts if v.status == "XFAIL" and v.claim.expected_failure is not None
-                and v.claim.expected_failure.cls == "reconstruction" and not v.claim.exploratory)
+    recon = {k: sum(1 for v in verdicts if v.status == k and v.claim is not None and v.claim.reconstruction
+                    and not v.claim.exploratory) for k in counts}
     parts = []
     for k, n in counts.items():
         if n:
-            parts.append(f"{n} {k}" + (f" ({recon} reconstruction)" if k == "XFAIL" and recon else ""))
+            parts.append(f"{n} {k}" + (f" ({recon[k]} on reconstructions)" if recon[k] else ""))
     text = ", ".join(parts) or "no claims"
     ex = exploratory_counts(verdicts)
     if any(ex.values()):
@@ -179,6 +181,8 @@ def write_report(verdicts: Sequence[Verdict], directory, title: str = "theorysim
             lines += [f"Exploratory: {c.exploratory}", ""]
         if c.expected_failure is not None:
             lines += [f"Expected failure ({c.expected_failure.cls}): {c.expected_failure.reason}", ""]
+        elif c.reconstruction:
+            lines += [f"Runs a reconstruction (the verdict is the reconstruction's): {c.reconstruction}", ""]
         if v.status == "INCONCLUSIVE" and v.inconclusive_ok:
             lines += [f"INCONCLUSIVE is declared acceptable in {v.mode}: {c.inconclusive_ok[v.mode]}", ""]
         lines += ["| check | kind | predicted | measured [CI] | CI | accepted region | outcome |",

@@ -14,10 +14,13 @@ say so; the other setups go on. Ctrl-C keeps every verdict already finished.
 """
 from __future__ import annotations
 
+import json
 import os
 import queue as queue_module
+import statistics
 import time
 import traceback
+from pathlib import Path
 from typing import Callable, Sequence
 
 from theorysim.claims import registry
@@ -38,13 +41,58 @@ def check_one(claim: Claim, mode: str, figure_dir=None) -> Verdict:
         return Verdict(claim, mode, [], time.perf_counter() - t, error=traceback.format_exc())
 
 
-def groups_of(claims: Sequence[Claim]) -> list[list[Claim]]:
-    """The claims by setup, each group in the given order; larger groups first (they start first,
-    so the small ones fill in at the end)."""
+def _seconds_path() -> Path:
+    """Where the seconds each claim took in earlier runs are kept, per mode (next to the package's
+    own Numba caches): they only order the setups, longest first."""
+    return Path(__file__).resolve().parent.parent / "__pycache__" / "claim-seconds.json"
+
+
+def recorded_seconds(mode: str) -> dict[str, float]:
+    """{claim id: seconds} of earlier runs in ``mode`` ({} if none, or unreadable)."""
+    try:
+        data = json.loads(_seconds_path().read_text())
+        return {str(k): float(v) for k, v in data.get(mode, {}).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def record_seconds(verdicts: Sequence[Verdict], mode: str) -> None:
+    """Keep the finished claims' seconds for the next run's order (nothing when the disk cache is
+    off or the place is not writable; the verdicts never depend on it)."""
+    from theorysim.core import config
+
+    if not config.CACHE:
+        return
+    path = _seconds_path()
+    try:
+        data = json.loads(path.read_text()) if path.exists() else {}
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    data.setdefault(mode, {}).update({v.claim.id: round(v.seconds, 3) for v in verdicts
+                                      if v.error is None and v.claim is not None})
+    try:
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(data, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def groups_of(claims: Sequence[Claim], mode: str | None = None) -> list[list[Claim]]:
+    """The claims by setup, each group in the given order; the longest groups first (they start
+    first, so the short ones fill in at the end): by the seconds their claims took in earlier runs
+    of ``mode`` where known (a claim never timed counts as the median of those that were), else by
+    their number of claims."""
     by_setup: dict[str, list[Claim]] = {}
     for c in claims:
         by_setup.setdefault(registry.setup_of(c), []).append(c)
-    return sorted(by_setup.values(), key=lambda g: (-len(g), registry.setup_of(g[0])))
+    seconds = recorded_seconds(mode) if mode else {}
+    default = statistics.median(seconds.values()) if seconds else 1.0
+    cost = lambda g: sum(seconds.get(c.id, default) for c in g)  # noqa: E731
+    return sorted(by_setup.values(), key=lambda g: (-cost(g), -len(g), registry.setup_of(g[0])))
 
 
 def default_jobs(claims: Sequence[Claim], jobs: int) -> int:
@@ -59,7 +107,7 @@ def run_claims(claims: Sequence[Claim], mode: str, *, jobs: int = 1, threads: in
     stopped the run). ``jobs`` > 1 spreads the setups over that many worker processes with
     ``threads // jobs`` threads each (``threads``: this process's Numba threads, already set);
     ``on_verdict`` is called in this process as each verdict arrives."""
-    groups = groups_of(claims)
+    groups = groups_of(claims, mode)
     jobs = max(1, min(jobs, len(groups)))
     done: dict[str, Verdict] = {}
 
@@ -76,7 +124,9 @@ def run_claims(claims: Sequence[Claim], mode: str, *, jobs: int = 1, threads: in
             _run_workers(groups, mode, jobs, max(1, threads // jobs), backend, figure_dir, arrived)
     except KeyboardInterrupt:
         interrupted = True
-    return [done[c.id] for c in claims if c.id in done], interrupted
+    finished = [done[c.id] for c in claims if c.id in done]
+    record_seconds(finished, mode)
+    return finished, interrupted
 
 
 def _worker_init(threads: int, parent_pid: int, backend: str, progress, handoff_dir: str) -> None:

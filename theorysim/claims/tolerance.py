@@ -26,8 +26,9 @@ kind               helpers (region of the measured value)
 **The CI decides** (:meth:`Tolerance.judge`). A check whose measurement has a CI passes when
 the whole CI (and the estimate) lies in the accepted region, fails when the whole CI lies
 outside it, and is otherwise ``inconclusive``. For a one-sided region this is "the CI's end
-nearer the boundary is inside" for a pass and "the far end is outside" for a fail. A check
-without a CI (an exact or deterministic computation, stated in its ``no_ci``) is judged on its
+nearer the boundary is inside" for a pass and "the far end is outside" for a fail. The estimate
+must agree: inside for a pass, outside for a fail (a percentile CI of a max or an argmax can sit on
+one side of its own estimate). A check without a CI (an exact or deterministic computation, stated in its ``no_ci``) is judged on its
 value. A measurement that is not a finite number (NaN, infinity, empty) always fails, and is
 marked ``invalid``, so that no expected failure can rest on it.
 
@@ -49,8 +50,10 @@ The band of an order statement
 ------------------------------
 y = Theta(x^p) allows y / x^p to vary between two constants. Over a grid spanning
 ``span = x_max / x_min``, a ratio that varies by a factor ``RATE_FACTOR`` moves the fitted
-log-log slope by at most ``ln(RATE_FACTOR) / ln(span)``; that is the band (``RATE_FACTOR = 2``).
-A short grid gives a wide band, as it should: it cannot pin an exponent. A growth comparison
+log-log slope by at most ``ln(RATE_FACTOR) / ln(span)`` on two points, and by up to about 1.5 times
+that on a dense grid (:func:`rate_band` computes the worst case for the fit's own grid); that is
+the band (``RATE_FACTOR = 2``). A short grid gives a wide band, as it should: it cannot pin an
+exponent. A growth comparison
 against a bound's own growth is only for Theta statements; an O bound is tested by the constant
 rule.
 
@@ -58,7 +61,8 @@ Monotone statements
 -------------------
 "y increases with x" is tested step by step: the measurement is the smallest consecutive step
 (in the stated direction) of y over the ordered grid (:func:`theorysim.fit.smallest_step`), with a
-bootstrap CI over seeds; the region is ``> 0``. A decisive reversal (the whole CI below 0) fails.
+bootstrap CI over seeds; the region is ``> 0`` (a flat sequence is not monotone). A decisive
+reversal (the whole CI below 0) fails. The measurement's direction must be the statement's.
 
 Distributional statements
 -------------------------
@@ -70,7 +74,10 @@ no larger than the statement's ``effect`` (the measurement's ``detectable``); it
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
+
+import numpy as np
 from typing import Any, Mapping
 
 KINDS = ("value", "upper_bound", "lower_bound", "rate", "monotone", "distribution")
@@ -84,6 +91,8 @@ RATE_FACTOR = 2.0
 POWER = 0.8
 
 INF = math.inf
+#: the smallest positive float: "> 0" as a closed region (a flat sequence is not monotone)
+STRICT = 5e-324
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,7 @@ class Tolerance:
         """The outcome of this statement on ``measurement`` (a
         :class:`~theorysim.claims.claim.Measurement`)."""
         x = measurement.value
+        self._check_direction(measurement)
         if not _finite(x):
             return Judgement("fail", f"the measurement is {_show(x)}, not a finite number", invalid=True)
         x = float(x)
@@ -154,12 +164,22 @@ class Tolerance:
             why = f"{_show(x)} {'in' if inside else 'outside'} {_interval(lo, hi)} (no CI: {measurement.no_ci})"
             return Judgement("pass" if inside else "fail", why)
         c_lo, c_hi = (float(c) if _finite(c) else (-INF if i == 0 else INF) for i, c in enumerate(ci))
+        if c_lo > c_hi:
+            c_lo, c_hi = -INF, INF  # a reversed CI says nothing
         if inside and lo <= c_lo and c_hi <= hi:
             return Judgement("pass", f"CI [{_show(c_lo)}, {_show(c_hi)}] inside {_interval(lo, hi)}")
-        if c_hi < lo or c_lo > hi:
+        if not inside and (c_hi < lo or c_lo > hi):
             return Judgement("fail", f"CI [{_show(c_lo)}, {_show(c_hi)}] outside {_interval(lo, hi)}")
         return Judgement("inconclusive", f"CI [{_show(c_lo)}, {_show(c_hi)}] overlaps the boundary of "
                                          f"{_interval(lo, hi)}", decide=_decide(x, (c_lo, c_hi), lo, hi, measurement))
+
+    def _check_direction(self, m) -> None:
+        """A monotone statement and its measurement must agree on the direction (a smallest step
+        computed as an increase cannot test "decreasing"): a wiring error, refused."""
+        said = (m.details or {}).get("direction") if isinstance(m.details, Mapping) else None
+        if self.kind == "monotone" and said is not None and said != self.params["direction"]:
+            raise ValueError(f"a {self.params['direction']} statement measured as {said}: the measurement's "
+                             "direction must be the statement's")
 
     def _judge_test(self, p: float, m) -> Judgement:
         alpha, effect = self.params["alpha"], self.params["effect"]
@@ -199,7 +219,7 @@ class Tolerance:
 # -- helpers ---------------------------------------------------------------------------------------
 
 def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) and math.isfinite(x)
 
 
 def _number(x, name: str) -> float:
@@ -233,11 +253,13 @@ def _decide(x, ci, lo, hi, m) -> str:
         return f"not by more draws: a finer {m.ci_method}"
     gap = min(abs(x - b) for b in (lo, hi) if math.isfinite(b))
     half = max(x - ci[0], ci[1] - x)
-    if gap == 0 or not m.n:
-        return (f"cannot be decided by more {m.unit or 'draws'}: the estimate sits on the boundary"
-                if gap == 0 else f"more {m.unit or 'draws'}")
-    need = math.ceil(m.n * (half / gap) ** 2)
-    return f"more {m.unit or 'draws'}: about {need} instead of {m.n} (the CI shrinks like 1/sqrt(n))"
+    unit = m.unit or "draws"
+    if gap <= 1e-12 * max(1.0, abs(x)):
+        return f"cannot be decided by more {unit}: the estimate sits on the boundary"
+    ratio = m.n * (half / gap) ** 2 if m.n else math.inf
+    if not math.isfinite(ratio):
+        return f"more {unit}"
+    return f"more {unit}: about {math.ceil(ratio)} instead of {m.n} (the CI shrinks like 1/sqrt(n))"
 
 
 def _pct(x: float) -> str:
@@ -318,20 +340,34 @@ def lower_bound_fitted(bound: str) -> Tolerance:
 
 # -- rate: an order statement ------------------------------------------------------------------------
 
-def rate_band(span: float) -> float:
-    """The band of an order statement's exponent over a grid spanning ``span = x_max / x_min``."""
-    if not _finite(span) or span <= 1:
-        raise ValueError(f"span={span!r}: expected x_max / x_min > 1")
-    return math.log(RATE_FACTOR) / math.log(span)
+def rate_band(grid) -> float:
+    """The band of an order statement's exponent on ``grid`` (the x values of the fit; a number is
+    read as the span x_max / x_min of a two-point grid): the largest change of the least-squares
+    log-log slope when y / x^p varies by a factor :data:`RATE_FACTOR`, i.e.
+    ln(RATE_FACTOR) * 1/2 sum_i |u_i - mean u| / sum_i (u_i - mean u)^2 with u = ln x (the worst
+    case puts the factor on the points above the mean of u, or below). Two points give
+    ln(RATE_FACTOR) / ln(span); more points spread over the same span give a wider band."""
+    if isinstance(grid, numbers.Real):
+        if not _finite(grid) or grid <= 1:
+            raise ValueError(f"span={grid!r}: expected x_max / x_min > 1")
+        grid = [1.0, float(grid)]
+    u = np.log(np.asarray(grid, dtype=np.float64))
+    if u.ndim != 1 or len(u) < 2 or not np.all(np.isfinite(u)) or np.ptp(u) == 0:
+        raise ValueError(f"grid={list(grid)!r}: expected at least two distinct positive x values")
+    d = u - u.mean()
+    return float(math.log(RATE_FACTOR) * 0.5 * np.abs(d).sum() / (d @ d))
 
 
-def exponent(p: float, span: float, what: str = "x") -> Tolerance:
-    """y = Theta(``what``^p): the fitted log-log slope within ``p +- rate_band(span)``."""
+def exponent(p: float, grid, what: str = "x") -> Tolerance:
+    """y = Theta(``what``^p): the fitted log-log slope over ``grid`` (its x values, or the span of a
+    two-point grid) within ``p +- rate_band(grid)``."""
     p = _number(p, "exponent")
-    band = rate_band(span)
+    band = rate_band(grid)
+    span = float(grid) if isinstance(grid, numbers.Real) else float(np.max(grid) / np.min(grid))
     return Tolerance("rate", lo=p - band, hi=p + band,
                      text=f"Theta({what}^{p:g}): slope in {p:g} +- {band:.3g}",
-                     params={"exponent": p, "band": band, "span": float(span), "rate_factor": RATE_FACTOR})
+                     params={"exponent": p, "band": band, "span": span, "rate_factor": RATE_FACTOR,
+                             **({} if isinstance(grid, numbers.Real) else {"grid": [float(x) for x in grid]})})
 
 
 def order_constant(c: float, what: str) -> Tolerance:
@@ -364,13 +400,13 @@ def rate_at_most(r: float, what: str) -> Tolerance:
 
 def increasing(parameter: str) -> Tolerance:
     """Increasing in ``parameter``: the smallest consecutive increase is > 0."""
-    return Tolerance("monotone", lo=0.0, text=f"increasing in {parameter}: smallest step > 0",
+    return Tolerance("monotone", lo=STRICT, text=f"increasing in {parameter}: smallest step > 0",
                      params={"direction": "increasing", "parameter": parameter})
 
 
 def decreasing(parameter: str) -> Tolerance:
     """Decreasing in ``parameter``: the smallest consecutive decrease is > 0."""
-    return Tolerance("monotone", lo=0.0, text=f"decreasing in {parameter}: smallest step > 0",
+    return Tolerance("monotone", lo=STRICT, text=f"decreasing in {parameter}: smallest step > 0",
                      params={"direction": "decreasing", "parameter": parameter})
 
 
@@ -378,7 +414,7 @@ def falls_with(parameter: str, measure: str = "log-log slope") -> Tolerance:
     """A decreasing trend measured by a fitted slope (``measure``, e.g. the log-log slope of
     :func:`theorysim.fit.loglog_slope`), not by its smallest step: the slope's CI lies below 0. For
     limit statements ("y -> 0 as n grows"), which do not promise a fall at every step."""
-    return Tolerance("monotone", hi=0.0, text=f"falls with {parameter}: {measure} < 0",
+    return Tolerance("monotone", hi=-STRICT, text=f"falls with {parameter}: {measure} < 0",
                      params={"direction": "decreasing", "parameter": parameter, "measure": measure})
 
 

@@ -107,8 +107,8 @@ def _grid_name(what, cfg):
 
 
 def _exponents(what, p, configs):
-    """{check name per grid: tol.exponent(p, span of that grid)} for the quick and full grids."""
-    return {_grid_name(what, c): tol.exponent(p, max(c["widths"]) / min(c["widths"]), "n") for c in configs}
+    """{check name per grid: tol.exponent(p, that grid)} for the quick and full grids."""
+    return {_grid_name(what, c): tol.exponent(p, c["widths"], "n") for c in configs}
 
 
 def _measure_fluctuation(cfg, out):
@@ -123,7 +123,7 @@ register(Claim(
               "arXiv 1909.05989, secondary here: not read for this claim); spec A9 [V]: 0.243 / 0.141 / 0.068 at "
               "n = 100 / 500 / 2000.",
     statement="At init the relative Frobenius error ||Theta_n - Theta_inf||_F / ||Theta_inf||_F is "
-              "Theta(n^(-1/2)): its log-log slope in n lies within -0.5 +- ln 2 / ln(span) (L = 4, beta = 0.1, 41 "
+              "Theta(n^(-1/2)): its log-log slope in n lies within -0.5 +- the rate band of the fitted grid (L = 4, beta = 0.1, 41 "
               "circle points; the run of jacot2018/width-convergence).",
     note="Exploratory: the rate is ours (the CLT), not Jacot et al.'s. The error's mean has a bias of order 1/n "
          "beside the n^(-1/2) fluctuation, which steepens the slope slightly at small widths.",
@@ -229,7 +229,7 @@ register(Claim(
               "time is O(1/n) (secondary here: these papers were not read for this claim).",
     statement="The relative NTK drift after 200 GD steps (jacot2018/kernel-constancy's run) is O(1/n) (constant "
               "rule: fitted on the smallest width, held on the larger ones) and, our reading of those papers' "
-              "scaling, Theta(1/n): its log-log slope in n lies within -1 +- ln 2 / ln(span).",
+              "scaling, Theta(1/n): its log-log slope in n lies within -1 +- the rate band of the fitted grid.",
     note="Exploratory: a statement of later papers, not Jacot et al.'s. Quick measured slope -0.996 [-1.13, -0.88] "
          "before issue 36 (then a check of the kernel-constancy claim). The quick grid spans a factor 4 (band "
          "+-0.5), which does not separate -1 from -0.5; full spans 16 (band +-0.25), which does.",
