@@ -160,6 +160,36 @@ def _output_file(path: str, flag: str) -> Path:
     return p
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (hard links and symlinks included; a path need not exist)."""
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b) or a.resolve() == b.resolve()
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def _table_destination(path: str, flag: str, store: str) -> Path:
+    """Where ``theorysim results`` writes a table: never the store it reads, the store's WAL / index /
+    journal, or any SQLite database (a store overwritten by a CSV is lost: its arrays too)."""
+    from theorysim.sweep.store import SQLITE_HEADER, sidecars
+
+    p = _output_file(path, flag)
+    store_path = Path(store)
+    if _same_file(p, store_path) or any(_same_file(p, s) for s in sidecars(store_path)):
+        raise UsageError(f"{flag} {path}: is the store being read ({store}) or one of its SQLite files; "
+                         "write the table to another file")
+    if p.is_file():
+        try:
+            with open(p, "rb") as f:
+                head = f.read(len(SQLITE_HEADER))
+        except OSError:
+            head = b""
+        if head == SQLITE_HEADER:
+            raise UsageError(f"{flag} {path}: is a SQLite database (a store?); refusing to overwrite it, "
+                             "write the table to another file")
+    return p
+
+
 def _output_dir(path: str, flag: str) -> Path:
     """A directory the command will write into: created now, and probed by writing a file."""
     p = Path(path)
@@ -304,8 +334,10 @@ def _dry_run(spec, store) -> int:
 def _cmd_results(args) -> int:
     from theorysim import sweep
 
-    csv = _output_file(args.csv, "--csv") if args.csv else None
-    parquet = _output_file(args.parquet, "--parquet") if args.parquet else None
+    csv = _table_destination(args.csv, "--csv", args.store) if args.csv else None
+    parquet = _table_destination(args.parquet, "--parquet", args.store) if args.parquet else None
+    if csv is not None and parquet is not None and _same_file(csv, parquet):
+        raise UsageError(f"--csv and --parquet: both are {args.csv}; give each its own file")
     if parquet is not None:
         try:
             import pyarrow  # noqa: F401

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 from theorysim.core import handoff
 from theorysim.core.processes import WORKER_DEATH_RETRIES, init_worker, retry_then_isolate
@@ -59,6 +60,9 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
     cores = os.cpu_count() or 1
     workers = workers or (cores if executor != "serial" else 1)
     check_store_path(store_path, must_exist=False)
+    points = spec.points()
+    if not _unfinished(points, store_path):  # a finished sweep: nothing opened for writing, no worker started
+        return {"done": 0, "diverged": 0, "failed": 0, "skipped": len(points)}
     client = _dask_client(workers, scheduler) if executor == "dask" else None
     try:
         return _run(spec, store_path, executor, workers, client, progress, group_size, cores, backend)
@@ -67,6 +71,19 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
             client.close()
             if getattr(client, "_theorysim_cluster", None) is not None:
                 client._theorysim_cluster.close()
+
+
+def _unfinished(points, store_path) -> list:
+    """The points not yet finished in the store (all of them when there is no store yet), read
+    without writing a byte: a rerun of a finished sweep leaves the file as it was, read-only too."""
+    if not Path(store_path).exists():
+        return list(points)
+    store = Store(store_path, read_only=True)
+    try:
+        done = store.finished_keys()
+    finally:
+        store.close()
+    return [cfg for cfg in points if point_key(cfg) not in done]
 
 
 def _run(spec, store_path, executor, workers, client, progress, group_size, cores, backend):
@@ -155,6 +172,8 @@ def _pool_pass(groups, indices, workers, threads, record, run=run_group) -> list
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
+    if not indices:  # nothing to run: no pool (a pool of 0 workers is an error)
+        return []
     ctx = mp.get_context("spawn")
     left: list[int] = []
     with handoff.Directory() as results:  # by file: a worker killed mid-message must not hang the pool

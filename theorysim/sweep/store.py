@@ -115,15 +115,48 @@ def check_store_path(path, must_exist: bool) -> Path:
     return path
 
 
+def sidecars(path) -> list[Path]:
+    """The files SQLite keeps beside a database: its WAL, shared-memory index and rollback journal."""
+    path = Path(path)
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
 def _connect_read_only(path: Path) -> sqlite3.Connection:
-    """Read-only, and on read-only storage too (``immutable`` when SQLite cannot open it plainly)."""
-    uri = Path(path).resolve().as_uri()
+    """Read-only, writing nothing beside the store, and on read-only storage too.
+
+    A plain ``mode=ro`` connection to a store that has a ``-wal`` but no ``-shm`` (a sweep killed
+    before it folded its WAL back in, then the index removed) would create the ``-shm`` beside it;
+    such a store is read from a private copy of the file and its WAL instead, loaded into memory.
+    ``immutable`` is the fallback when SQLite cannot open the file plainly (read-only storage)."""
+    path = Path(path)
+    wal, shm, _ = sidecars(path)
+    if wal.exists() and not shm.exists():
+        return _snapshot_in_memory(path, wal)
+    uri = path.resolve().as_uri()
     try:
         db = sqlite3.connect(f"{uri}?mode=ro", uri=True)
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
     except sqlite3.OperationalError:
         return sqlite3.connect(f"{uri}?immutable=1", uri=True)
+
+
+def _snapshot_in_memory(path: Path, wal: Path) -> sqlite3.Connection:
+    """The store with its WAL applied, as an in-memory database; nothing written beside ``path``."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="theorysim-store-") as tmp:
+        copy = Path(tmp) / "store.sqlite"
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        source = sqlite3.connect(copy)
+        try:
+            db = sqlite3.connect(":memory:")
+            source.backup(db)
+        finally:
+            source.close()
+    return db
 
 
 class Store:

@@ -1,0 +1,108 @@
+"""Nothing lost, nothing rewritten (issue 37, items 1-2): `theorysim results` never writes a table
+over a store (or its WAL / index / journal, or any SQLite file) and never writes beside the store
+it reads; a rerun of a finished sweep is a no-op that leaves the store's bytes as they were, with
+every executor."""
+import hashlib
+import shutil
+import sqlite3
+
+import pytest
+
+from theorysim import sweep
+from theorysim.cli import main
+from theorysim.sweep.store import Store
+
+from .test_sweep import _summary, write_spec
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished 12-point sweep: (spec, store)."""
+    tmp = tmp_path_factory.mktemp("finished")
+    spec = write_spec(tmp, seeds=2, steps=100)
+    store = tmp / "s.sqlite"
+    assert main(["sweep", str(spec), "--executor", "serial", "--store", str(store)]) == 0
+    return spec, store
+
+
+@pytest.mark.parametrize("target", ["store", "wal", "shm", "journal", "other-store", "link"])
+@pytest.mark.parametrize("flag", ["--csv", "--parquet"])
+def test_results_never_writes_a_table_over_a_store(finished, tmp_path, capsys, flag, target):
+    _, store = finished
+    work = tmp_path / "s.sqlite"
+    shutil.copyfile(store, work)
+    other = tmp_path / "other.sqlite"
+    shutil.copyfile(store, other)
+    dest = {"store": work, "wal": tmp_path / "s.sqlite-wal", "shm": tmp_path / "s.sqlite-shm",
+            "journal": tmp_path / "s.sqlite-journal", "other-store": other, "link": tmp_path / "link.csv"}[target]
+    if target == "link":
+        dest.symlink_to(work)
+    before = digest(work), digest(other)
+    capsys.readouterr()
+    assert main(["results", str(work), flag, str(dest)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and flag in err[0] and str(dest) in err[0], err
+    assert (digest(work), digest(other)) == before
+    assert not (tmp_path / "s.sqlite-wal").exists() and not (tmp_path / "s.sqlite-shm").exists()
+
+
+def test_results_refuses_one_file_for_both_tables(finished, tmp_path, capsys):
+    _, store = finished
+    out = tmp_path / "t.out"
+    assert main(["results", str(store), "--csv", str(out), "--parquet", str(out)]) == 2
+    assert "--csv and --parquet" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_store_with_a_wal_and_no_index_is_read_whole_and_nothing_written_beside_it(finished, tmp_path, capsys):
+    spec, store = finished
+    # a store whose last points sit in its WAL (a writer that never folded it back in), the -shm gone
+    live = tmp_path / "live" / "s.sqlite"
+    live.parent.mkdir()
+    shutil.copyfile(store, live)
+    writer = Store(live)
+    row = Store(store, read_only=True).rows()[0]
+    writer.write("extra-point", row["config"], "done", 0.1, row["metrics"], None)
+    copy = tmp_path / "copy" / "s.sqlite"
+    copy.parent.mkdir()
+    shutil.copyfile(live, copy)
+    shutil.copyfile(live.with_name("s.sqlite-wal"), copy.with_name("s.sqlite-wal"))
+    writer.close()
+    before = sorted(p.name for p in copy.parent.iterdir())
+    assert before == ["s.sqlite", "s.sqlite-wal"]
+    frame = sweep.load(copy)
+    assert len(frame) == 13 and "extra-point" in set(frame["key"])  # the WAL's point is read
+    assert main(["results", str(copy)]) == 0
+    assert sorted(p.name for p in copy.parent.iterdir()) == before  # no -shm created beside it
+
+
+@pytest.mark.parametrize("executor", ["serial", "local", "dask"])
+def test_rerunning_a_finished_sweep_is_a_no_op(finished, tmp_path, capsys, executor):
+    spec, store = finished
+    work = tmp_path / "s.sqlite"
+    shutil.copyfile(store, work)
+    before = digest(work), work.stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--executor", executor, "--store", str(work)]) == 0
+    assert _summary(capsys.readouterr().out, work) == {"done": 0, "diverged": 0, "failed": 0, "already finished": 12}
+    assert (digest(work), work.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite"]  # no WAL, no index, no journal
+
+
+def test_a_finished_sweep_on_a_store_sqlite_cannot_write_reruns(finished, tmp_path, monkeypatch, capsys):
+    """Read-only storage (simulated: any connection that is not read-only fails): nothing to do, exit 0."""
+    spec, store = finished
+    real = sqlite3.connect
+
+    def read_only_storage(database, *args, **kwargs):
+        if not str(database).startswith("file:") and str(database) != ":memory:":
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only_storage)
+    assert main(["sweep", str(spec), "--executor", "serial", "--store", str(store)]) == 0
+    assert "12 already finished" in capsys.readouterr().out
