@@ -49,6 +49,15 @@ SPECS = [
     ("steps-float", "[experiment]\nsetup = 'quadratic'\nsteps = 1e14\n", r"experiment\.steps=100000000000000\.0: expected a positive integer"),
     ("dim-huge", Q + "dim = 100000000\n", r"needs about .* GiB of memory \(100000000 parameters"),
     ("duplicate-seeds", "seeds = [0, 0]\n" + Q, r"seeds: seed 0 appears twice"),
+    ("duplicate-seed-late", "seeds = " + str(list(range(40000)) + [39999]) + "\n" + Q, r"seeds: seed 39999 appears twice"),
+    ("seed-beyond-int64", "seeds = [9223372036854775808]\n" + Q, r"seeds: expected .*\[0, 2\^63 - 1\]"),
+    ("lr-given-twice", Q + "lr = 0.1\noptim.lr = 0.2\n", r"lr.*given twice"),
+    ("grid-lr-and-optim-lr", Q + "optim.lr = 0.2\n[grid]\nlr = [0.1]\n", r"lr.*given twice"),
+    ("init-scale-given-twice", Q + "init_scale = 1.0\nmodel.init_scale = 2.0\n", r"init_scale.*given twice"),
+    ("newton-without-hessian", MS + "optimizer = 'newton'\n",
+     r"optimizer='newton': needs the model's Hessian.*setups with one: quadratic"),
+    ("dim-integral-float", Q + "dim = 4.0\n", r"experiment\.dim=4\.0: expected an integer \(write 4"),
+    ("grid-integral-float", MS + "[grid]\nk = [3, 4.0]\n", r"grid\.k=4\.0: expected an integer"),
     ("duplicate-grid-values", Q + "[grid]\nlr = [0.1, 0.1]\n", r"grid\.lr: value 0\.1 appears twice"),
     ("duplicate-zip-combination", Q + "[zip]\nlr = [0.1, 0.1]\nmomentum = [0.5, 0.5]\n", r"zip\.lr: value 0\.1|zip: a combination"),
     ("seed-in-grid", Q + "[grid]\nseed = [0.5]\n", r"grid\.seed: `seed` is set by the top-level `seeds`"),
@@ -118,6 +127,11 @@ ARGS = [
     ("results-other-db", ["results", "{other}"], r"another program"),
     ("results-csv-no-dir", ["results", "{store}", "--csv", "ro/x.csv"], r"--csv ro/x\.csv: directory ro does not exist"),
     ("results-csv-is-dir", ["results", "{store}", "--csv", "{dir}"], r"--csv .*: is a directory"),
+    ("results-csv-onto-store", ["results", "{store}", "--csv", "{store}"], r"--csv store\.sqlite: is the store being read"),
+    ("results-parquet-onto-store", ["results", "{store}", "--parquet", "{store}"], r"--parquet store\.sqlite: is the store"),
+    ("results-csv-onto-wal", ["results", "{store}", "--csv", "store.sqlite-wal"], r"--csv store\.sqlite-wal: is the store"),
+    ("results-csv-onto-other-db", ["results", "{store}", "--csv", "{other}"], r"--csv other\.sqlite: is a SQLite database"),
+    ("sweep-spec-dev-zero", ["sweep", "/dev/zero"], r"/dev/zero: not a regular file"),
     ("bench-unknown", ["bench", "W9"], r"W9"),
     ("bench-repeats-zero", ["bench", "W1", "--repeats", "0"], r"--repeats: '0'"),
     ("bench-backend", ["bench", "W1", "--backend", "tpu"], r"invalid choice: 'tpu'"),
@@ -278,3 +292,21 @@ def test_bad_api_input_raises_value_error(name, call, match, tmp_path, monkeypat
         call()
     assert "\n" not in str(info.value).strip()
     assert not list(tmp_path.iterdir())
+
+
+def test_a_spec_larger_than_the_limit_is_refused_unread(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from theorysim.sweep.spec import MAX_SPEC_BYTES
+
+    with open(tmp_path / "big.toml", "wb") as f:  # sparse: nothing is written but the size
+        f.truncate(MAX_SPEC_BYTES + 1)
+    _refused(["sweep", "big.toml"], r"big\.toml: 16\.0 MiB; a sweep spec is at most 16 MiB", capsys, tmp_path)
+
+
+def test_a_non_integer_batch_size_is_refused():
+    from theorysim.models import LeastSquares
+
+    bound = LeastSquares.hyper_spec["batch_size"][1]
+    with pytest.raises(ValueError, match=r"batch_size=2\.5: expected an integer"):
+        bound.check("batch_size", 2.5)
+    assert bound.check("batch_size", 4) == 4.0

@@ -16,7 +16,7 @@ from theorysim.core import rng
 from theorysim.core.config import jit
 from theorysim.core.data import farray1, farray2, iarray1, pack, pack_members
 from theorysim.core.layout import Layout
-from theorysim.core.bounds import NONNEG
+from theorysim.core.bounds import COUNT0, NONNEG
 from theorysim.models.base import Model
 
 
@@ -293,7 +293,7 @@ class LeastSquares(Model):
 
     name = "least_squares"
     metric_names = ("loss",)
-    hyper_spec = {"batch_size": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
+    hyper_spec = {"batch_size": (0.0, COUNT0), "init_scale": (1.0, NONNEG)}
     kernels = (least_squares_loss_grad, least_squares_metrics, least_squares_hessian)
 
     def __init__(self, X, y, n_used=None):

@@ -55,6 +55,12 @@ class SweepSetup:
         return max(len(cls.metric_names) for cls in classes)
 
     @property
+    def has_hessian(self) -> bool:
+        """Whether every model class of the setup has a Hessian kernel (what Newton's rule needs)."""
+        classes = self.model if isinstance(self.model, tuple) else (self.model,)
+        return all(len(cls.kernels) > 2 and cls.kernels[2] is not None for cls in classes)
+
+    @property
     def hyper_names(self) -> tuple[str, ...]:
         """The model's per-member hyperparameters (the union over its model classes)."""
         classes = self.model if isinstance(self.model, tuple) else (self.model,)

@@ -45,6 +45,15 @@ def split(cfg: dict) -> tuple[dict, dict, dict, dict]:
     opt_keys = registry.get(opt_name).defaults if isinstance(opt_name, str) and opt_name in registry.names() else {}
     model_side = set(b.keys) | set(b.hyper_names)
     setup, model_hyper, opt_hyper = dict(b.keys), {}, {}
+    given: dict[tuple[str, str], str] = {}  # (side, name) -> the key that set it
+
+    def once(side: str, name: str, key: str) -> None:
+        """The same setting under two keys (``lr`` and ``optim.lr``) is refused: one would win silently."""
+        if (side, name) in given:
+            raise ValueError(f"experiment.{key}: {name!r} is also given as {given[side, name]!r}; the same "
+                             f"{'optimizer hyperparameter' if side == 'optim' else 'setting'} given twice, give it once")
+        given[side, name] = key
+
     for key, value in cfg.items():
         if key in ENGINE_KEYS:
             continue
@@ -58,6 +67,7 @@ def split(cfg: dict) -> tuple[dict, dict, dict, dict]:
             if name not in opt_keys:
                 raise ValueError(f"experiment.{key}: optimizer {opt_name!r} has no hyperparameter {name!r}; "
                                  f"valid: {', '.join(opt_keys)}")
+            once("optim", name, key)
             opt_hyper[name] = value
             continue
         else:
@@ -68,8 +78,10 @@ def split(cfg: dict) -> tuple[dict, dict, dict, dict]:
                                  f"hyperparameter {name!r} of optimizer {opt_name!r}; write "
                                  f"{MODEL_PREFIX}{name} or {OPTIM_PREFIX}{name}")
             if name not in model_side:
+                once("optim", name, key)
                 opt_hyper[name] = value
                 continue
+        once("model", name, key)
         if name in b.keys:
             setup[name] = value
         else:
@@ -87,6 +99,11 @@ def validate(cfg: dict) -> None:
     opt = engine["optimizer"]
     if not isinstance(opt, str) or opt not in registry.names():
         raise ValueError(f"experiment.optimizer={opt!r}: expected one of {', '.join(registry.names())}")
+    spec = registry.get(opt)
+    if spec.needs_hessian and not b.has_hessian:
+        with_one = sorted(name for name, s in setups.sweep_setups().items() if s.has_hessian)
+        raise ValueError(f"experiment.optimizer={opt!r}: needs the model's Hessian, which setup {b.name!r} does not "
+                         f"give; setups with one: {', '.join(with_one)}")
     engine, setup, model_hyper, opt_hyper = split(cfg)
     _check_setup_keys(b, setup)
     _check_model_hyper(b, model_hyper)
@@ -99,7 +116,6 @@ def validate(cfg: dict) -> None:
     div = engine["divergence_factor"]
     if isinstance(div, bool) or not isinstance(div, (int, float)) or not (div == 0 or 1 < div < math.inf):
         raise ValueError(f"experiment.divergence_factor={div!r}: expected 0 (off) or a finite number > 1")
-    spec = registry.get(opt)
     unknown = [k for k in opt_hyper if k not in spec.defaults]
     if unknown:
         valid = sorted(set(ENGINE_KEYS) | set(b.keys) | set(spec.defaults) | set(b.hyper_names))
@@ -142,6 +158,14 @@ def _check_setup_keys(b: setups.SweepSetup, setup: dict) -> None:
             b.bounds[key].check(f"experiment.{key}", value)
         elif isinstance(default, str) != isinstance(value, str) or isinstance(value, (bool, list, dict)):
             raise ValueError(f"experiment.{key}={value!r}: expected a value like the default {default!r}")
+        if _integral_float(value) and (isinstance(default, int) and not isinstance(default, bool)
+                                       or key in b.bounds and b.bounds[key].integer):
+            raise ValueError(f"experiment.{key}={value!r}: expected an integer (write {int(value)}: a float makes "
+                             "a different point key, so a resume would not find the finished point)")
+
+
+def _integral_float(value) -> bool:
+    return isinstance(value, float) and value.is_integer()
 
 
 def _check_model_hyper(b: setups.SweepSetup, model_hyper: dict) -> None:
@@ -149,7 +173,11 @@ def _check_model_hyper(b: setups.SweepSetup, model_hyper: dict) -> None:
     for key, value in model_hyper.items():
         for cls in classes:
             if key in cls.hyper_spec:
-                cls.hyper_spec[key][1].check(f"experiment.{key}", value)
+                bound = cls.hyper_spec[key][1]
+                bound.check(f"experiment.{key}", value)
+                if bound.integer and _integral_float(value):
+                    raise ValueError(f"experiment.{key}={value!r}: expected an integer (write {int(value)}: a float "
+                                     "makes a different point key, so a resume would not find the finished point)")
 
 
 def machine_memory() -> int | None:

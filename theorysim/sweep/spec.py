@@ -27,6 +27,7 @@ import hashlib
 import itertools
 import json
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ from theorysim.optim.spec import PAIRS
 from theorysim.sweep import builders
 
 TOP_KEYS = ("experiment", "grid", "zip", "seeds", "record", "variant")
+MAX_SEED = 2**63 - 1  # seeds are int64 in the kernels
+MAX_SPEC_BYTES = 16 * 2**20
 RECORD_KEYS = ("arrays",)
 
 
@@ -105,14 +108,30 @@ def _err(path, key, reason) -> SpecError:
 
 
 def _read(path: Path) -> dict:
+    """The spec's TOML, read only from a regular file of at most MAX_SPEC_BYTES (``/dev/zero`` or
+    a FIFO would be read without end)."""
     if path.is_dir():
         raise SpecError(f"{path}: is a directory; expected a TOML sweep spec such as experiments/NAME.toml")
     try:
-        return tomllib.loads(path.read_text())
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise SpecError(f"{path}: not a regular file; expected a TOML sweep spec such as experiments/NAME.toml")
+        if st.st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: {st.st_size / 2**20:.1f} MiB; a sweep spec is at most "
+                            f"{MAX_SPEC_BYTES // 2**20} MiB (axes are lists of values, not data)")
+        with open(path, "rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:  # grew since the stat
+            raise SpecError(f"{path}: more than {MAX_SPEC_BYTES // 2**20} MiB; a sweep spec is at most that")
+        return tomllib.loads(data.decode())
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
     except (PermissionError, UnicodeDecodeError) as err:
         raise SpecError(f"{path}: cannot be read as text ({err.__class__.__name__})") from None
+    except OSError as err:  # a symlink loop, a name too long, a file used as a directory, ...
+        raise SpecError(f"{path}: cannot be read ({err.strerror or err.__class__.__name__})") from None
+    except RecursionError:
+        raise SpecError(f"{path}: nested too deeply to be a sweep spec") from None
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: not valid TOML: {err}") from None
 
@@ -195,11 +214,15 @@ def load_spec(path) -> Spec:
     seeds = raw.get("seeds", [0])
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
         seeds = list(range(seeds))
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        raise _err(path, "seeds", f"expected a positive count or a list of non-negative integers, got {seeds!r}")
-    dup = [s for i, s in enumerate(seeds) if s in seeds[:i]]
-    if dup:
-        raise _err(path, "seeds", f"seed {dup[0]} appears twice; each point would run twice")
+    if not isinstance(seeds, list) or not seeds or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_SEED for s in seeds):
+        raise _err(path, "seeds", f"expected a positive count or a list of integers in [0, 2^63 - 1], got "
+                                  f"{_short(seeds)}")
+    seen_seeds: set[int] = set()  # linear: a spec of 10^6 seeds validates in about a second
+    for s in seeds:
+        if s in seen_seeds:
+            raise _err(path, "seeds", f"seed {s} appears twice; each point would run twice")
+        seen_seeds.add(s)
     record = raw.get("record", {})
     if not isinstance(record, dict):
         raise _err(path, "record", "expected a table")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from theorysim.core import rng
-from theorysim.core.bounds import NONNEG
+from theorysim.core.bounds import COUNT0, NONNEG
 from theorysim.core.config import jit
 from theorysim.core.data import farray1, farray2, pack, pack_members
 from theorysim.core.layout import Layout
@@ -80,7 +80,7 @@ class DiagonalLinearNet(Model):
 
     name = "diagonal_linear_net"
     metric_names = ("loss", "l1")
-    hyper_spec = {"batch_size": (0.0, NONNEG), "init_scale": (1.0, NONNEG)}
+    hyper_spec = {"batch_size": (0.0, COUNT0), "init_scale": (1.0, NONNEG)}
     kernels = (diagonal_loss_grad, diagonal_metrics)
 
     def __init__(self, X, y, theta0=None):
