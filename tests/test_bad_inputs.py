@@ -310,3 +310,39 @@ def test_a_non_integer_batch_size_is_refused():
     with pytest.raises(ValueError, match=r"batch_size=2\.5: expected an integer"):
         bound.check("batch_size", 2.5)
     assert bound.check("batch_size", 4) == 4.0
+
+
+@pytest.mark.parametrize("schedule,match", [
+    ({"kind": "linear", "end_factor": -5}, r"end_factor=-5: expected a finite number >= 0"),
+    ({"kind": "cosine", "alpha": float("nan")}, r"alpha=nan: expected a finite number >= 0"),
+    ({"kind": "cosine", "alpha": float("inf")}, r"alpha=inf"),
+    ({"kind": "warmup_cosine", "warmup": 2, "alpha": float("nan")}, r"alpha=nan"),
+    ([1 + 2j] * 10, r"schedule: an explicit array must be real"),
+])
+def test_schedule_options_are_checked(schedule, match):
+    from theorysim.optim import schedules
+
+    with pytest.raises(ValueError, match=match):
+        schedules.build(schedule, 10)
+
+
+def test_complex_and_non_finite_arrays_are_refused_not_cast():
+    import warnings
+
+    from theorysim import grid
+    from theorysim.engine.experiment import Experiment
+    from theorysim.models import LeastSquares, Quadratic
+
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    y = X.sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning on the way to the error
+        with pytest.raises(ValueError, match=r"^X: complex values"):
+            LeastSquares(X.astype(complex), y)
+        with pytest.raises(ValueError, match=r"^A: complex values"):
+            Quadratic(np.eye(2) * (1 + 1j))
+    exp = Experiment(LeastSquares(X, y), "sgd", lr=0.1, steps=3, seeds=[0, 1])
+    with pytest.raises(ValueError, match=r"^theta0: nan at index \(1, 2\); expected finite values"):
+        exp.run(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, np.nan]]))
+    with pytest.raises(ValueError, match=r"grid axis lr=\{0\.1: 1\}: a mapping"):
+        grid(lr={0.1: 1})

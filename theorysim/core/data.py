@@ -39,11 +39,27 @@ def pack(*arrays) -> tuple[np.ndarray, np.ndarray]:
             i_off += a.size
         else:
             header[1 + 5 * k : 6 + 5 * k] = (0, f_off, a.ndim, d0, d1)
-            floats.append(np.ascontiguousarray(a, dtype=np.float64).ravel())
+            floats.append(np.ascontiguousarray(real_array(f"data entry {k}", a)).ravel())
             f_off += a.size
     fdata = np.concatenate(floats) if floats else np.zeros(1)
     idata = np.concatenate([header] + ints)
     return np.ascontiguousarray(fdata), np.ascontiguousarray(idata)
+
+
+def real_array(name: str, value, finite: bool = False, **kwargs) -> np.ndarray:
+    """``value`` as a float64 array, refusing in one line what a plain ``np.asarray`` would change
+    silently: complex values (numpy drops the imaginary part with only a warning), non-numbers,
+    and, with ``finite``, NaN or infinity. ``kwargs`` go to ``np.array`` (``copy``, ``order``)."""
+    raw = np.asarray(value)
+    if np.iscomplexobj(raw):
+        raise ValueError(f"{name}: complex values (dtype {raw.dtype}); expected real numbers")
+    if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == np.bool_):
+        raise ValueError(f"{name}: dtype {raw.dtype}; expected real numbers")
+    arr = np.array(raw, dtype=np.float64, **kwargs) if kwargs else np.asarray(raw, dtype=np.float64)
+    if finite and not np.all(np.isfinite(arr)):
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{name}: {float(arr[where])!r} at index {where}; expected finite values")
+    return arr
 
 
 def pack_members(members) -> tuple[np.ndarray, np.ndarray]:

@@ -15,12 +15,18 @@ import numba
 import numpy as np
 
 from theorysim.core import config, rng
+from theorysim.core.data import real_array
 from theorysim.engine import loop
 from theorysim.engine.result import Result
 from theorysim.models.base import Model, no_hessian
 from theorysim.optim import schedules
 from theorysim.optim.dispatch import work_size
 from theorysim.optim.registry import PAIRS, Optimizer, OptimizerSpec, get
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def grid(**axes) -> dict[str, list]:
@@ -31,8 +37,11 @@ def grid(**axes) -> dict[str, list]:
     values = []
     for k in keys:
         v = axes[k]
-        if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
-            raise ValueError(f"grid axis {k}={v!r}: expected a sequence of values")
+        if isinstance(v, (str, bytes, Mapping, set, frozenset)) or not hasattr(v, "__iter__"):
+            what = "a mapping (its keys would be the values)" if isinstance(v, Mapping) else (
+                "a set (no fixed order)" if isinstance(v, (set, frozenset)) else "not a sequence")
+            raise ValueError(f"grid axis {k}={_short(v)}: {what}; expected a sequence of values (a list, tuple, "
+                             "range or 1-d array)")
         values.append(list(v))
         if not values[-1]:
             raise ValueError(f"grid axis {k!r} is empty")
@@ -243,7 +252,7 @@ class Experiment:
         if theta0 is None:
             theta = np.ascontiguousarray(model.init(self.seeds, self.model_hyper), dtype=np.float64)
         else:
-            theta = np.array(theta0, dtype=np.float64, copy=True, order="C")
+            theta = real_array("theta0", theta0, finite=True, copy=True, order="C")  # NaN is not a divergence
             if theta.shape != (E, P):
                 raise ValueError(f"theta0: expected shape ({E}, {P}), got {theta.shape}")
         state = np.zeros((E, max(self.state_rows, 1), P))

@@ -14,7 +14,7 @@ import numpy as np
 
 from theorysim.core import rng
 from theorysim.core.config import jit
-from theorysim.core.data import farray1, farray2, iarray1, pack, pack_members
+from theorysim.core.data import farray1, farray2, iarray1, pack, pack_members, real_array
 from theorysim.core.layout import Layout
 from theorysim.core.bounds import COUNT0, NONNEG
 from theorysim.models.base import Model
@@ -90,17 +90,17 @@ class Quadratic(Model):
     kernels = (quadratic_loss_grad, quadratic_metrics, quadratic_hessian)
 
     def __init__(self, A, x_star=None, x0=None, layout=None):
-        A = np.asarray(A, dtype=np.float64)
+        A = real_array("A", A)
         if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
             raise ValueError(f"A: expected a square matrix, got shape {A.shape}")
         if not np.all(np.isfinite(A)) or not np.allclose(A, A.T, rtol=1e-12, atol=0.0):
             raise ValueError("A: expected a finite symmetric matrix")
         P = A.shape[0]
-        x_star = np.zeros(P) if x_star is None else np.asarray(x_star, dtype=np.float64)
+        x_star = np.zeros(P) if x_star is None else real_array("x_star", x_star)
         if x_star.shape != (P,) or not np.all(np.isfinite(x_star)):
             raise ValueError(f"x_star: expected a finite vector of shape ({P},), got shape {x_star.shape}")
         if x0 is not None:
-            x0 = np.asarray(x0, dtype=np.float64)
+            x0 = real_array("x0", x0)
             if x0.shape != (P,) or not np.all(np.isfinite(x0)):
                 raise ValueError(f"x0: expected a finite vector of shape ({P},), got shape {x0.shape}")
         self.A = np.ascontiguousarray(A)
@@ -297,8 +297,8 @@ class LeastSquares(Model):
     kernels = (least_squares_loss_grad, least_squares_metrics, least_squares_hessian)
 
     def __init__(self, X, y, n_used=None):
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        y = np.ascontiguousarray(y, dtype=np.float64)
+        X = np.ascontiguousarray(real_array("X", X))
+        y = np.ascontiguousarray(real_array("y", y))
         if X.ndim not in (2, 3) or min(X.shape, default=0) < 1:
             raise ValueError(f"X: expected (n, P) or, per member, (E, n, P) with every size >= 1; got shape {X.shape}")
         if y.shape != X.shape[:-1]:

@@ -18,6 +18,15 @@ def _count(steps: int) -> np.ndarray:
     return np.arange(int(steps), dtype=np.float64)
 
 
+def _factor(name: str, value) -> float:
+    """A schedule's factor option: a finite number >= 0 (a negative factor turns descent into
+    ascent; NaN or infinity would read as a divergence)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}={value!r}: expected a finite number >= 0")
+    return float(value)
+
+
 def constant(steps: int) -> np.ndarray:
     return np.ones(len(_count(steps)))
 
@@ -27,7 +36,7 @@ def step(steps: int, step_size: int, gamma: float = 0.1) -> np.ndarray:
     c = _count(steps)
     if not isinstance(step_size, (int, np.integer)) or step_size < 1:
         raise ValueError(f"step_size={step_size!r}: expected a positive integer")
-    if not (0.0 < gamma <= 1.0):
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)) or not (0.0 < gamma <= 1.0):
         raise ValueError(f"gamma={gamma!r}: expected a number in (0, 1]")
     return gamma ** np.floor(c / step_size)
 
@@ -35,12 +44,14 @@ def step(steps: int, step_size: int, gamma: float = 0.1) -> np.ndarray:
 def linear(steps: int, end_factor: float = 0.0) -> np.ndarray:
     """Linear decay 1 -> end_factor over the run: 1 - (1 - end) * count / T (Defazio et al. 2023)."""
     c = _count(steps)
+    end_factor = _factor("end_factor", end_factor)
     return 1.0 - (1.0 - end_factor) * c / len(c)
 
 
 def cosine(steps: int, alpha: float = 0.0) -> np.ndarray:
     """optax cosine_decay_schedule: (1 - alpha) * (1 + cos(pi * count / T)) / 2 + alpha."""
     c = _count(steps)
+    alpha = _factor("alpha", alpha)
     return (1.0 - alpha) * 0.5 * (1.0 + np.cos(np.pi * c / len(c))) + alpha
 
 
@@ -62,6 +73,7 @@ def warmup_linear(steps: int, warmup: int) -> np.ndarray:
 
 def warmup_cosine(steps: int, warmup: int, alpha: float = 0.0) -> np.ndarray:
     """optax warmup_cosine_decay_schedule (init 0, decay over steps - warmup)."""
+    alpha = _factor("alpha", alpha)
     return _warmup(steps, warmup, lambda c, n: (1.0 - alpha) * 0.5 * (1.0 + np.cos(np.pi * c / n)) + alpha)
 
 
@@ -80,6 +92,8 @@ def build(spec, steps: int) -> np.ndarray:
             return globals()[kind](steps, **options)
         except TypeError as err:
             raise ValueError(f"schedule {kind!r}: {err}") from None
+    if np.iscomplexobj(spec) or any(isinstance(v, complex) for v in np.ravel(np.asarray(spec, dtype=object))):
+        raise ValueError("schedule: an explicit array must be real, got complex values")
     arr = np.asarray(spec, dtype=np.float64)
     if arr.shape != (steps,) or not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(
