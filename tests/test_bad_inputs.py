@@ -346,3 +346,36 @@ def test_complex_and_non_finite_arrays_are_refused_not_cast():
         exp.run(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, np.nan]]))
     with pytest.raises(ValueError, match=r"grid axis lr=\{0\.1: 1\}: a mapping"):
         grid(lr={0.1: 1})
+
+
+def _size_keys(b):
+    """A setup's keys that set a size: the integer ones, seeds aside."""
+    return [k for k, v in b.keys.items() if isinstance(v, int) and not isinstance(v, bool) and "seed" not in k]
+
+
+@pytest.mark.parametrize("setup", sorted(__import__("theorysim.setups", fromlist=["x"]).sweep_setups()))
+def test_every_size_key_moves_the_estimates(setup):
+    """Issue 37, item 4: --dry-run's memory and work and the memory check know every key that sets a
+    size (the DSD pool, the LSA batch, ...): doubling any of them moves one of the estimates."""
+    from theorysim.setups import sweep_setups
+    from theorysim.sweep import builders
+
+    b = sweep_setups()[setup]
+    base = {"setup": setup, "steps": 10, **b.keys}
+    if setup == "dsd":
+        base["m"] = 10  # below the pool at every doubling
+    estimate = lambda cfg: (builders.memory_bytes(cfg), builders.work(cfg))  # noqa: E731
+    keys = _size_keys(b)
+    assert keys, setup
+    for key in keys:
+        doubled = {**base, key: 2 * base[key] if base[key] else 2}
+        assert estimate(doubled) != estimate(base), f"{setup}: doubling {key} moves neither memory nor work"
+
+
+def test_the_api_refuses_a_run_beyond_the_machine_memory():
+    from theorysim.engine.experiment import Experiment
+    from theorysim.models import Quadratic
+
+    with pytest.raises(ValueError, match=r"^steps=10000000000000, record_every=1, 1 member\(s\) of 3 parameters: "
+                                         r"the run needs about .* GiB of memory.*this machine has"):
+        Experiment(Quadratic(np.eye(3)), "sgd", lr=0.1, steps=10**13, seeds=[0])

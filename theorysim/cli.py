@@ -326,7 +326,7 @@ def _dry_run(spec, store) -> int:
         st.close()
         finished = sum(sweep.point_key(cfg) in done for cfg in points)
     print(f"{spec.path}: {len(points)} points in {len(groups)} ensemble group(s); {finished} already in {store}; "
-          f"work {sum(work):.3g} parameter-updates (steps x parameters); largest point about "
+          f"work {sum(work):.3g} parameter-updates (steps x parameters x examples per step); largest point about "
           f"{memory / 2**20:.3g} MiB; nothing run (--dry-run)")
     return EXIT_OK
 

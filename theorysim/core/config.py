@@ -195,3 +195,17 @@ def set_threads(n: int | None = None) -> int:
         n = _checked_threads(n, f"threads={n!r}")
     numba.set_num_threads(int(n))
     return int(n)
+
+
+def machine_memory() -> int | None:
+    """Physical memory in bytes (None where the platform does not say): the limit the sweep's
+    validation and :class:`~theorysim.engine.experiment.Experiment` check an allocation against."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
+def gib(n: float) -> str:
+    """Bytes as GiB (or KiB below a MiB), three digits: for memory messages."""
+    return f"{n / 2**30:.3g} GiB" if n >= 2**20 else f"{n / 2**10:.3g} KiB"

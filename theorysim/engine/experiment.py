@@ -226,7 +226,23 @@ class Experiment:
         if newton and not model.has_hessian:
             raise ValueError(f"optimizer={newton[0]!r} needs the model's Hessian; model {model.name!r} has no hessian kernel")
         self.hess_size = P if newton else 0
+        self._check_memory(len({repr(k) for k in sched_keys}))
         self.schedule, self.sched_index = _build_schedules(sched_keys, self.steps)
+
+    def _check_memory(self, schedules: int) -> None:
+        """Refuse, in one line and before allocating, a run that needs more than this machine's
+        memory (the sweep's validation says the same of a point): its schedules, records, state,
+        parameters, Hessians and the model's data."""
+        E, P, T, k = self.n_members, self.model.layout.size, self.steps, self.record_every
+        R = T // k + 1
+        fdata, idata = self.model.data()
+        need = 8 * (schedules * T + E * R * (len(self.model.metric_names) + (P if self.record_params else 0))
+                    + E * P * (max(self.state_rows, 1) + 2 + self.hess_size)) + fdata.nbytes + idata.nbytes
+        have = config.machine_memory()
+        if have is not None and need > have:
+            raise ValueError(f"steps={T}, record_every={k}, {E} member(s) of {P} parameters: the run needs about "
+                             f"{config.gib(need)} of memory (schedule and records grow with steps / record_every); "
+                             f"this machine has {config.gib(have)}")
 
     # ------------------------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:

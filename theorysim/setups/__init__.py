@@ -36,7 +36,8 @@ class SweepSetup:
     values; ``build(keys) -> Model``; ``model`` is the model class (or classes), whose
     ``hyper_spec`` names the per-member model hyperparameters a point may set; ``check(keys,
     optimizer_spec, resolved_hyper)`` raises ValueError for a combination the model refuses (run
-    at spec load, without building the model).
+    at spec load, without building the model); ``size`` declares what a point holds and computes
+    (see the field), covering every key that sets a size.
     """
 
     name: str
@@ -47,7 +48,11 @@ class SweepSetup:
     check: Callable[[dict, Any, dict], None] | None = None
     doc: str = ""
     bounds: Mapping[str, Bound] = field(default_factory=dict)
-    size: Callable[[dict], tuple[int, int]] | None = None
+    #: ``size(keys) -> (parameters, data bytes, work per step)``: what one point holds and computes,
+    #: from every key that sets a size (the data bytes include per-step scratch such as a batch of
+    #: prompts; the work per step is in parameter-updates: parameters x examples per step). A
+    #: two-tuple means one example per step. Used for ``--dry-run``'s estimates and the memory check.
+    size: Callable[[dict], tuple[int, int] | tuple[int, int, float]] | None = None
 
     @property
     def metric_count(self) -> int:

@@ -15,10 +15,10 @@ dotted key ``model.alpha = 0.5`` or a quoted one ``"model.alpha" = [...]``).
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 from theorysim import setups
+from theorysim.core.config import gib, machine_memory
 from theorysim.optim import registry, schedules
 
 ENGINE_KEYS = {"setup": None, "optimizer": "sgd", "steps": None, "record_every": 1, "schedule": None,
@@ -127,8 +127,8 @@ def validate(cfg: dict) -> None:
     have = machine_memory()
     if need is not None and have is not None and need > have:
         params = b.size(setup)[0]
-        raise ValueError(f"experiment: one point needs about {_gib(need)} of memory ({params} parameters, "
-                         f"steps={steps}, record_every={rec}); this machine has {_gib(have)}")
+        raise ValueError(f"experiment: one point needs about {gib(need)} of memory ({params} parameters, "
+                         f"steps={steps}, record_every={rec}); this machine has {gib(have)}")
     sched = engine["schedule"]
     if sched is not None:
         if isinstance(sched, list) and len(sched) != steps:
@@ -142,10 +142,6 @@ def validate(cfg: dict) -> None:
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _gib(n: float) -> str:
-    return f"{n / 2**30:.3g} GiB" if n >= 2**20 else f"{n / 2**10:.3g} KiB"
 
 
 def _check_setup_keys(b: setups.SweepSetup, setup: dict) -> None:
@@ -180,14 +176,6 @@ def _check_model_hyper(b: setups.SweepSetup, model_hyper: dict) -> None:
                                      "makes a different point key, so a resume would not find the finished point)")
 
 
-def machine_memory() -> int | None:
-    """Physical memory in bytes (None where the platform does not say)."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        return None
-
-
 def memory_bytes(cfg: dict) -> int | None:
     """Bytes one point needs (float64): its parameters, optimizer state and scratch (~8 P each),
     its records ``(steps / record_every + 1) x metrics``, its schedule (steps) and the model's
@@ -197,7 +185,7 @@ def memory_bytes(cfg: dict) -> int | None:
     if b.size is None:
         return None
     engine, setup, _, _ = split(cfg)
-    params, data = b.size(setup)
+    params, data = b.size(setup)[:2]
     spec = registry.get(engine["optimizer"])
     rows = 4 + spec.state_rows + (params if spec.needs_hessian else 0)
     records = (int(engine["steps"]) // int(engine["record_every"]) + 1) * b.metric_count
@@ -205,12 +193,14 @@ def memory_bytes(cfg: dict) -> int | None:
 
 
 def work(cfg: dict) -> float | None:
-    """Parameter-updates of one point (steps x parameters): the unit ``--dry-run`` reports."""
+    """Parameter-updates of one point: steps x the setup's work per step (parameters x examples
+    per step; :attr:`theorysim.setups.SweepSetup.size`), the unit ``--dry-run`` reports."""
     b = builder(cfg)
     if b.size is None:
         return None
     engine, setup, _, _ = split(cfg)
-    return float(engine["steps"]) * b.size(setup)[0]
+    size = b.size(setup)
+    return float(engine["steps"]) * float(size[2] if len(size) > 2 else size[0])
 
 
 def describe() -> list[tuple[str, Any]]:

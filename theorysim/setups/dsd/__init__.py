@@ -22,8 +22,11 @@ def _check(keys, spec, resolved):
 
 
 def _size(keys):
-    k, d, m = int(keys["k"]), int(keys["d"]), int(keys["m"])
-    return model.n_params(keys["arch"], k, d), 8 * m * (k * d + 1)
+    """The pool is drawn whole (pool rows of k d inputs and a label) before the first m are kept;
+    a full-batch step touches the m training rows with every parameter."""
+    k, d, m, pool = int(keys["k"]), int(keys["d"]), int(keys["m"]), int(keys["pool"])
+    params = model.n_params(keys["arch"], k, d)
+    return params, 8 * (pool + m) * (k * d + 1), float(params) * m
 
 
 SETUP = Setup(

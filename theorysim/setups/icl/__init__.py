@@ -9,8 +9,14 @@ from theorysim.setups.icl.model import LinearSelfAttention
 
 
 def _size(cfg):
+    """Each step draws ``batch`` fresh prompts of T tokens of dimension D and runs them through the
+    L layers (the activations of every layer kept for the backward pass); the evaluation prompts
+    are held for the run."""
     D, T, L = int(cfg["d"]) + 1, int(cfg["n_context"]) + 1, int(cfg["layers"])
-    return 2 * L * D * D, 8 * (int(cfg["eval_prompts"]) * T * D + 2 * D * D)
+    batch = int(cfg["batch"])
+    params = 2 * L * D * D
+    scratch = batch * T * D * (L + 1)
+    return params, 8 * (int(cfg["eval_prompts"]) * T * D + 2 * D * D + scratch), float(params) * batch * T
 
 
 def _build(cfg):

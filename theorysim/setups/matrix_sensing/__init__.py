@@ -21,8 +21,11 @@ def _check(keys, spec, resolved):
 
 
 def _size(keys):
-    n, k, m = int(keys["n"]), int(keys["k"]), int(keys["m"])
-    return (1 if keys["factorization"] == "XXT" else 2) * n * k, 8 * (m * n * n + 2 * n * n)
+    """m sensing matrices of n x n (m = 0: the population loss, no matrices), the truth's n x r
+    factors; a step contracts every measurement with the n x n product."""
+    n, r, k, m = int(keys["n"]), int(keys["r"]), int(keys["k"]), int(keys["m"])
+    params = (1 if keys["factorization"] == "XXT" else 2) * n * k
+    return params, 8 * (m * n * n + 2 * n * n + 2 * n * r), float(max(m, 1)) * n * (n + k)
 
 
 SETUP = Setup(

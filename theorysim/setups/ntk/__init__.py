@@ -17,7 +17,7 @@ def _build(keys):
 def _size(keys):
     w, depth, N = int(keys["width"]), int(keys["depth"]), int(keys["train_points"])
     params = 3 * w + (depth - 1) * (w * w + w) + w + 1
-    return params, 8 * (3 * N + 2 * (depth + 1)) + 8 * N * (2 * depth * w + 1)
+    return params, 8 * (3 * N + 2 * (depth + 1)) + 8 * N * (2 * depth * w + 1), float(params) * N
 
 
 SETUP = Setup(

@@ -14,5 +14,6 @@ SETUP = Setup(
     sweeps=(SweepSetup("scale_invariant", {"rows": 8, "cols": 6, "problem_seed": 0}, _build, ScaleInvariant,
                        doc="a scale-invariant loss of one weight matrix (AdamP's norm-growth setting)",
                        bounds={"rows": COUNT, "cols": COUNT, "problem_seed": SEED},
-                       size=lambda k: (int(k["rows"]) * int(k["cols"]), 16 * int(k["rows"]) * int(k["cols"]))),),
+                       size=lambda k: (int(k["rows"]) * int(k["cols"]), 16 * int(k["rows"]) * int(k["cols"]),
+                                       float(int(k["rows"]) * int(k["cols"])))),),
 )

@@ -17,5 +17,6 @@ SETUP = Setup(
                        doc="f(x) = 1/2 (x - x*)^T A (x - x*), log-spaced spectrum of condition number kappa",
                        bounds={"dim": Bound(2.0, integer=True), "kappa": AT_LEAST_ONE, "lambda_max": POSITIVE,
                                "problem_seed": SEED, "x_star_scale": NONNEG},
-                       size=lambda k: (int(k["dim"]), 8 * (int(k["dim"]) ** 2 + 2 * int(k["dim"])))),),
+                       size=lambda k: (int(k["dim"]), 8 * (int(k["dim"]) ** 2 + 2 * int(k["dim"])),
+                                       float(int(k["dim"])) ** 2)),),
 )

@@ -19,7 +19,8 @@ def _check(keys, spec, resolved):
 
 def _size(keys):
     n, p, m, test = (int(keys[k]) for k in ("n", "p", "m", "test"))
-    return (m * n if keys["form"] == "span" else m * p), 8 * ((n + test) * p + 4 * p + 2 * n)
+    params = m * n if keys["form"] == "span" else m * p
+    return params, 8 * ((n + test) * p + 4 * p + 2 * n), float(m) * n * p  # a step: n inputs of p through m units
 
 
 SETUP = Setup(
