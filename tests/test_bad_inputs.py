@@ -132,6 +132,17 @@ ARGS = [
     ("results-csv-onto-wal", ["results", "{store}", "--csv", "store.sqlite-wal"], r"--csv store\.sqlite-wal: is the store"),
     ("results-csv-onto-other-db", ["results", "{store}", "--csv", "{other}"], r"--csv other\.sqlite: is a SQLite database"),
     ("sweep-spec-dev-zero", ["sweep", "/dev/zero"], r"/dev/zero: not a regular file"),
+    ("sweep-spec-under-a-file", ["sweep", "{text}/x.toml"], r"text\.md/x\.toml: (cannot be read|no such file)"),
+    ("sweep-spec-symlink-loop", ["sweep", "{loop}"], r"loop\.toml: cannot be read"),
+    ("sweep-spec-name-too-long", ["sweep", "x" * 300 + ".toml"], r"x+\.toml: cannot be read \(File name too long\)"),
+    ("sweep-store-dangling-link", ["sweep", "{spec}", "--store", "{dangling}"],
+     r"store dangling\.sqlite: a symbolic link to nowhere/s\.sqlite, which does not exist"),
+    ("sweep-store-proc", ["sweep", "{spec}", "--store", "/proc/self/status"], r"store /proc/self/status: "),
+    ("results-damaged-row", ["results", "{damaged}"], r"store damaged\.sqlite: the row of point .* is damaged"),
+    ("check-report-onto-json", ["check", "--claim", "quadratic/gd-rate", "--report", "v.json", "--json", "v.json"],
+     r"--report v\.json: is the --json file's path"),
+    ("check-report-md-is-dir", ["check", "--claim", "quadratic/gd-rate", "--report", "{rep}"],
+     r"--report rep: rep/report\.md is a directory"),
     ("bench-unknown", ["bench", "W9"], r"W9"),
     ("bench-repeats-zero", ["bench", "W1", "--repeats", "0"], r"--repeats: '0'"),
     ("bench-backend", ["bench", "W1", "--backend", "tpu"], r"invalid choice: 'tpu'"),
@@ -178,9 +189,18 @@ def scratch(tmp_path, monkeypatch):
     store = tmp_path / "store.sqlite"
     sweep.run_sweep(sweep.load_spec(tmp_path / "good.toml"), store, executor="serial", progress=False)
     (tmp_path / "truncated.sqlite").write_bytes(store.read_bytes()[:150])
+    (tmp_path / "damaged.sqlite").write_bytes(store.read_bytes())
+    damaged = sqlite3.connect(tmp_path / "damaged.sqlite")
+    damaged.execute("UPDATE points SET config = '{\"dim\": 4,' WHERE rowid = (SELECT min(rowid) FROM points)")
+    damaged.commit()
+    damaged.close()
+    os.symlink("nowhere/s.sqlite", tmp_path / "dangling.sqlite")
+    os.symlink("loop.toml", tmp_path / "loop.toml")
+    (tmp_path / "rep" / "report.md").mkdir(parents=True)
     (tmp_path / "empty.sqlite").write_bytes(b"")
     return {"dir": "sub", "text": "text.md", "spec": "good.toml", "other": "other.sqlite", "store": "store.sqlite",
-            "truncated": "truncated.sqlite", "empty": "empty.sqlite"}
+            "truncated": "truncated.sqlite", "empty": "empty.sqlite", "damaged": "damaged.sqlite",
+            "dangling": "dangling.sqlite", "loop": "loop.toml", "rep": "rep"}
 
 
 def _snapshot(root) -> dict:
@@ -379,3 +399,52 @@ def test_the_api_refuses_a_run_beyond_the_machine_memory():
     with pytest.raises(ValueError, match=r"^steps=10000000000000, record_every=1, 1 member\(s\) of 3 parameters: "
                                          r"the run needs about .* GiB of memory.*this machine has"):
         Experiment(Quadratic(np.eye(3)), "sgd", lr=0.1, steps=10**13, seeds=[0])
+
+
+def test_a_late_write_failure_keeps_the_verdicts(tmp_path, capsys, monkeypatch):
+    """--json onto a device that refuses the write (/dev/full): the table is printed, the error is
+    one line, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main(["check", "--claim", "quadratic/gd-rate", "--json", "/dev/full"])
+    captured = capsys.readouterr()
+    assert rc == 2
+    assert "quadratic/gd-rate" in captured.out and "PASS" in captured.out
+    lines = [ln for ln in captured.err.splitlines() if "error" in ln]
+    assert len(lines) == 1 and "--json /dev/full: cannot be written" in lines[0], captured.err
+
+
+def test_a_malformed_environment_variable_read_at_import_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "THEORYSIM_CACHE": "maybe"}
+    out = subprocess.run([sys.executable, "-m", "theorysim.cli", "list", "--papers"], capture_output=True,
+                         text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "theorysim list: error: environment variable THEORYSIM_CACHE='maybe': expected one of 1/0, true/false, "
+        "yes/no, on/off"]
+    api = subprocess.run([sys.executable, "-c", "import numpy as np\nfrom theorysim import Experiment\n"
+                          "from theorysim.models import Quadratic\n"
+                          "Experiment(Quadratic(np.eye(2)), 'sgd', lr=0.1, steps=2)"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert "ValueError: environment variable THEORYSIM_CACHE='maybe'" in api.stderr
+
+
+def test_a_disk_full_when_the_store_is_created_leaves_nothing(scratch, tmp_path, capsys, monkeypatch):
+    """The store's first write fails (disk full): one line, exit 2, and no empty store left behind to
+    block the rerun."""
+    from theorysim.sweep import store as store_module
+
+    real = sqlite3.connect
+
+    def full(database, *args, **kwargs):
+        if str(database).endswith("new.sqlite"):
+            open(database, "wb").close()  # SQLite has created the file when the disk fills
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.sqlite3, "connect", full)
+    _refused(["sweep", "good.toml", "--executor", "serial", "--store", "new.sqlite"],
+             r"store new\.sqlite: disk full while creating the store", capsys, tmp_path)
+    assert not (tmp_path / "new.sqlite").exists()

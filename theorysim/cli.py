@@ -216,7 +216,12 @@ def _cmd_check(args) -> int:
     _use_backend(args.backend)
     if not claims:
         raise UsageError("no claims selected")
+    if args.report and json_path is not None and _same_file(Path(args.report), json_path):
+        raise UsageError(f"--report {args.report}: is the --json file's path; the report is a directory of its own")
     figure_dir = _output_dir(args.report, "--report") if args.report else None
+    if figure_dir is not None and (figure_dir / "report.md").is_dir():
+        raise UsageError(f"--report {args.report}: {figure_dir / 'report.md'} is a directory; the report writes a "
+                         "file there")
 
     from tqdm.auto import tqdm
 
@@ -245,16 +250,27 @@ def _cmd_check(args) -> int:
           + (f" in {jobs} worker processes" if jobs > 1 else ""))
     if interrupted:
         print(f"interrupted: {len(verdicts)} of {len(claims)} claims finished; not run: {', '.join(not_run)}")
+    late = None  # a destination that failed after the work
     if json_path is not None:
         day = time.strftime("%Y-%m-%d", time.gmtime())
         rows = [{**v.to_json(), "run_date": day} for v in verdicts]
         if interrupted:
             rows = [{**r, "interrupted": True} for r in rows]
-        json_path.write_text(json.dumps(rows, indent=2) + "\n")
+        try:
+            json_path.write_text(json.dumps(rows, indent=2) + "\n")
+        except OSError as err:  # the verdicts above stay; a late write failure is said in one line
+            late = f"--json {args.json}: cannot be written ({err.strerror or err}); the verdicts are in the table above"
     if figure_dir is not None:
         title = f"theorysim check --{args.mode}" + (" (interrupted)" if interrupted else "")
-        path = write_report(verdicts, figure_dir, title=title, not_run=not_run if interrupted else ())
-        print(f"report: {path}")
+        try:
+            path = write_report(verdicts, figure_dir, title=title, not_run=not_run if interrupted else ())
+            print(f"report: {path}")
+        except OSError as err:
+            late = late or (f"--report {args.report}: cannot be written ({err.strerror or err}); the verdicts are "
+                            "in the table above")
+    if late:
+        print(f"theorysim check: error: {late}", file=sys.stderr)
+        return EXIT_USAGE
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAIL if any(v.unexpected for v in verdicts) else EXIT_OK
@@ -365,6 +381,9 @@ def main(argv=None) -> int:
     commands = {"list": _cmd_list, "sweep": _cmd_sweep, "results": _cmd_results, "bench": _cmd_bench,
                 "check": _cmd_check}
     try:
+        from theorysim.core import config
+
+        config.check_environment()  # THEORYSIM_CACHE=maybe: one line, before any work
         return commands[args.command](args)
     except ValueError as err:  # UsageError, SpecError, StoreError and the API's own ValueErrors: one line
         print(f"theorysim {args.command}: error: {str(err).strip().splitlines()[0]}", file=sys.stderr)

@@ -22,6 +22,11 @@ import numpy as np
 DTYPE = np.float64
 
 
+#: what was wrong with the environment variables read at import (raised by :func:`check_environment`:
+#: an import cannot say it in one line, the CLI and the API's entry points can)
+ENV_ERRORS: list[str] = []
+
+
 def _env_flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -30,7 +35,15 @@ def _env_flag(name: str, default: bool) -> bool:
         return True
     if raw.lower() in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"environment variable {name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+    shown = raw if len(raw) <= 200 else raw[:197] + "..."
+    ENV_ERRORS.append(f"environment variable {name}={shown!r}: expected one of 1/0, true/false, yes/no, on/off")
+    return default
+
+
+def check_environment() -> None:
+    """Raise ValueError (one line) if an environment variable read at import was malformed."""
+    if ENV_ERRORS:
+        raise ValueError(ENV_ERRORS[0])
 
 
 FASTMATH: bool = _env_flag("THEORYSIM_FASTMATH", False)

@@ -118,6 +118,7 @@ class Experiment:
         self.backend = backend
         if not isinstance(model, Model):
             raise ValueError(f"model={model!r}: expected a theorysim.models.Model instance")
+        config.check_environment()
         if backend != "cpu":
             backend_module(backend).require_device()  # a missing package or GPU is said now, before any work
             backend_module(backend).check_model(model)

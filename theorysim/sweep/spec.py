@@ -110,9 +110,9 @@ def _err(path, key, reason) -> SpecError:
 def _read(path: Path) -> dict:
     """The spec's TOML, read only from a regular file of at most MAX_SPEC_BYTES (``/dev/zero`` or
     a FIFO would be read without end)."""
-    if path.is_dir():
-        raise SpecError(f"{path}: is a directory; expected a TOML sweep spec such as experiments/NAME.toml")
     try:
+        if path.is_dir():
+            raise SpecError(f"{path}: is a directory; expected a TOML sweep spec such as experiments/NAME.toml")
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
             raise SpecError(f"{path}: not a regular file; expected a TOML sweep spec such as experiments/NAME.toml")

@@ -81,9 +81,17 @@ def _why_not_a_store(db: sqlite3.Connection) -> str | None:
 def check_store_path(path, must_exist: bool) -> Path:
     """Refuse a path that is not a theorysim store, reading only (raises :class:`StoreError`)."""
     path = Path(path)
-    if path.is_dir():
-        raise StoreError(f"store {path}: is a directory; expected a .sqlite file")
-    if not path.exists():
+    try:
+        if path.is_dir():
+            raise StoreError(f"store {path}: is a directory; expected a .sqlite file")
+        exists = path.exists()
+    except OSError as err:  # a name too long, a symlink loop, a file used as a directory
+        raise StoreError(f"store {path}: cannot be used ({err.strerror or err.__class__.__name__})") from None
+    if path.is_symlink() and not exists:
+        raise StoreError(f"store {path}: a symbolic link to {os.readlink(path)}, which does not exist")
+    if exists and not path.is_file():
+        raise StoreError(f"store {path}: not a regular file; expected a .sqlite file")
+    if not exists:
         if must_exist:
             raise StoreError(f"store {path}: no such file")
         parent = path.parent if str(path.parent) else Path(".")
@@ -168,13 +176,25 @@ class Store:
         if read_only:
             self.db = _connect_read_only(self.path)
             return
-        self.db = sqlite3.connect(self.path, timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        with self.db:
-            self.db.executescript(SCHEMA)
-            self.db.execute("INSERT OR REPLACE INTO theorysim_store VALUES ('format', ?), ('schema', ?)",
-                            (FORMAT, str(SCHEMA_VERSION)))
+        new = not self.path.exists()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=60)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            with self.db:
+                self.db.executescript(SCHEMA)
+                self.db.execute("INSERT OR REPLACE INTO theorysim_store VALUES ('format', ?), ('schema', ?)",
+                                (FORMAT, str(SCHEMA_VERSION)))
+        except (sqlite3.Error, OSError) as err:
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            if new:  # a half-created store would block the next run (an empty file is no store): remove it
+                for p in (self.path, *sidecars(self.path)):
+                    p.unlink(missing_ok=True)
+            if "full" in str(err):
+                raise StoreError(f"store {self.path}: disk full while creating the store ({err}); nothing was "
+                                 "run: free space and rerun the same command") from None
+            raise StoreError(f"store {self.path}: cannot be written ({err})") from None
 
     def finished_keys(self) -> set[str]:
         """Keys that need no rerun (done or diverged; failed points are retried)."""
@@ -196,15 +216,24 @@ class Store:
             if "full" in str(err):
                 raise StoreFullError(f"store {self.path}: disk full ({err}); the points written before are "
                                      "intact, free space and rerun the same command to resume") from None
+            if "readonly" in str(err) or "disk I/O" in str(err):
+                raise StoreFullError(f"store {self.path}: cannot be written any more ({err}); the points written "
+                                     "before are intact, make it writable and rerun the same command to resume") from None
             raise
 
     def rows(self) -> list[dict]:
         cur = self.db.execute("SELECT key, config, status, seconds, metrics, arrays, version, error FROM points ORDER BY key")
         out = []
         for key, config, status, seconds, metrics, arrays, version, error in cur:
-            out.append({"key": key, "config": json.loads(config), "status": status, "seconds": seconds,
-                        "metrics": json.loads(metrics) if metrics else {}, "arrays": arrays, "version": version,
-                        "error": error})
+            try:
+                row = {"key": key, "config": json.loads(config), "status": status, "seconds": seconds,
+                       "metrics": json.loads(metrics) if metrics else {}, "arrays": arrays, "version": version,
+                       "error": error}
+            except (TypeError, ValueError) as err:
+                raise StoreError(f"store {self.path}: the row of point {str(key)[:80]!r} is damaged ({err}); the "
+                                 "other rows are intact (delete this one, e.g. with sqlite3, and rerun the sweep "
+                                 "to recompute it)") from None
+            out.append(row)
         return out
 
     def close(self) -> None:
