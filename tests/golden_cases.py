@@ -100,13 +100,43 @@ def bnb_problem():
     return x0, [g.normal(size=BNB_SIZE).astype(np.float32).astype(np.float64) for _ in range(BNB_STEPS)]
 
 
-def bnb_theorysim(rule: str, state_block: int = 256, state_bits: int = 8) -> np.ndarray:
+def bnb_theorysim(rule: str, state_block: int = 256, state_bits: int = 8, state_rounding: str = "nearest") -> np.ndarray:
     from theorysim import optim
 
     x0, grads = bnb_problem()
-    opt = optim.make(rule, lr=BNB_LR, state_bits=state_bits, state_block=state_block)
+    opt = optim.make(rule, lr=BNB_LR, state_bits=state_bits, state_block=state_block, state_rounding=state_rounding)
     params = {"w": x0.copy()}
     state = opt.init(params)
     for gr in grads:
         params, state = opt.step(params, {"w": gr}, state)
+    return params["w"]
+
+
+# Issue 37's case: a gradient that feeds back on the parameters, g = h p - 0.3 + 0.1 sin(p) with
+# h ~ U(0.1, 2) (float32), 8192 entries, 10 steps, lr 0.01, three betas. Here the rounding rule
+# matters: bitsandbytes' CPU LUT (state_rounding="cpu_lut") against the nearest code ("nearest").
+BNB_FEEDBACK_BETAS = ((0.9, 0.999), (0.9, 0.99), (0.0, 0.99))
+
+
+def bnb_feedback_problem():
+    """(x_0, h) float32, from numpy's PCG64 (the same on every platform)."""
+    g = np.random.default_rng(0)
+    return g.normal(size=BNB_SIZE).astype(np.float32), g.uniform(0.1, 2.0, size=BNB_SIZE).astype(np.float32)
+
+
+def bnb_feedback_grad(p: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The gradient in float32 from float32-rounded parameters (what the library sees)."""
+    p = np.asarray(p, dtype=np.float32)
+    return (h * p - np.float32(0.3) + np.float32(0.1) * np.sin(p)).astype(np.float32)
+
+
+def bnb_feedback_theorysim(betas, state_rounding: str) -> np.ndarray:
+    from theorysim import optim
+
+    x0, h = bnb_feedback_problem()
+    opt = optim.make("adam", lr=BNB_LR, betas=betas, state_bits=8, state_rounding=state_rounding)
+    params = {"w": x0.astype(np.float64)}
+    state = opt.init(params)
+    for _ in range(BNB_STEPS):
+        params, state = opt.step(params, {"w": bnb_feedback_grad(params["w"], h).astype(np.float64)}, state)
     return params["w"]

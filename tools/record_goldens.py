@@ -82,7 +82,8 @@ def run_optax(call) -> np.ndarray:
 
 def record_bitsandbytes() -> None:
     """bitsandbytes' 8-bit Adam and Lion (CPU backend, float32, 256-entry blocks) on one 8192-entry
-    vector for 10 steps (G.bnb_problem): the final parameters, to tests/golden/bitsandbytes_8bit.npz."""
+    vector for 10 steps (G.bnb_problem), and Adam8bit on issue 37's feedback gradient for three betas
+    (G.bnb_feedback_problem): the final parameters, to tests/golden/bitsandbytes_8bit.npz."""
     import bitsandbytes as bnb
     import torch
 
@@ -99,6 +100,18 @@ def record_bitsandbytes() -> None:
         d = np.abs(ours - out[rule])
         print(f"{rule}8bit bitsandbytes {bnb.__version__}: |theorysim - bnb| median {np.median(d):.2e}, "
               f"99% {np.quantile(d, 0.99):.2e}, max {d.max():.2e}")
+    x0, h = G.bnb_feedback_problem()
+    for betas in G.BNB_FEEDBACK_BETAS:
+        p = torch.nn.Parameter(torch.tensor(x0))
+        opt = bnb.optim.Adam8bit([p], lr=G.BNB_LR, betas=betas)
+        for _ in range(G.BNB_STEPS):
+            p.grad = torch.tensor(G.bnb_feedback_grad(p.detach().numpy(), h))
+            opt.step()
+        key = f"adam_feedback_{betas[0]:g}_{betas[1]:g}"
+        out[key] = p.detach().numpy().copy()
+        for rounding in ("nearest", "cpu_lut"):
+            d = np.abs(G.bnb_feedback_theorysim(betas, rounding) - out[key])
+            print(f"{key} ({rounding}): |theorysim - bnb| > 1e-4 on {np.mean(d > 1e-4):.2%}, 99% {np.quantile(d, 0.99):.2e}")
     np.savez_compressed(OUT.with_name("bitsandbytes_8bit.npz"), version=np.array(bnb.__version__), **out)
 
 

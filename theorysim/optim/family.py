@@ -60,10 +60,10 @@ _register("rmsprop", 3,
           {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False},
           "torch.optim.RMSprop", "eps outside the sqrt; no bias correction; momentum buffer b = mu b + g / d",
           coordinatewise=True)
-_register("adam", 3, {**ADAM_DEFAULTS, "amsgrad": False, "state_bits": 64, "state_block": 256},
+_register("adam", 3, {**ADAM_DEFAULTS, "amsgrad": False, "state_bits": 64, "state_block": 256, "state_rounding": "nearest"},
           "torch.optim.Adam", "coupled L2; eps after bias correction, outside the sqrt; state_bits=8 emulates bitsandbytes",
           fixed={slots.DECOUPLED: 0.0}, coordinatewise=True)
-_register("adamw", 3, {**ADAM_DEFAULTS, "weight_decay": 1e-2, "amsgrad": False, "state_bits": 64, "state_block": 256},
+_register("adamw", 3, {**ADAM_DEFAULTS, "weight_decay": 1e-2, "amsgrad": False, "state_bits": 64, "state_block": 256, "state_rounding": "nearest"},
           "torch.optim.AdamW", "theta *= 1 - lr wd first (optax default wd is 1e-4, torch 1e-2)",
           fixed={slots.DECOUPLED: 1.0}, fn="adam", coordinatewise=True)
 _register("amsgrad", 3, {**ADAM_DEFAULTS, "amsgrad": "torch"},
@@ -85,7 +85,7 @@ _register("sgdp", 1,
           "clovaai/AdamP sgdp.py (official)", "b_0 = 0, so b_1 = (1 - tau) g (unlike torch); wd / (1 - mu); the stored "
           "momentum is the projected one (official code; project_momentum=False: the paper's Algorithm 2)",
           uses_scratch=True)
-_register("lion", 1, {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0, "state_bits": 64, "state_block": 256},
+_register("lion", 1, {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0, "state_bits": 64, "state_block": 256, "state_rounding": "nearest"},
           "google/automl lion_pytorch.py (official)", "decoupled wd x lr; sign(0) = 0; optax default wd is 1e-3")
 _register("lars", 1,
           {"lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9, "dampening": 0.0, "nesterov": False,

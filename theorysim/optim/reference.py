@@ -38,11 +38,11 @@ def _clip(old, new, clip_fraction=0.0, clip_value=0.0):
     return out
 
 
-def _quantize(d, signed, bits, block=256):
+def _quantize(d, signed, bits, block=256, rounding="nearest"):
     if bits != 8:
         return d
-    return {n: (requantize_numpy(v.ravel(), signed, block).reshape(v.shape) if v.size >= MIN_8BIT_SIZE else v)
-            for n, v in d.items()}
+    return {n: (requantize_numpy(v.ravel(), signed, block, rounding).reshape(v.shape) if v.size >= MIN_8BIT_SIZE
+                else v) for n, v in d.items()}
 
 
 def sgd(params, grads, state, t, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, **_):
@@ -91,7 +91,8 @@ def rmsprop(params, grads, state, t, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
     return out, {"v": v, "gbar": gb, "b": b}
 
 
-def _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, decoupled, state_bits=64, state_block=256):
+def _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, decoupled, state_bits=64, state_block=256,
+          state_rounding="nearest"):
     b1, b2 = betas
     m0, v0, vm0 = (_zeros(state, k, params) for k in ("m", "v", "vmax"))
     out, m, v, vm = {}, {}, {}, {}
@@ -114,18 +115,21 @@ def _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, decoup
             vm[n] = vm0[n]
             denom = np.sqrt(v[n]) / math.sqrt(bc2) + eps
         out[n] = p - (lr / bc1) * m[n] / denom
-    return out, {"m": _quantize(m, True, state_bits, state_block), "v": _quantize(v, False, state_bits, state_block),
+    return out, {"m": _quantize(m, True, state_bits, state_block, state_rounding),
+                 "v": _quantize(v, False, state_bits, state_block, state_rounding),
                  "vmax": vm}
 
 
 def adam(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, state_bits=64,
-         state_block=256, **_):
-    return _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, False, state_bits, state_block)
+         state_block=256, state_rounding="nearest", **_):
+    return _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, False, state_bits, state_block,
+                 state_rounding)
 
 
 def adamw(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, state_bits=64,
-          state_block=256, **_):
-    return _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, True, state_bits, state_block)
+          state_block=256, state_rounding="nearest", **_):
+    return _adam(params, grads, state, t, lr, betas, eps, weight_decay, amsgrad, True, state_bits, state_block,
+                 state_rounding)
 
 
 def amsgrad(params, grads, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad="torch", **_):
@@ -245,7 +249,8 @@ def sgdp(params, grads, state, t, lr, momentum=0.0, dampening=0.0, weight_decay=
     return out, {"b": b}
 
 
-def lion(params, grads, state, t, lr, betas=(0.9, 0.99), weight_decay=0.0, state_bits=64, state_block=256, **_):
+def lion(params, grads, state, t, lr, betas=(0.9, 0.99), weight_decay=0.0, state_bits=64, state_block=256,
+         state_rounding="nearest", **_):
     b1, b2 = betas
     m0 = _zeros(state, "m", params)
     out, m = {}, {}
@@ -253,7 +258,7 @@ def lion(params, grads, state, t, lr, betas=(0.9, 0.99), weight_decay=0.0, state
         c = b1 * m0[n] + (1 - b1) * grads[n]
         out[n] = p * (1 - lr * weight_decay) - lr * np.sign(c)
         m[n] = b2 * m0[n] + (1 - b2) * grads[n]
-    return out, {"m": _quantize(m, True, state_bits, state_block)}
+    return out, {"m": _quantize(m, True, state_bits, state_block, state_rounding)}
 
 
 def lars(params, grads, state, t, lr, weight_decay=0.0, momentum=0.9, dampening=0.0, nesterov=False,

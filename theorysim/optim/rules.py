@@ -81,12 +81,12 @@ def adam_moments(g, state, i, b1, b2):
 
 
 @jit
-def requantize_state(row, offsets, rows, cols, signed, block):
+def requantize_state(row, offsets, rows, cols, signed, block, rounding):
     """8-bit state: re-quantise every layout block with at least MIN_8BIT_SIZE elements."""
     for b in range(offsets.shape[0]):
         n = block_size(rows[b], cols[b])
         if n >= quantize.MIN_8BIT_SIZE:
-            quantize.requantize(row, offsets[b], n, signed, block)
+            quantize.requantize(row, offsets[b], n, signed, block, rounding)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,8 +262,8 @@ def adam(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, he
                 denom = math.sqrt(vm) + eps
             theta[i] = theta[i] - step * m / denom
     if hyper[S.STATE_BITS] == 8.0:
-        requantize_state(state[0], offsets, rows, cols, True, int(hyper[S.STATE_BLOCK]))
-        requantize_state(state[1], offsets, rows, cols, False, int(hyper[S.STATE_BLOCK]))
+        requantize_state(state[0], offsets, rows, cols, True, int(hyper[S.STATE_BLOCK]), int(hyper[S.STATE_ROUNDING]))
+        requantize_state(state[1], offsets, rows, cols, False, int(hyper[S.STATE_BLOCK]), int(hyper[S.STATE_ROUNDING]))
 
 
 @jit
@@ -387,7 +387,7 @@ def lion(theta, grad, state, hyper, lr, t, offsets, rows, cols, k0, k1, work, he
         theta[i] = theta[i] - lr * sign(c)
         state[0, i] = b2 * m + (1.0 - b2) * g
     if hyper[S.STATE_BITS] == 8.0:
-        requantize_state(state[0], offsets, rows, cols, True, int(hyper[S.STATE_BLOCK]))
+        requantize_state(state[0], offsets, rows, cols, True, int(hyper[S.STATE_BLOCK]), int(hyper[S.STATE_ROUNDING]))
 
 
 # ---------------------------------------------------------------------------------------------

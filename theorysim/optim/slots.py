@@ -43,6 +43,7 @@ DAMPED = 34  # newton: 1 = damped step 1 / (1 + lambda(x))
 RIDGE = 35  # newton: H + ridge I
 MAX_GRAD_NORM = 36  # every rule: rescale the gradient to this global 2-norm when larger (0 = off)
 STATE_BLOCK = 38  # 8-bit state: entries per quantisation block (256: current bitsandbytes; 2048: the paper)
+STATE_ROUNDING = 39  # 8-bit state: 0 nearest code (paper, bitsandbytes CUDA), 1 bitsandbytes' CPU LUT
 PROJECT_MOMENTUM = 37  # sgdp: 1 = store the projected momentum (official code), 0 = the paper's Algorithm
 
 N_SLOTS = 48  # room for more rules without changing kernel signatures
@@ -86,4 +87,5 @@ KEYWORD_SLOTS: dict[str, tuple[int, ...]] = {
     "max_grad_norm": (MAX_GRAD_NORM,),
     "project_momentum": (PROJECT_MOMENTUM,),
     "state_block": (STATE_BLOCK,),
+    "state_rounding": (STATE_ROUNDING,),
 }

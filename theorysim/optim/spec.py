@@ -17,6 +17,7 @@ CONVENTION = Bound(choices=(("optax", 0), ("kozistr", 1)))
 GSNR = Bound(choices=(("paper", 0), ("v1.1.0", 1), ("v1.0.3", 2)))
 BITS = Bound(choices=((64, 64), (8, 8)))
 BLOCKS = Bound(choices=((256, 256), (2048, 2048)))
+ROUNDING = Bound(choices=(("nearest", 0), ("cpu_lut", 1)))
 
 #: bounds by keyword, shared by every rule (a rule may override one)
 BOUNDS: dict[str, Bound] = {
@@ -28,7 +29,7 @@ BOUNDS: dict[str, Bound] = {
     "ns_steps": STEPS, "adam_lr": NONNEG, "adam_betas": BETA, "adam_eps": NONNEG,
     "adam_weight_decay": NONNEG, "gamma": NONNEG, "eta": NONNEG, "gsnr_version": GSNR,
     "clip_fraction": FRACTION, "clip_value": NONNEG, "state_bits": BITS, "damped": BOOL, "ridge": NONNEG,
-    "max_grad_norm": NONNEG, "project_momentum": BOOL, "state_block": BLOCKS,
+    "max_grad_norm": NONNEG, "project_momentum": BOOL, "state_block": BLOCKS, "state_rounding": ROUNDING,
 }
 #: every rule accepts these (off by default): global-norm clipping of the gradient
 #: (torch.nn.utils.clip_grad_norm_) and coordinate-wise clipping of the update
