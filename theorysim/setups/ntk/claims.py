@@ -550,6 +550,10 @@ def _predict_gaussian(cfg):
     return {name: GAUSSIAN_ALPHA for name in _GAUSSIAN_TOLERANCE}
 
 
+#: what the two limit-gaussian claims share: one simulation, prediction, measurement, tolerance and figure
+_GAUSSIAN_PARTS = {"simulate": _sim_gaussian, "predict": _predict_gaussian, "measure": _measure_gaussian,
+                   "tolerance": _GAUSSIAN_TOLERANCE, "plot": _plot_gaussian}
+
 register(Claim(
     id="jacot2018/limit-gaussian",
     paper=PAPER,
@@ -569,11 +573,7 @@ register(Claim(
          "depth-3 claim's full.",
     quick={"depth": 1, "width": 1024, **_GAUSSIAN_TASK, "seeds": 512},
     full={"depth": 1, "width": 4096, **_GAUSSIAN_TASK, "seeds": 512},
-    simulate=_sim_gaussian,
-    predict=_predict_gaussian,
-    measure=_measure_gaussian,
-    tolerance=_GAUSSIAN_TOLERANCE,
-    plot=_plot_gaussian,
+    **_GAUSSIAN_PARTS,
 ))
 
 register(Claim(
@@ -598,11 +598,7 @@ register(Claim(
          "shift (detectable: 0.33 sd).",
     quick={"depth": 3, "width": 128, **_GAUSSIAN_TASK, "seeds": 256},
     full={"depth": 3, "width": 1024, **_GAUSSIAN_TASK, "seeds": 512},
-    simulate=_sim_gaussian,
-    predict=_predict_gaussian,
-    measure=_measure_gaussian,
-    tolerance=_GAUSSIAN_TOLERANCE,
-    plot=_plot_gaussian,
+    **_GAUSSIAN_PARTS,
     expect="fail",
     failing=("mean (z-test)", "Gaussian (KS)"),
     expected_failure=regime("finite width: Sec. 5's Gaussian is the n -> infinity limit; at three hidden layers and "
