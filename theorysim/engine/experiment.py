@@ -232,13 +232,12 @@ class Experiment:
 
     def _check_memory(self, schedules: int) -> None:
         """Refuse, in one line and before allocating, a run that needs more than this machine's
-        memory (the sweep's validation says the same of a point): its schedules, records, state,
-        parameters, Hessians and the model's data."""
+        memory (the sweep's validation says the same of a point): what the run allocates, its
+        schedules, records, state, parameters and Hessians (the model's data exists already)."""
         E, P, T, k = self.n_members, self.model.layout.size, self.steps, self.record_every
         R = T // k + 1
-        fdata, idata = self.model.data()
         need = 8 * (schedules * T + E * R * (len(self.model.metric_names) + (P if self.record_params else 0))
-                    + E * P * (max(self.state_rows, 1) + 2 + self.hess_size)) + fdata.nbytes + idata.nbytes
+                    + E * P * (max(self.state_rows, 1) + 2 + self.hess_size))
         have = config.machine_memory()
         if have is not None and need > have:
             raise ValueError(f"steps={T}, record_every={k}, {E} member(s) of {P} parameters: the run needs about "
