@@ -103,8 +103,14 @@ def _flatten(table: dict) -> dict:
     return out
 
 
+def _shown(path) -> str:
+    """A path as error lines quote it: at most ~200 characters (the end kept: the file's name)."""
+    text = str(path)
+    return text if len(text) <= 200 else "..." + text[-197:]
+
+
 def _err(path, key, reason) -> SpecError:
-    return SpecError(f"{path}: {key}: {reason}")
+    return SpecError(f"{_shown(path)}: {key}: {reason}")
 
 
 def _read(path: Path) -> dict:
@@ -112,28 +118,28 @@ def _read(path: Path) -> dict:
     a FIFO would be read without end)."""
     try:
         if path.is_dir():
-            raise SpecError(f"{path}: is a directory; expected a TOML sweep spec such as experiments/NAME.toml")
+            raise SpecError(f"{_shown(path)}: is a directory; expected a TOML sweep spec such as experiments/NAME.toml")
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
-            raise SpecError(f"{path}: not a regular file; expected a TOML sweep spec such as experiments/NAME.toml")
+            raise SpecError(f"{_shown(path)}: not a regular file; expected a TOML sweep spec such as experiments/NAME.toml")
         if st.st_size > MAX_SPEC_BYTES:
-            raise SpecError(f"{path}: {st.st_size / 2**20:.1f} MiB; a sweep spec is at most "
+            raise SpecError(f"{_shown(path)}: {st.st_size / 2**20:.1f} MiB; a sweep spec is at most "
                             f"{MAX_SPEC_BYTES // 2**20} MiB (axes are lists of values, not data)")
         with open(path, "rb") as f:
             data = f.read(MAX_SPEC_BYTES + 1)
         if len(data) > MAX_SPEC_BYTES:  # grew since the stat
-            raise SpecError(f"{path}: more than {MAX_SPEC_BYTES // 2**20} MiB; a sweep spec is at most that")
+            raise SpecError(f"{_shown(path)}: more than {MAX_SPEC_BYTES // 2**20} MiB; a sweep spec is at most that")
         return tomllib.loads(data.decode())
     except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
+        raise SpecError(f"{_shown(path)}: no such file") from None
     except (PermissionError, UnicodeDecodeError) as err:
-        raise SpecError(f"{path}: cannot be read as text ({err.__class__.__name__})") from None
+        raise SpecError(f"{_shown(path)}: cannot be read as text ({err.__class__.__name__})") from None
     except OSError as err:  # a symlink loop, a name too long, a file used as a directory, ...
-        raise SpecError(f"{path}: cannot be read ({err.strerror or err.__class__.__name__})") from None
+        raise SpecError(f"{_shown(path)}: cannot be read ({err.strerror or err.__class__.__name__})") from None
     except RecursionError:
-        raise SpecError(f"{path}: nested too deeply to be a sweep spec") from None
+        raise SpecError(f"{_shown(path)}: nested too deeply to be a sweep spec") from None
     except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{path}: not valid TOML: {err}") from None
+        raise SpecError(f"{_shown(path)}: not valid TOML: {err}") from None
 
 
 def _is_pair(key: str) -> bool:
