@@ -56,6 +56,12 @@ SPECS = [
     ("init-scale-given-twice", Q + "init_scale = 1.0\nmodel.init_scale = 2.0\n", r"init_scale.*given twice"),
     ("newton-without-hessian", MS + "optimizer = 'newton'\n",
      r"optimizer='newton': needs the model's Hessian.*setups with one: quadratic"),
+    ("state-bits-integral-float", Q + "optimizer = 'adam'\nstate_bits = 8.0\n", r"experiment\.state_bits=8\.0: expected an integer"),
+    ("seeds-count-huge", "seeds = 1000000000\n" + Q, r"seeds: 1000000000 seeds; a spec expands to at most 10000000 points"),
+    ("axes-too-many-points", "seeds = 1001\n" + Q + "[grid]\nlr = " + str([0.001 * i for i in range(1, 10001)]) + "\n",
+     r"grid: the axes expand to 10010000 points; a spec holds at most 10000000"),
+    ("long-axis-late-duplicate", Q + "[grid]\nlr = " + str([0.001 * i for i in range(1, 50001)] + [0.001]) + "\n",
+     r"grid\.lr: value 0\.001 appears twice"),
     ("dim-integral-float", Q + "dim = 4.0\n", r"experiment\.dim=4\.0: expected an integer \(write 4"),
     ("grid-integral-float", MS + "[grid]\nk = [3, 4.0]\n", r"grid\.k=4\.0: expected an integer"),
     ("duplicate-grid-values", Q + "[grid]\nlr = [0.1, 0.1]\n", r"grid\.lr: value 0\.1 appears twice"),
@@ -141,6 +147,10 @@ ARGS = [
     ("results-damaged-row", ["results", "{damaged}"], r"store damaged\.sqlite: the row of point .* is damaged"),
     ("check-report-onto-json", ["check", "--claim", "quadratic/gd-rate", "--report", "v.json", "--json", "v.json"],
      r"--report v\.json: is the --json file's path"),
+    ("check-json-as-the-report", ["check", "--claim", "quadratic/gd-rate", "--report", "{dir}", "--json", "{dir}/report.md"],
+     r"--report sub: is the --json file's path or holds it as report\.md"),
+    ("results-store-loop", ["results", "loop.sqlite"], r"store loop\.sqlite: "),
+    ("results-csv-name-too-long", ["results", "{store}", "--csv", "y" * 300 + ".csv"], r"--csv y+: cannot be used"),
     ("check-report-md-is-dir", ["check", "--claim", "quadratic/gd-rate", "--report", "{rep}"],
      r"--report rep: rep/report\.md is a directory"),
     ("bench-unknown", ["bench", "W9"], r"W9"),
@@ -196,6 +206,7 @@ def scratch(tmp_path, monkeypatch):
     damaged.close()
     os.symlink("nowhere/s.sqlite", tmp_path / "dangling.sqlite")
     os.symlink("loop.toml", tmp_path / "loop.toml")
+    os.symlink("loop.sqlite", tmp_path / "loop.sqlite")
     (tmp_path / "rep" / "report.md").mkdir(parents=True)
     (tmp_path / "empty.sqlite").write_bytes(b"")
     return {"dir": "sub", "text": "text.md", "spec": "good.toml", "other": "other.sqlite", "store": "store.sqlite",

@@ -75,7 +75,8 @@ def test_8bit_adam_with_bitsandbytes_cpu_rounding_matches_it_on_a_feedback_gradi
 
 def test_the_cpu_lut_kernel_is_its_numpy_oracle():
     """quantize.requantize_lut (table-free, what the engine and the GPU run) against the 65536-entry
-    LUT written as bitsandbytes builds it, on both maps and a block with a zero and a clamp."""
+    LUT written as bitsandbytes builds it, on both maps, an all-zero block, and a block whose absmax is
+    subnormal (an infinite float32 reciprocal: a zero in it goes to bin 0, as bitsandbytes' C++ on x86)."""
     from theorysim.optim.quantize import requantize_lut, requantize_numpy
 
     g = np.random.default_rng(3)
@@ -84,6 +85,8 @@ def test_the_cpu_lut_kernel_is_its_numpy_oracle():
         if not signed:
             x = np.abs(x)
         x[:256] = 0.0
+        x[256:512] = 0.0
+        x[256], x[300] = 1e-39, 5e-40  # subnormal absmax, zeros beside it
         ours = x.copy()
         requantize_lut(ours, 0, x.size, signed, 256)
         np.testing.assert_array_equal(ours, requantize_numpy(x, signed, 256, "cpu_lut"))

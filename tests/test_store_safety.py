@@ -106,3 +106,39 @@ def test_a_finished_sweep_on_a_store_sqlite_cannot_write_reruns(finished, tmp_pa
     monkeypatch.setattr(sqlite3, "connect", read_only_storage)
     assert main(["sweep", str(spec), "--executor", "serial", "--store", str(store)]) == 0
     assert "12 already finished" in capsys.readouterr().out
+
+
+def test_a_symlinked_store_is_guarded_where_sqlite_keeps_its_files(finished, tmp_path, capsys):
+    """SQLite keeps a store's -wal and -shm beside the link's target: results refuses to write a
+    table there, and reading a linked store whose WAL has no index creates no index there."""
+    _, store = finished
+    target = tmp_path / "real" / "s.sqlite"
+    target.parent.mkdir()
+    shutil.copyfile(store, target)
+    writer = Store(target)
+    row = Store(store, read_only=True).rows()[0]
+    writer.write("extra-point", row["config"], "done", 0.1, row["metrics"], None)
+    wal_bytes = (target.parent / "s.sqlite-wal").read_bytes()
+    copy = tmp_path / "copy" / "s.sqlite"
+    copy.parent.mkdir()
+    shutil.copyfile(target, copy)
+    (copy.parent / "s.sqlite-wal").write_bytes(wal_bytes)
+    writer.close()
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(copy)
+    capsys.readouterr()
+    assert main(["results", str(link), "--csv", str(copy.parent / "s.sqlite-wal")]) == 2
+    assert "is the store being read" in capsys.readouterr().err
+    assert (copy.parent / "s.sqlite-wal").read_bytes() == wal_bytes
+    assert len(sweep.load(link)) == 13
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["s.sqlite", "s.sqlite-wal"]
+
+
+def test_api_seeds_beyond_int64_are_refused_in_one_line():
+    import numpy as np
+
+    from theorysim.engine.experiment import Experiment
+    from theorysim.models import Quadratic
+
+    with pytest.raises(ValueError, match=r"seed=9223372036854775808: expected an integer in \[0, 2\^63 - 1\]"):
+        Experiment(Quadratic(np.eye(2)), "sgd", lr=0.1, steps=2, seeds=[2**63])

@@ -149,23 +149,29 @@ def _cmd_list(args) -> int:
 def _output_file(path: str, flag: str) -> Path:
     """A file the command will write: refused now, before any work, if it cannot be written."""
     p = Path(path)
-    if p.is_dir():
-        raise UsageError(f"{flag} {path}: is a directory; expected a file name")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        what = "is not a directory" if parent.exists() else "does not exist"
-        raise UsageError(f"{flag} {path}: directory {parent} {what}")
-    if not os.access(p if p.exists() else parent, os.W_OK):
-        raise UsageError(f"{flag} {path}: not writable")
+    try:
+        if p.is_dir():
+            raise UsageError(f"{flag} {path}: is a directory; expected a file name")
+        parent = p.parent if str(p.parent) else Path(".")
+        if not parent.is_dir():
+            what = "is not a directory" if parent.exists() else "does not exist"
+            raise UsageError(f"{flag} {path}: directory {parent} {what}")
+        if not os.access(p if p.exists() else parent, os.W_OK):
+            raise UsageError(f"{flag} {path}: not writable")
+    except OSError as err:  # a name too long, a symlink loop
+        raise UsageError(f"{flag} {str(path)[:200]}: cannot be used ({err.strerror or err.__class__.__name__})") from None
     return p
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` name one file (hard links and symlinks included; a path need not exist)."""
+    """Whether ``a`` and ``b`` name one file (hard links and symlinks included; a path need not exist;
+    a symlink loop is compared by its real path)."""
     try:
-        return a.exists() and b.exists() and os.path.samefile(a, b) or a.resolve() == b.resolve()
+        if a.exists() and b.exists() and os.path.samefile(a, b):
+            return True
     except OSError:
-        return a.resolve() == b.resolve()
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _table_destination(path: str, flag: str, store: str) -> Path:
@@ -175,7 +181,8 @@ def _table_destination(path: str, flag: str, store: str) -> Path:
 
     p = _output_file(path, flag)
     store_path = Path(store)
-    if _same_file(p, store_path) or any(_same_file(p, s) for s in sidecars(store_path)):
+    real = Path(os.path.realpath(store_path))  # SQLite keeps the WAL and index beside a link's target
+    if _same_file(p, store_path) or any(_same_file(p, s) for s in (*sidecars(store_path), *sidecars(real))):
         raise UsageError(f"{flag} {path}: is the store being read ({store}) or one of its SQLite files; "
                          "write the table to another file")
     if p.is_file():
@@ -216,8 +223,10 @@ def _cmd_check(args) -> int:
     _use_backend(args.backend)
     if not claims:
         raise UsageError("no claims selected")
-    if args.report and json_path is not None and _same_file(Path(args.report), json_path):
-        raise UsageError(f"--report {args.report}: is the --json file's path; the report is a directory of its own")
+    if args.report and json_path is not None and (_same_file(Path(args.report), json_path)
+                                                  or _same_file(Path(args.report) / "report.md", json_path)):
+        raise UsageError(f"--report {args.report}: is the --json file's path or holds it as report.md; the report "
+                         "is a directory of its own")
     figure_dir = _output_dir(args.report, "--report") if args.report else None
     if figure_dir is not None and (figure_dir / "report.md").is_dir():
         raise UsageError(f"--report {args.report}: {figure_dir / 'report.md'} is a directory; the report writes a "
@@ -349,7 +358,9 @@ def _dry_run(spec, store) -> int:
 
 def _cmd_results(args) -> int:
     from theorysim import sweep
+    from theorysim.sweep.store import check_store_path
 
+    check_store_path(args.store, must_exist=True)  # the store first: a bad one is named before the outputs
     csv = _table_destination(args.csv, "--csv", args.store) if args.csv else None
     parquet = _table_destination(args.parquet, "--parquet", args.store) if args.parquet else None
     if csv is not None and parquet is not None and _same_file(csv, parquet):

@@ -315,8 +315,8 @@ def _fill_words_at(normal, k0, k1, step, stream, sub, start, out):
 
 def key_from_seed(seed: int) -> np.ndarray:
     """The Philox key (2 uint64 words) of one integer seed, via ``numpy.random.SeedSequence``."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r}: expected a non-negative integer")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= 2**63 - 1:
+        raise ValueError(f"seed={seed!r}: expected an integer in [0, 2^63 - 1]")
     return np.random.SeedSequence(int(seed)).generate_state(2, np.uint64)
 
 

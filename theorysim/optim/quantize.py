@@ -77,12 +77,20 @@ def lut_code(mids, xn):
     (float32 (clamp(xn) + 1) * 0.5 * 65535 + 0.5, truncated), the bin's left value (float32
     -1 + 2 bin / 65535) and the number of midpoints below that value (the LUT's entry)."""
     one = np.float32(1.0)
+    if not (xn == xn):  # NaN (0 times the infinite reciprocal of a subnormal absmax): bin 0, as x86's
+        return lut_code_of_bin(mids, 0)  # conversion of NaN gives in bitsandbytes' C++
     if xn < -one:
         xn = -one
     if xn > one:
         xn = one
     t = np.float32(np.float32(np.float32(xn + one) * np.float32(0.5)) * np.float32(65535.0))
-    b = int(np.float32(t + np.float32(0.5)))
+    return lut_code_of_bin(mids, int(np.float32(t + np.float32(0.5))))
+
+
+@jit(cache=CACHE)
+def lut_code_of_bin(mids, b):
+    """The LUT's entry for bin ``b``: the number of midpoints below the bin's left value."""
+    one = np.float32(1.0)
     val = np.float32(-one + np.float32(np.float32(np.float32(2.0) * np.float32(b)) / np.float32(65535.0)))
     lo = 0
     hi = mids.shape[0]
@@ -197,9 +205,11 @@ def _requantize_lut_numpy(x, code, mids, block):
         if absmax == 0:
             out[b0 : b0 + block] = 0.0
             continue
-        inv = f32(1.0) / absmax
-        xn = np.clip((blk * inv).astype(np.float32), f32(-1.0), f32(1.0))
-        t = ((((xn + f32(1.0)) * f32(0.5)).astype(np.float32) * f32(LUT_BINS - 1)).astype(np.float32) + f32(0.5))
-        k = lut[t.astype(np.float32).astype(np.int64)]
+        with np.errstate(over="ignore", invalid="ignore"):  # a subnormal absmax: an infinite reciprocal
+            inv = f32(1.0) / absmax
+            xn = np.clip((blk * inv).astype(np.float32), f32(-1.0), f32(1.0))
+            t = ((((xn + f32(1.0)) * f32(0.5)).astype(np.float32) * f32(LUT_BINS - 1)).astype(np.float32) + f32(0.5))
+        bins = np.where(np.isnan(t), 0, np.nan_to_num(t)).astype(np.float32).astype(np.int64)
+        k = lut[bins]
         out[b0 : b0 + block] = (code[k].astype(np.float32) * absmax).astype(np.float32)
     return out.astype(np.float64)

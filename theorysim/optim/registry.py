@@ -38,6 +38,9 @@ class Optimizer:
     """One rule with fixed hyperparameters, for one parameter set (the optimizer API contract: README, "Optimizers")."""
 
     def __init__(self, spec: OptimizerSpec, hyper: Mapping[str, Any]):
+        from theorysim.core.config import check_environment
+
+        check_environment()
         self.spec = spec
         self.hyper = spec.resolve(hyper)
         self._row = spec.hyper_row(self.hyper)

@@ -92,7 +92,8 @@ def build(spec, steps: int) -> np.ndarray:
             return globals()[kind](steps, **options)
         except TypeError as err:
             raise ValueError(f"schedule {kind!r}: {err}") from None
-    if np.iscomplexobj(spec) or any(isinstance(v, complex) for v in np.ravel(np.asarray(spec, dtype=object))):
+    raw = np.asarray(spec)
+    if np.iscomplexobj(raw) or (raw.dtype == object and any(isinstance(v, complex) for v in raw.ravel())):
         raise ValueError("schedule: an explicit array must be real, got complex values")
     arr = np.asarray(spec, dtype=np.float64)
     if arr.shape != (steps,) or not np.all(np.isfinite(arr)) or np.any(arr < 0):

@@ -20,6 +20,7 @@ from typing import Any
 from theorysim import setups
 from theorysim.core.config import gib, machine_memory
 from theorysim.optim import registry, schedules
+from theorysim.optim.spec import BOUNDS as _OPT_BOUNDS
 
 ENGINE_KEYS = {"setup": None, "optimizer": "sgd", "steps": None, "record_every": 1, "schedule": None,
                "divergence_factor": 1e12, "seed": 0}
@@ -116,6 +117,13 @@ def validate(cfg: dict) -> None:
     div = engine["divergence_factor"]
     if isinstance(div, bool) or not isinstance(div, (int, float)) or not (div == 0 or 1 < div < math.inf):
         raise ValueError(f"experiment.divergence_factor={div!r}: expected 0 (off) or a finite number > 1")
+    for key, value in opt_hyper.items():  # an integral float for an integer keyword makes another point key
+        bound = spec.bounds.get(key) or _OPT_BOUNDS.get(key)
+        integer = bound is not None and (bound.integer or any(isinstance(v, int) and not isinstance(v, bool)
+                                                               for v, _ in bound.choices))
+        if integer and _integral_float(value):
+            raise ValueError(f"experiment.{key}={value!r}: expected an integer (write {int(value)}: a float makes "
+                             "a different point key, so a resume would not find the finished point)")
     unknown = [k for k in opt_hyper if k not in spec.defaults]
     if unknown:
         valid = sorted(set(ENGINE_KEYS) | set(b.keys) | set(spec.defaults) | set(b.hyper_names))

@@ -56,6 +56,9 @@ def run_sweep(spec: Spec, store_path, executor: str = "local", workers: int | No
     whether stderr is a terminal; False: silent). ``backend``: the engine of every point whose
     model has GPU kernels (the others run on the CPU); the results are the same either way.
     """
+    from theorysim.core.config import check_environment
+
+    check_environment()
     check_run_args(executor, workers, group_size)
     cores = os.cpu_count() or 1
     workers = workers or (cores if executor != "serial" else 1)

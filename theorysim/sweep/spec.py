@@ -39,6 +39,7 @@ from theorysim.sweep import builders
 TOP_KEYS = ("experiment", "grid", "zip", "seeds", "record", "variant")
 MAX_SEED = 2**63 - 1  # seeds are int64 in the kernels
 MAX_SPEC_BYTES = 16 * 2**20
+MAX_POINTS = 10**7  # a spec's points are built and validated in memory
 RECORD_KEYS = ("arrays",)
 
 
@@ -150,16 +151,17 @@ def _check_values(path, where: str, key: str, values: list) -> None:
     """An axis: scalars (a pair for ``betas``), no value twice."""
     if key == "seed":
         raise _err(path, where, "`seed` is set by the top-level `seeds` (a count or a list), not by an axis")
-    seen = []
+    seen: set = set()  # linear in the axis' length (a list's `in` made a 300000-value axis take minutes)
     for v in values:
         pair = _is_pair(key) and isinstance(v, list) and len(v) == 2 and all(
             isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
         if isinstance(v, (list, dict)) and not pair:
-            raise _err(path, where, f"value {v!r} is a {'list' if isinstance(v, list) else 'table'}; an axis holds "
-                                    "scalars (a [b1, b2] pair only for betas)")
-        if v in seen:
-            raise _err(path, where, f"value {v!r} appears twice; each point would run twice")
-        seen.append(v)
+            raise _err(path, where, f"value {_short(v)} is a {'list' if isinstance(v, list) else 'table'}; an axis "
+                                    "holds scalars (a [b1, b2] pair only for betas)")
+        h = tuple(v) if pair else v
+        if h in seen:
+            raise _err(path, where, f"value {_short(v)} appears twice; each point would run twice")
+        seen.add(h)
 
 
 def _check_fixed(path, where: str, key: str, value) -> None:
@@ -219,6 +221,8 @@ def load_spec(path) -> Spec:
         raise _err(path, f"zip.{sorted(overlap)[0]}", "also a [grid] axis")
     seeds = raw.get("seeds", [0])
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
+        if seeds > MAX_POINTS:
+            raise _err(path, "seeds", f"{seeds} seeds; a spec expands to at most {MAX_POINTS} points")
         seeds = list(range(seeds))
     if not isinstance(seeds, list) or not seeds or not all(
             isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_SEED for s in seeds):
@@ -252,8 +256,28 @@ def load_spec(path) -> Spec:
             else:
                 _check_fixed(path, f"variant[{i}].{key}", key, values)
     spec = Spec(str(path), experiment, dict(grid), dict(zipped), list(seeds), dict(record), list(variants))
+    n = _point_count(spec)
+    if n > MAX_POINTS:
+        raise _err(path, "grid", f"the axes expand to {n} points; a spec holds at most {MAX_POINTS} (split it)")
     _validate_points(spec)
     return spec
+
+
+def _point_count(spec: Spec) -> int:
+    """How many points :meth:`Spec.points` builds, from the axes' lengths (nothing built)."""
+    per_variant = 0
+    for variant in spec.variants or [{}]:
+        n = 1
+        for v in variant.values():
+            if isinstance(v, list):  # Spec.points takes every list of a variant as an axis
+                n *= len(v)
+        per_variant += n
+    n = per_variant * len(spec.seeds)
+    for values in spec.grid.values():
+        n *= len(values)
+    if spec.zipped:
+        n *= len(next(iter(spec.zipped.values())))
+    return n
 
 
 def _origin(spec: Spec, key: str, variant: int | None) -> str | None:

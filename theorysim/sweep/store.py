@@ -137,9 +137,13 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     such a store is read from a private copy of the file and its WAL instead, loaded into memory.
     ``immutable`` is the fallback when SQLite cannot open the file plainly (read-only storage)."""
     path = Path(path)
-    wal, shm, _ = sidecars(path)
+    wal, shm, _ = sidecars(Path(os.path.realpath(path)))  # beside a link's target, where SQLite keeps them
     if wal.exists() and not shm.exists():
-        return _snapshot_in_memory(path, wal)
+        try:
+            return _snapshot_in_memory(path, wal)
+        except OSError as err:  # no room for the copy, or the WAL folded back in meanwhile
+            raise StoreError(f"store {path}: cannot read its WAL ({err.strerror or err}); rerun when the sweep "
+                             "writing it has finished") from None
     uri = path.resolve().as_uri()
     try:
         db = sqlite3.connect(f"{uri}?mode=ro", uri=True)
@@ -188,9 +192,13 @@ class Store:
         except (sqlite3.Error, OSError) as err:
             if getattr(self, "db", None) is not None:
                 self.db.close()
-            if new:  # a half-created store would block the next run (an empty file is no store): remove it
-                for p in (self.path, *sidecars(self.path)):
-                    p.unlink(missing_ok=True)
+            if new:  # a half-created, still empty store would block the next run: remove it (never a
+                for p in (self.path, *sidecars(self.path)):  # file another sweep has written into)
+                    try:
+                        if p.exists() and p.stat().st_size == 0:
+                            p.unlink()
+                    except OSError:
+                        pass
             if "full" in str(err):
                 raise StoreError(f"store {self.path}: disk full while creating the store ({err}); nothing was "
                                  "run: free space and rerun the same command") from None
@@ -229,6 +237,8 @@ class Store:
                 row = {"key": key, "config": json.loads(config), "status": status, "seconds": seconds,
                        "metrics": json.loads(metrics) if metrics else {}, "arrays": arrays, "version": version,
                        "error": error}
+                if not isinstance(row["config"], dict) or not isinstance(row["metrics"], dict):
+                    raise ValueError("config and metrics must be JSON objects")
             except (TypeError, ValueError) as err:
                 raise StoreError(f"store {self.path}: the row of point {str(key)[:80]!r} is damaged ({err}); the "
                                  "other rows are intact (delete this one, e.g. with sqlite3, and rerun the sweep "
