@@ -87,8 +87,6 @@ def cases():
         ("sgd/clip_value+max_grad_norm", "quadratic", "sgd", {"lr": 0.3, "clip_value": 0.05, "max_grad_norm": 0.5}),
         ("adam/8-bit", "scale_invariant", "adam", {"lr": [1e-2, 3e-2, 1e-1], "state_bits": 8}),
         ("lion/8-bit", "quadratic", "lion", {"lr": [1e-3, 1e-2, 3e-2], "state_bits": 8}),
-        ("adam/8-bit-cpu-lut", "scale_invariant", "adam", {"lr": [1e-2, 3e-2, 1e-1], "state_bits": 8,
-                                                            "state_rounding": "cpu_lut"}),
         ("adam/cosine", "quadratic", "adam", {"lr": 0.05, "schedule": "cosine"}),
         ("sgd/diverges", "quadratic", "sgd", {"lr": [0.1, 1.5, 30.0]}),
         ("sgd/sensing_low_rank", "sensing_low_rank", "sgd", {"lr": [0.05, 0.1, 0.2], "alpha": 0.1}),
