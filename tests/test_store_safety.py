@@ -19,6 +19,23 @@ def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def store_with_a_wal_and_no_index(store, tmp_path):
+    """tmp_path/copy/s.sqlite: ``store`` plus one point ("extra-point") that sits only in its -wal (a
+    writer that never folded it back in), and no -shm."""
+    live = tmp_path / "live" / "s.sqlite"
+    live.parent.mkdir()
+    shutil.copyfile(store, live)
+    writer = Store(live)
+    row = Store(store, read_only=True).rows()[0]
+    writer.write("extra-point", row["config"], "done", 0.1, row["metrics"], None)
+    copy = tmp_path / "copy" / "s.sqlite"
+    copy.parent.mkdir()
+    shutil.copyfile(live, copy)
+    shutil.copyfile(live.with_name("s.sqlite-wal"), copy.with_name("s.sqlite-wal"))
+    writer.close()
+    return copy
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """A finished 12-point sweep: (spec, store)."""
@@ -60,18 +77,7 @@ def test_results_refuses_one_file_for_both_tables(finished, tmp_path, capsys):
 
 def test_a_store_with_a_wal_and_no_index_is_read_whole_and_nothing_written_beside_it(finished, tmp_path, capsys):
     spec, store = finished
-    # a store whose last points sit in its WAL (a writer that never folded it back in), the -shm gone
-    live = tmp_path / "live" / "s.sqlite"
-    live.parent.mkdir()
-    shutil.copyfile(store, live)
-    writer = Store(live)
-    row = Store(store, read_only=True).rows()[0]
-    writer.write("extra-point", row["config"], "done", 0.1, row["metrics"], None)
-    copy = tmp_path / "copy" / "s.sqlite"
-    copy.parent.mkdir()
-    shutil.copyfile(live, copy)
-    shutil.copyfile(live.with_name("s.sqlite-wal"), copy.with_name("s.sqlite-wal"))
-    writer.close()
+    copy = store_with_a_wal_and_no_index(store, tmp_path)
     before = sorted(p.name for p in copy.parent.iterdir())
     assert before == ["s.sqlite", "s.sqlite-wal"]
     frame = sweep.load(copy)
@@ -112,18 +118,8 @@ def test_a_symlinked_store_is_guarded_where_sqlite_keeps_its_files(finished, tmp
     """SQLite keeps a store's -wal and -shm beside the link's target: results refuses to write a
     table there, and reading a linked store whose WAL has no index creates no index there."""
     _, store = finished
-    target = tmp_path / "real" / "s.sqlite"
-    target.parent.mkdir()
-    shutil.copyfile(store, target)
-    writer = Store(target)
-    row = Store(store, read_only=True).rows()[0]
-    writer.write("extra-point", row["config"], "done", 0.1, row["metrics"], None)
-    wal_bytes = (target.parent / "s.sqlite-wal").read_bytes()
-    copy = tmp_path / "copy" / "s.sqlite"
-    copy.parent.mkdir()
-    shutil.copyfile(target, copy)
-    (copy.parent / "s.sqlite-wal").write_bytes(wal_bytes)
-    writer.close()
+    copy = store_with_a_wal_and_no_index(store, tmp_path)
+    wal_bytes = (copy.parent / "s.sqlite-wal").read_bytes()
     link = tmp_path / "link.sqlite"
     link.symlink_to(copy)
     capsys.readouterr()
