@@ -122,8 +122,7 @@ def validate(cfg: dict) -> None:
         integer = bound is not None and (bound.integer or any(isinstance(v, int) and not isinstance(v, bool)
                                                                for v, _ in bound.choices))
         if integer and _integral_float(value):
-            raise ValueError(f"experiment.{key}={value!r}: expected an integer (write {int(value)}: a float makes "
-                             "a different point key, so a resume would not find the finished point)")
+            raise _integral_float_error(key, value)
     unknown = [k for k in opt_hyper if k not in spec.defaults]
     if unknown:
         valid = sorted(set(ENGINE_KEYS) | set(b.keys) | set(spec.defaults) | set(b.hyper_names))
@@ -164,12 +163,18 @@ def _check_setup_keys(b: setups.SweepSetup, setup: dict) -> None:
             raise ValueError(f"experiment.{key}={value!r}: expected a value like the default {default!r}")
         if _integral_float(value) and (isinstance(default, int) and not isinstance(default, bool)
                                        or key in b.bounds and b.bounds[key].integer):
-            raise ValueError(f"experiment.{key}={value!r}: expected an integer (write {int(value)}: a float makes "
-                             "a different point key, so a resume would not find the finished point)")
+            raise _integral_float_error(key, value)
 
 
 def _integral_float(value) -> bool:
     return isinstance(value, float) and value.is_integer()
+
+
+def _integral_float_error(key: str, value: float) -> ValueError:
+    """One rule for integer keys given as integral floats: refused (``4.0`` makes another point key
+    than ``4``, so a resume would not find the finished point)."""
+    return ValueError(f"experiment.{key}={value!r}: expected an integer (write {int(value)}: a float makes a "
+                      "different point key, so a resume would not find the finished point)")
 
 
 def _check_model_hyper(b: setups.SweepSetup, model_hyper: dict) -> None:
@@ -180,8 +185,7 @@ def _check_model_hyper(b: setups.SweepSetup, model_hyper: dict) -> None:
                 bound = cls.hyper_spec[key][1]
                 bound.check(f"experiment.{key}", value)
                 if bound.integer and _integral_float(value):
-                    raise ValueError(f"experiment.{key}={value!r}: expected an integer (write {int(value)}: a float "
-                                     "makes a different point key, so a resume would not find the finished point)")
+                    raise _integral_float_error(key, value)
 
 
 def memory_bytes(cfg: dict) -> int | None:
