@@ -138,3 +138,52 @@ def test_api_seeds_beyond_int64_are_refused_in_one_line():
 
     with pytest.raises(ValueError, match=r"seed=9223372036854775808: expected an integer in \[0, 2\^63 - 1\]"):
         Experiment(Quadratic(np.eye(2)), "sgd", lr=0.1, steps=2, seeds=[2**63])
+
+
+BUS_ERROR_SCRIPT = """
+import os, sys
+from theorysim.cli import _one_line_on_bus_error
+from theorysim.sweep.store import Store
+path = sys.argv[1]
+_one_line_on_bus_error("sweep", path, "the points written before are intact", 1)
+store = Store(path)
+store.write("first", {"seed": 0}, "done", 0.1, {}, None)
+os.truncate(path + "-shm", 0)  # another program truncates the index SQLite has mapped
+store.write("second", {"seed": 1}, "done", 0.1, {}, None)  # SIGBUS inside SQLite
+print("no bus error")
+"""
+
+
+def test_an_index_truncated_under_sqlite_gives_one_line_not_a_bare_bus_error(tmp_path):
+    """Issue 37 item 6: a store whose -shm mapping loses its backing mid-run (SIGBUS inside SQLite,
+    where Python's own handler cannot act) ends with one line and exit 1; the committed point is
+    intact and the store opens again."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.sqlite"
+    proc = subprocess.run([sys.executable, "-c", BUS_ERROR_SCRIPT, str(path)], capture_output=True, text=True,
+                          timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, (proc.returncode, proc.stderr)
+    assert lines[0].startswith(f"theorysim sweep: error: store {path}: its shared-memory index") and \
+        "bus error" in lines[0], proc.stderr
+    assert "no bus error" not in proc.stdout
+    assert Store(path, read_only=True).finished_keys() == {"first"}
+
+
+def test_the_bus_error_line_also_covers_a_fault_with_the_interpreter_lock_held(tmp_path):
+    """The handler does not depend on where the fault happens: a plain mmap read past a truncated
+    file's end (Python holding its lock) gives the same one line."""
+    import subprocess
+    import sys
+
+    script = ("import mmap, os, sys\n"
+              "from theorysim.core.bus_error import exit_in_one_line_on_bus_error\n"
+              "assert exit_in_one_line_on_bus_error('error: the mapping went away', 3)\n"
+              "f = open(sys.argv[1], 'w+b'); f.write(b'x' * 8192); f.flush()\n"
+              "m = mmap.mmap(f.fileno(), 8192); os.truncate(sys.argv[1], 0)\n"
+              "print(m[5000])\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "f.bin")], capture_output=True, text=True,
+                          timeout=60)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (3, "error: the mapping went away\n", "")

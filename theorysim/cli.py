@@ -310,6 +310,8 @@ def _cmd_sweep(args) -> int:
     _use_backend(args.backend)
     spec = sweep.load_spec(args.spec)
     store = args.store or str(Path(args.spec).with_suffix(".sqlite").name)
+    _one_line_on_bus_error("sweep", store, "the points written before are intact; rerun the same command to resume",
+                           EXIT_FAIL)
     if args.dry_run:
         return _dry_run(spec, store)
     t0 = time.perf_counter()  # run_sweep checks the store path before it opens or starts anything
@@ -328,6 +330,15 @@ def _cmd_sweep(args) -> int:
     if counts["failed"]:
         print(f"the failed points' tracebacks: theorysim results {store} (column error)", file=sys.stderr)
     return EXIT_FAIL if counts["failed"] else EXIT_OK
+
+
+def _one_line_on_bus_error(command: str, store: str, consequence: str, exit_code: int) -> None:
+    """A store's ``-shm`` index truncated or unbacked under SQLite's mapping: one line, not "Bus error"."""
+    from theorysim.core.bus_error import exit_in_one_line_on_bus_error
+
+    exit_in_one_line_on_bus_error(
+        f"theorysim {command}: error: store {store[:200]}: its shared-memory index (-shm file) "
+        f"was truncated or lost its storage while in use (bus error); {consequence}", exit_code)
 
 
 def _dry_run(spec, store) -> int:
@@ -361,6 +372,7 @@ def _cmd_results(args) -> int:
     from theorysim.sweep.store import check_store_path
 
     check_store_path(args.store, must_exist=True)  # the store first: a bad one is named before the outputs
+    _one_line_on_bus_error("results", args.store, "the store was only read", EXIT_USAGE)
     csv = _table_destination(args.csv, "--csv", args.store) if args.csv else None
     parquet = _table_destination(args.parquet, "--parquet", args.store) if args.parquet else None
     if csv is not None and parquet is not None and _same_file(csv, parquet):
