@@ -52,6 +52,8 @@ SPECS = [
     ("duplicate-seed-late", "seeds = " + str(list(range(40000)) + [39999]) + "\n" + Q, r"seeds: seed 39999 appears twice"),
     ("seed-beyond-int64", "seeds = [9223372036854775808]\n" + Q, r"seeds: expected .*\[0, 2\^63 - 1\]"),
     ("lr-given-twice", Q + "lr = 0.1\noptim.lr = 0.2\n", r"lr.*given twice"),
+    ("experiment-lr-and-grid-lr", Q + "lr = 0.2\n[grid]\nlr = [0.1]\n", r"grid\.lr.*given twice: also fixed in \[experiment\] \(lr = 0\.2\)"),
+    ("experiment-dim-and-zip-dim", Q + "dim = 6\n[zip]\ndim = [4, 8]\nlr = [0.1, 0.2]\n", r"zip\.dim.*given twice"),
     ("grid-lr-and-optim-lr", Q + "optim.lr = 0.2\n[grid]\nlr = [0.1]\n", r"lr.*given twice"),
     ("init-scale-given-twice", Q + "init_scale = 1.0\nmodel.init_scale = 2.0\n", r"init_scale.*given twice"),
     ("newton-without-hessian", MS + "optimizer = 'newton'\n",

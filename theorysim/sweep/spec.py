@@ -6,7 +6,7 @@
     steps = 2000
     dim = 20                # setup keys
     lr = 0.1                # optimizer / model hyperparameters (model.NAME / optim.NAME when both take NAME)
-    [grid]                  # cartesian axes over any key
+    [grid]                  # cartesian axes over any key not fixed in [experiment]
     lr = [0.05, 0.1, 0.2]
     [zip]                   # axes zipped together (equal lengths)
     kappa = [10.0, 100.0]
@@ -219,6 +219,11 @@ def load_spec(path) -> Spec:
     overlap = set(grid) & set(zipped)
     if overlap:
         raise _err(path, f"zip.{sorted(overlap)[0]}", "also a [grid] axis")
+    for name, table in (("grid", grid), ("zip", zipped)):  # one value would win silently: say which to keep
+        fixed = sorted(set(table) & set(experiment))
+        if fixed:
+            raise _err(path, f"{name}.{fixed[0]}", f"given twice: also fixed in [experiment] "
+                                                   f"({fixed[0]} = {_short(experiment[fixed[0]])}); keep one")
     seeds = raw.get("seeds", [0])
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
         if seeds > MAX_POINTS:
