@@ -150,7 +150,7 @@ def test_gd_search_row_is_one_ensemble_of_size_seed_members():
 
 
 def test_sweep_points_are_the_claims_search_members(tmp_path):
-    """experiments/dsd_scaling.toml's points, shrunk: a point with seed 0 and data_seed s trains exactly
+    """experiments/dsd_gd.toml's points, shrunk: a point with seed 0 and data_seed s trains exactly
     member (m, s) of search.gd_errors (same draw, prefix and init), so the sweep's mean test errors
     (study.m_star_table) are the claim's."""
     from pathlib import Path
@@ -159,7 +159,7 @@ def test_sweep_points_are_the_claims_search_members(tmp_path):
     from theorysim.setups.dsd import study
     from theorysim.sweep.store import Store, unpack_arrays
 
-    spec = sweep.load_spec(Path(__file__).resolve().parents[1] / "experiments" / "dsd_scaling.toml")
+    spec = sweep.load_spec(Path(__file__).resolve().parents[1] / "experiments" / "dsd_gd.toml")
     assert len(spec.points()) == 2880 and {p["arch"] for p in spec.points()} == set(model.ARCHITECTURES)
     small = sweep.Spec(spec.path, {**spec.experiment, "steps": 20, "record_every": 20, "pool": 11, "lr": 0.3},
                        {"arch": ["fcn", "lcn"], "m": [3, 11], "data_seed": [4, 5]}, {}, [0], {}, [{"k": 3, "d": 2}])

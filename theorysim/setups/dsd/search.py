@@ -94,3 +94,57 @@ def gd_errors(cfg, arch: str, hi: int):
         return err.mean(axis=1)
 
     return mean_error
+
+
+def sigma_of(cfg, k: int) -> float:
+    """The noise level at k: cfg["sigma"] if fixed, else cfg["c"] / sqrt(k) (the bounds' regime
+    sigma = O~(1 / sqrt(k)))."""
+    return float(cfg["sigma"]) if cfg.get("sigma") is not None else float(cfg["c"]) / math.sqrt(k)
+
+
+@dataclass
+class SeedSearch:
+    """One seed's m* for the two-step learner, the excess risk at every evaluated size, the 0-1 test
+    error at m* (nan when m* is infinite) and the sizes above m* whose excess is still above delta
+    (bisection assumes none)."""
+
+    m_star: float
+    excess: dict
+    zero_one_at_m_star: float
+    non_monotone: int
+
+    def to_json(self) -> dict:
+        return {"m_star": self.m_star, "zero_one_at_m_star": self.zero_one_at_m_star,
+                "non_monotone": self.non_monotone,
+                "excess": {str(m): float(f"{e:.4g}") for m, e in sorted(self.excess.items())}}
+
+
+def two_step_searches(cfg, arch: str, k: int, d: int) -> list[SeedSearch]:
+    """Per seed (cfg["seeds"]): m* of the two-step learner (:mod:`two_step`, cfg["scheme"] or the
+    paper's) on that seed's draw of cfg["hi"] samples (prefixes; the init from the same seed), the
+    excess squared risk over the floor (:func:`theory.excess_risk`, exact, no test set) <= cfg["delta"]."""
+    from theorysim.setups.dsd import theory, two_step
+
+    scheme = cfg.get("scheme") or two_step.PAPER
+    sigma, mode, delta = sigma_of(cfg, k), cfg["mode"], cfg["delta"]
+    Xt, yt = data.sample(cfg["test_size"], k, d, sigma, mode, seed=0, stream=1)[:2]
+    out = []
+    for s in cfg["seeds"]:
+        X, y, _ = data.sample(cfg["hi"], k, d, sigma, mode, seed=s)
+        learned = {}
+
+        def excess(sizes):
+            errs = []
+            for m in sizes:
+                steps = two_step.learn(arch, X[:m], y[:m], k, d, s, scheme)
+                learned[int(m)] = steps.W2
+                errs.append(theory.excess_risk(arch, steps.W2, k, d, sigma, steps.b2, mode))
+            return np.array(errs)
+
+        found = sample_complexity(excess, 1, cfg["hi"], delta, points=cfg.get("grid_points", 16))
+        zero_one = math.nan
+        if math.isfinite(found.m_star):
+            zero_one = float(model.test_error(arch, learned[int(found.m_star)], Xt, yt, k, d, scheme.b2)[0])
+        above = [e for m, e in found.errors.items() if m > found.m_star and e > delta]
+        out.append(SeedSearch(found.m_star, found.errors, zero_one, len(above)))
+    return out

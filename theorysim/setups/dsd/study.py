@@ -18,9 +18,10 @@ import numpy as np
 from theorysim.setups.dsd import model, search
 
 #: the sweep setup's keys with their defaults (declared in the setup's __init__)
-SWEEP_KEYS = {"arch": "lcn", "k": 8, "d": 8, "m": 100, "pool": 4000, "sigma": 0.15, "mode": "additive", "data_seed": 0}
+SWEEP_KEYS = {"arch": "lcn", "k": 8, "d": 8, "m": 100, "pool": 4000, "sigma": 0.15, "mode": "additive", "data_seed": 0,
+              "learner": "gd"}
 #: what identifies one m*(k, d) curve point: every setup key but m and the draw, and the training run
-CURVE_KEYS = ("arch", "k", "d", "sigma", "mode", "pool", "optimizer", "lr", "steps", "b", "init_scale")
+CURVE_KEYS = ("arch", "k", "d", "sigma", "mode", "pool", "optimizer", "lr", "steps", "b", "init_scale", "learner")
 
 
 def value(cfg: dict, key: str):
@@ -76,4 +77,33 @@ def m_star_table(points, delta: float = 0.05, test_size: int = 4000) -> list[dic
         mean = [float(np.mean(by_m[m])) for m in sizes]
         rows.append({**dict(zip(CURVE_KEYS, key)), "m_star": interpolated_m_star(sizes, mean, delta),
                      "draws": min(len(v) for v in by_m.values()), "errors": dict(zip(sizes, np.round(mean, 5).tolist()))})
+    return rows
+
+
+def two_step_m_stars(points, delta: float = 1e-3) -> list[dict]:
+    """The two-step learner's points (``learner = "two_step"``): each point's stored parameters are step 2
+    before its projection (two_step.start_model), so the filters are projected onto the unit ball here and
+    scored by the exact excess squared risk (theory.excess_risk, threshold b2 = 1e-4). One row per curve:
+    its keys, m* per data draw (the first stored m with excess <= delta; inf if none) and their mean. The
+    claims refine the same log grid by bisection (search.two_step_searches)."""
+    from theorysim.setups.dsd import theory, two_step
+
+    by_curve: dict = defaultdict(lambda: defaultdict(dict))
+    for p in points:
+        cfg = p["config"]
+        if value(cfg, "learner") != "two_step":
+            continue
+        arch, k, d, sigma, mode = (value(cfg, key) for key in ("arch", "k", "d", "sigma", "mode"))
+        W2 = two_step.project(arch, np.asarray(p["theta"]).reshape(-1), int(k), int(d), "ball")
+        excess = theory.excess_risk(arch, W2, int(k), int(d), float(sigma), two_step.PAPER.b2, mode)
+        key = tuple(value(cfg, name) for name in CURVE_KEYS)
+        by_curve[key][int(value(cfg, "data_seed"))][int(value(cfg, "m"))] = excess
+    rows = []
+    for key, seeds in sorted(by_curve.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        per_seed = {}
+        for s, by_m in sorted(seeds.items()):
+            ok = [m for m in sorted(by_m) if by_m[m] <= delta]
+            per_seed[s] = float(ok[0]) if ok else math.inf
+        rows.append({**dict(zip(CURVE_KEYS, key)), "m_star_per_seed": per_seed,
+                     "m_star": float(np.mean(list(per_seed.values())))})
     return rows

@@ -1,18 +1,33 @@
 """Claims of Lahoti, Karp, Winston, Singh, Li (2024), "Role of locality and weight sharing in
 image-based tasks: a sample complexity separation between CNNs, LCNs, and FCNs" (arXiv 2403.15707,
-ICLR 2024): how the sample complexity m*(k, d) of the DSD task scales for the three architectures.
+ICLR 2024): the sample complexity m*(k, d) of the DSD task for the three architectures.
 
-Setting (spec B4): sigma = 0.15 fixed while k and d sweep (sigma = 1/sqrt(k) makes small k
-Bayes-hard), additive noise, delta = 0.05 on 4000 fresh test points (full: 8000), 5 seeds (full: 10),
-m* by a log grid and bisection (:mod:`theorysim.setups.dsd.search`); k = 4 ... 32 at d = 32 and
-d = 4 ... 32 at k = 32 in both modes (the closed form is cheap: quick is full with fewer seeds). The CNN and LCN are trained by the projected first
-step of the paper's two-step GD (:func:`theorysim.setups.dsd.estimators.projected_step`) and predict
-with threshold b = 0.5. Exponents are least-squares slopes of log m* (their CIs: t intervals from the
-regression's standard error).
+What the paper states (spec B3 / B3b; the abstract [P] and secondary sources that quote it [S]):
 
-fcn-vs-lcn-gap trains the FCN and the LCN alike by full-batch GD from an isotropic random init through
-the engine (one member per (m, seed), per-member training sets), at d = 8 and k = 2 ... 16: the FCN
-has k^2 d weights, so k = 32 is out of reach on 2 cores.
+* **Bounds** (formal, as the OpenReview reviews quote them [S]; the abstract has the O~ forms [P]):
+  m*_CNN = O(sigma^2 (k + d) ln kd) and m*_LCN = O(sigma^2 k (k + d) ln kd) for a two-step projected
+  GD learner; m*_LCN = Omega(sigma^2 k d) and m*_FCN = Omega(sigma^2 k^2 d) for every orthogonally
+  equivariant algorithm; under sigma = O~(1 / sqrt(k)) and k = O(e^d). Kind: upper and lower bounds
+  with unknown constants, tested by the constant rule (:mod:`theorysim.claims.tolerance`): a
+  constant fitted where k d <= ``fit_kd`` and held on the rest, on m* per seed (CI over seeds).
+* **Experiments** (the later version [S], CNN against LCN, k, d <= 30, m* by binary search): m*_CNN grows
+  ~k and ~d, m*_LCN ~k^2 at fixed d and ~d at fixed k, and the LCN needs 10-20x the CNN's samples.
+  Kind: orders (Theta(x^p), the exponent within the band of :func:`tol.exponent`) and a range.
+
+The learner is our reconstruction of the paper's two-step projected GD
+(:mod:`theorysim.setups.dsd.two_step`, every open choice decided there), and so is the distribution
+(:mod:`theorysim.setups.dsd.data`, additive noise): every verdict here is the reconstruction's.
+
+**Success criterion.** The squared-error risk (the paper's), computed exactly for the learned filters
+(:func:`theorysim.setups.dsd.theory.risk`: no test set, so m* carries no test-set noise), has a floor
+of k sigma^2 = c^2 from the noise patches (the best unit filters with b2 = 1e-4); m* per seed is the
+smallest m whose excess risk over that floor is <= delta = 1e-3 (filters within cos ~ 0.97 of w*),
+found on a 16-point log grid of prefixes of one draw and refined by bisection to 5%
+(:func:`theorysim.setups.dsd.search.two_step_searches`). The 0-1 test error at m* and the number of
+grid sizes above m* that still miss delta (bisection assumes none) are reported with each point.
+
+lahoti2024/fcn-vs-lcn-gap (exploratory) trains the FCN and the LCN alike by full-batch GD from an
+isotropic random init through the engine, at sigma = 0.15, d = 8 and k = 2 ... 16.
 """
 from __future__ import annotations
 
@@ -23,10 +38,10 @@ import numpy as np
 from scipy import stats
 
 from theorysim import fit
-from theorysim.claims import Claim, Measurement, Paper, register, tol
+from theorysim.claims import Claim, Measurement, Paper, reconstruction, register, tol
 from theorysim.engine.cache import RunCache
 from theorysim.plotting import pyplot
-from theorysim.setups.dsd import search
+from theorysim.setups.dsd import search, theory
 
 PAPER = Paper(
     key="lahoti2024",
@@ -40,6 +55,10 @@ PAPER = Paper(
 
 RUNS = RunCache("dsd: sample-complexity searches")
 
+LEARNER = ("the distribution (additive noise, w* = 1_d / sqrt(d)) and the two-step projected GD learner (step 1 at "
+           "b = 0 from a small init, step 2 at b1 with eta2 = 1e3 k, unit-ball projection, CNN eta1 = 1/k: "
+           "theorysim.setups.dsd.two_step) are reconstructed from secondary sources; the paper's own are not available")
+
 
 def points(cfg) -> list[tuple[int, int]]:
     """(k, d) of the k sweep (fixed d) then the d sweep (fixed k), without repeats."""
@@ -48,6 +67,288 @@ def points(cfg) -> list[tuple[int, int]]:
     return out
 
 
+def two_step_table(cfg, arch: str) -> dict:
+    """{(k, d): [SeedSearch per seed]} for the two-step learner at every grid point (cached)."""
+    key = {name: cfg[name] for name in ("c", "sigma", "mode", "delta", "seeds", "hi", "test_size", "k_sweep",
+                                        "d_sweep", "grid_points")}
+    key["arch"] = arch
+    return RUNS.get(key, lambda: {kd: search.two_step_searches(cfg, arch, *kd) for kd in points(cfg)})
+
+
+def _simulate(cfg):
+    return {arch: two_step_table(cfg, arch) for arch in ("cnn", "lcn")}
+
+
+def m_stars(res, arch, kd_points) -> np.ndarray:
+    """m* [points, seeds]."""
+    return np.array([[s.m_star for s in res[arch][kd]] for kd in kd_points], dtype=np.float64)
+
+
+def point_details(cfg, res, arch) -> dict:
+    """Per point: sigma, the risk floor, m* per seed, the 0-1 error at m* (mean) and the non-monotone count."""
+    rows = {}
+    for (k, d), seeds in res[arch].items():
+        sigma = search.sigma_of(cfg, k)
+        ms = [s.m_star for s in seeds]
+        rows[f"k={k}, d={d}"] = {
+            "sigma": round(sigma, 5), "risk floor": round(theory.risk_floor(arch, k, d, sigma, 1e-4), 5),
+            "m* per seed": ms, "mean m*": float(np.mean(ms)),
+            "0-1 error at m* (mean)": round(float(np.nanmean([s.zero_one_at_m_star for s in seeds])), 4)
+            if any(math.isfinite(s.zero_one_at_m_star) for s in seeds) else None,
+            "sizes above m* still above delta": int(sum(s.non_monotone for s in seeds))}
+    return rows
+
+
+def bound_of(cfg, kind: str, k, d):
+    """The formal bounds' growth with sigma^2 and the log factor as stated: cnn_upper sigma^2 (k + d) ln kd,
+    lcn_upper sigma^2 k (k + d) ln kd, lcn_lower sigma^2 k d (sigma from cfg at each k)."""
+    k, d = np.asarray(k, dtype=float), np.asarray(d, dtype=float)
+    s2 = np.array([search.sigma_of(cfg, int(kk)) ** 2 for kk in np.atleast_1d(k)]).reshape(k.shape)
+    return {"cnn_upper": s2 * (k + d) * np.log(k * d), "lcn_upper": s2 * k * (k + d) * np.log(k * d),
+            "lcn_lower": s2 * k * d}[kind]
+
+
+def held_out_check(cfg, res, arch: str, kind: str, side: str, label: str) -> Measurement:
+    """The constant rule on m* per seed (:func:`theorysim.fit.held_out_bound`)."""
+    kd = points(cfg)
+    k, d = np.array([p[0] for p in kd]), np.array([p[1] for p in kd])
+    f = bound_of(cfg, kind, k, d)
+    values = m_stars(res, arch, kd)
+    stat = fit.held_out_bound(values, f, k * d <= cfg["fit_kd"], side)
+    details = {"points (k, d)": [list(map(int, p)) for p in kd], "bound f": np.round(f, 4).tolist(),
+               "fitted on k d <=": cfg["fit_kd"], "c (sigma = c / sqrt(k))": cfg["c"], "delta (excess risk)":
+               cfg["delta"], "per point": point_details(cfg, res, arch)}
+    return Measurement.of_grid(stat, label=label, details=details)
+
+
+def _plot_bounds(cfg, res, verdict, archs=("cnn", "lcn")):
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2))
+    kd = points(cfg)
+    fits = {"cnn": ("cnn_upper", "upper"), "lcn": ("lcn_upper", "upper")}
+    for ax, axis in zip(axes, ("k", "d")):
+        sweep = [p for p in kd if (p[1] == cfg["k_sweep"]["d"] if axis == "k" else p[0] == cfg["d_sweep"]["k"])]
+        sweep.sort(key=lambda p: p[0] if axis == "k" else p[1])
+        x = np.array([p[0] if axis == "k" else p[1] for p in sweep], dtype=float)
+        for c, arch in enumerate(archs):
+            vals = m_stars(res, arch, sweep)
+            mean = vals.mean(axis=1)
+            held = np.array([p[0] * p[1] > cfg["fit_kd"] for p in sweep])
+            ax.loglog(x, mean, "-", color=f"C{c}", lw=1)
+            ax.loglog(x[~held], mean[~held], "o", color=f"C{c}", label=f"{arch.upper()} m* (fit part)")
+            ax.loglog(x[held], mean[held], "o", mfc="white", color=f"C{c}", label=f"{arch.upper()} m* (held out)")
+            kind, _ = fits[arch]
+            f_all = bound_of(cfg, kind, [p[0] for p in kd], [p[1] for p in kd])
+            fit_mask = np.array([p[0] * p[1] <= cfg["fit_kd"] for p in kd])
+            const = np.max(m_stars(res, arch, kd).mean(axis=1)[fit_mask] / f_all[fit_mask])
+            f = bound_of(cfg, kind, [p[0] for p in sweep], [p[1] for p in sweep])
+            ax.loglog(x, const * f, "--", color=f"C{c}", lw=1, label=f"{arch.upper()} upper bound x C = {const:.3g}")
+            if arch == "lcn":
+                f_low = bound_of(cfg, "lcn_lower", [p[0] for p in kd], [p[1] for p in kd])
+                c_low = np.min(m_stars(res, arch, kd).mean(axis=1)[fit_mask] / f_low[fit_mask])
+                ax.loglog(x, c_low * bound_of(cfg, "lcn_lower", [p[0] for p in sweep], [p[1] for p in sweep]), ":",
+                          color=f"C{c}", lw=1, label=f"LCN lower bound x c = {c_low:.3g}")
+        fixed = f"d = {cfg['k_sweep']['d']}" if axis == "k" else f"k = {cfg['d_sweep']['k']}"
+        ax.set(xlabel=axis, ylabel="m* (mean over seeds)",
+               title=f"two-step learner: m* against {axis} ({fixed}, sigma = {cfg['c']}/sqrt(k))")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+BOUNDS_QUICK = {"c": 0.5, "sigma": None, "mode": "additive", "delta": 1e-3, "seeds": list(range(10)), "hi": 8000,
+                "test_size": 4000, "grid_points": 16, "k_sweep": {"d": 16, "k": [4, 8, 16, 32]},
+                "d_sweep": {"k": 8, "d": [4, 8, 16, 32, 64]}, "fit_kd": 64}
+BOUNDS_FULL = {**BOUNDS_QUICK, "seeds": list(range(30)), "test_size": 8000}
+
+
+# ---------------------------------------------------------------------------------------------
+# lahoti2024/cnn-upper-bound
+CNN_CHECK = "O(sigma^2 (k + d) ln kd): held-out ratio / fitted C"
+
+register(Claim(
+    id="lahoti2024/cnn-upper-bound",
+    paper=PAPER,
+    reference="Abstract and sec. 7: CNNs trained by two-step projected GD need O~(k + d) samples on DSD; the "
+              "formal bound O(sigma^2 (k + d) ln kd) as quoted by the OpenReview reviews (secondary source)",
+    statement="The two-step projected GD CNN (our reconstruction) at sigma = 0.5 / sqrt(k) reaches excess squared "
+              "risk 1e-3 within m*_CNN = O(sigma^2 (k + d) ln kd) samples: the constant fitted where k d <= 64 "
+              "holds, within the constant rule's factor 2, at the larger k d (k = 4 ... 32, d = 4 ... 64).",
+    quick=BOUNDS_QUICK,
+    full=BOUNDS_FULL,
+    simulate=_simulate,
+    predict=lambda cfg: {CNN_CHECK: 1.0},
+    measure=lambda cfg, res: {CNN_CHECK: held_out_check(
+        cfg, res, "cnn", "cnn_upper", "upper", "max over held-out points of mean m*_CNN / (sigma^2 (k + d) ln kd), "
+                                                "over the constant fitted on k d <= 64")},
+    tolerance={CNN_CHECK: tol.upper_bound_fitted("sigma^2 (k + d) ln kd")},
+    plot=_plot_bounds,
+    reconstruction=LEARNER,
+    note="Replaces lahoti2024/cnn-scaling, which tested the one-step projected learner at sigma = 0.15 (outside the "
+         "regime sigma = O~(1/sqrt(k)) as k grows) with m* from the seed-averaged error. The second step is what "
+         "makes the CNN fast: after step 1 (w1 ~ (2/k) w* + noise, f ~ 0) the threshold b1 passes almost only the "
+         "signal patch of each sample, so step 2 averages m signal patches and its alignment approaches the "
+         "oracle-selection law (1 + sigma^2 d / m)^(-1/2) (theorysim.setups.dsd.theory), independent of k; the "
+         "first step alone has (1 + sigma^2 k d / m)^(-1/2).",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# lahoti2024/lcn-sandwich
+LCN_CHECKS = ("Omega(sigma^2 k d): held-out ratio / fitted c", "O(sigma^2 k (k + d) ln kd): held-out ratio / fitted C")
+
+register(Claim(
+    id="lahoti2024/lcn-sandwich",
+    paper=PAPER,
+    reference="Abstract and secs. 6-7: LCNs need Omega(sigma^2 k d) samples (any orthogonally equivariant "
+              "algorithm) and the two-step projected GD learner O(sigma^2 k (k + d) ln kd); formal forms as quoted by "
+              "the OpenReview reviews (secondary source)",
+    statement="The two-step projected GD LCN (our reconstruction) at sigma = 0.5 / sqrt(k) lies between the bounds: "
+              "c sigma^2 k d <= m*_LCN <= C sigma^2 k (k + d) ln kd, each constant fitted where k d <= 64 and held, "
+              "within the constant rule's factor 2, at the larger k d.",
+    quick=BOUNDS_QUICK,
+    full=BOUNDS_FULL,
+    simulate=_simulate,
+    predict=lambda cfg: dict.fromkeys(LCN_CHECKS, 1.0),
+    measure=lambda cfg, res: {
+        LCN_CHECKS[0]: held_out_check(cfg, res, "lcn", "lcn_lower", "lower",
+                                      "min over held-out points of mean m*_LCN / (sigma^2 k d), over the constant "
+                                      "fitted on k d <= 64"),
+        LCN_CHECKS[1]: held_out_check(cfg, res, "lcn", "lcn_upper", "upper",
+                                      "max over held-out points of mean m*_LCN / (sigma^2 k (k + d) ln kd), over the "
+                                      "constant fitted on k d <= 64")},
+    tolerance={LCN_CHECKS[0]: tol.lower_bound_fitted("sigma^2 k d"),
+               LCN_CHECKS[1]: tol.upper_bound_fitted("sigma^2 k (k + d) ln kd")},
+    plot=_plot_bounds,
+    reconstruction=LEARNER,
+    note="Replaces lahoti2024/lcn-scaling and lahoti2024/lcn-vs-cnn-gap (the one-step projected learner at sigma = "
+         "0.15). The lower bound holds for every orthogonally equivariant algorithm, so it is tested here on one: "
+         "ours. The LCN's step 1 gives filter j only its ~m/k signal samples against the noise of all m "
+         "((1 + sigma^2 k^2 d / m)^(-1/2)); step 2's threshold keeps mostly filter j's own signal patches, whose "
+         "oracle law (1 + sigma^2 k d / m)^(-1/2) has the lower bound's order sigma^2 k d.",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# lahoti2024/experiments-trends
+TRENDS = {
+    "CNN ~ k (d = 16)": ("cnn", "k", 1.0), "LCN ~ k^2 (d = 16)": ("lcn", "k", 2.0),
+    "CNN ~ d (k = 16)": ("cnn", "d", 1.0), "LCN ~ d (k = 16)": ("lcn", "d", 1.0),
+}
+#: our learner's own law at fixed sigma (theory.oracle_m_star: sigma^2 d and sigma^2 k d): the mechanism
+MECHANISM = {"mechanism: CNN flat in k, sigma^2 d (ours)": ("cnn", "k", 0.0),
+             "mechanism: LCN ~ k, sigma^2 k d (ours)": ("lcn", "k", 1.0)}
+RATIO_CHECK = "LCN / CNN: 10-20x (geometric mean over the grid)"
+
+
+def _sweep_points(cfg, axis):
+    return ([(k, cfg["k_sweep"]["d"]) for k in cfg["k_sweep"]["k"]] if axis == "k"
+            else [(cfg["d_sweep"]["k"], d) for d in cfg["d_sweep"]["d"]])
+
+
+def _trend(cfg, res, arch, axis) -> Measurement:
+    kd = _sweep_points(cfg, axis)
+    x = [p[0] if axis == "k" else p[1] for p in kd]
+    stat = fit.loglog_slope(x, m_stars(res, arch, kd))
+    return Measurement.of_grid(stat, label=f"log-log slope of mean m*_{arch.upper()} against {axis}",
+                               details={axis: x, "mean m*": m_stars(res, arch, kd).mean(axis=1).round(2).tolist()})
+
+
+def _ratio(cfg, res) -> Measurement:
+    kd = points(cfg)
+    both = np.vstack([m_stars(res, "lcn", kd), m_stars(res, "cnn", kd)])
+    n = len(kd)
+    stat = fit.grid_bootstrap(lambda v: float(np.exp(np.mean(np.log(v[:n].mean(axis=1) / v[n:].mean(axis=1))))),
+                              both)
+    ratios = both[:n].mean(axis=1) / both[n:].mean(axis=1)
+    return Measurement.of_grid(stat, label="geometric mean over the grid of mean m*_LCN / mean m*_CNN",
+                               details={"points (k, d)": [list(p) for p in kd], "ratio": ratios.round(2).tolist()})
+
+
+def _measure_trends(cfg, res):
+    out = {name: _trend(cfg, res, arch, axis) for name, (arch, axis, _) in {**TRENDS, **MECHANISM}.items()}
+    out[RATIO_CHECK] = _ratio(cfg, res)
+    return out
+
+
+def _trend_tolerances(cfg):
+    out = {}
+    for name, (_, axis, p) in {**TRENDS, **MECHANISM}.items():
+        grid = cfg["k_sweep"]["k"] if axis == "k" else cfg["d_sweep"]["d"]
+        out[name] = tol.exponent(p, grid, axis)
+    out[RATIO_CHECK] = tol.interval(10.0, 20.0)
+    return out
+
+
+def _plot_trends(cfg, res, verdict):
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2))
+    for ax, axis in zip(axes, ("k", "d")):
+        kd = _sweep_points(cfg, axis)
+        x = np.array([p[0] if axis == "k" else p[1] for p in kd], dtype=float)
+        for c, arch in enumerate(("cnn", "lcn")):
+            mean = m_stars(res, arch, kd).mean(axis=1)
+            ax.loglog(x, mean, "o-", color=f"C{c}", label=f"{arch.upper()} (two-step learner)")
+            reported = [p for name, (a, ax_, p) in TRENDS.items() if a == arch and ax_ == axis][0]
+            ax.loglog(x, mean[0] * (x / x[0]) ** reported, "--", color=f"C{c}", lw=1,
+                      label=f"{arch.upper()} reported: ~{axis}^{reported:g}")
+        fixed = f"d = {cfg['k_sweep']['d']}" if axis == "k" else f"k = {cfg['d_sweep']['k']}"
+        ax.set(xlabel=axis, ylabel="m* (mean over seeds)", title=f"m* against {axis} ({fixed}, sigma = {cfg['sigma']})")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+TRENDS_QUICK = {"c": None, "sigma": 0.15, "mode": "additive", "delta": 1e-3, "seeds": list(range(10)), "hi": 4000,
+                "test_size": 4000, "grid_points": 16, "k_sweep": {"d": 16, "k": [4, 8, 16, 30]},
+                "d_sweep": {"k": 16, "d": [4, 8, 16, 30]}}
+TRENDS_FULL = {**TRENDS_QUICK, "seeds": list(range(30)), "test_size": 8000}
+
+register(Claim(
+    id="lahoti2024/experiments-trends",
+    paper=PAPER,
+    reference="Experiments of the later version (arXiv 2403.15707v2+, as summarised by secondary sources, spec "
+              "B3 [S]): CNN against LCN, k, d <= 30, sample complexity by binary search",
+    statement="At a fixed sigma = 0.15 (chosen before the runs: the project's DSD value since spec B4; the "
+              "experiments' sigma is not known), the reported trends hold for the two-step learner (our "
+              "reconstruction): m*_CNN = Theta(k) at d = 16 and Theta(d) at k = 16; m*_LCN = Theta(k^2) and "
+              "Theta(d); the LCN needs 10-20x the CNN's samples. Each exponent within the order statement's band "
+              "on its grid (tol.exponent, RATE_FACTOR 2); the ratio as the geometric mean over the grid.",
+    quick=TRENDS_QUICK,
+    full=TRENDS_FULL,
+    simulate=_simulate,
+    predict=lambda cfg: {**{name: p for name, (_, _, p) in {**TRENDS, **MECHANISM}.items()}, RATIO_CHECK: 15.0},
+    measure=_measure_trends,
+    tolerance=_trend_tolerances(TRENDS_QUICK),
+    plot=_plot_trends,
+    expect="fail",
+    failing=tuple(TRENDS)[:3],
+    expected_failure=reconstruction(
+        "the reported trends come from the authors' trained networks, which are not available; our two-step "
+        "learner's second step selects the signal patch by its threshold, so its m* follows sigma^2 d (CNN) and "
+        "sigma^2 k d (LCN), one power of k below the reported ~k and ~k^2 (" + LEARNER + ")"),
+    note="The k trends fail decisively, the mechanism checks pass: at fixed sigma the two-step learner's m* follows "
+         "its oracle-selection law (theory.oracle_m_star: sigma^2 d for the CNN, sigma^2 k d for the LCN), flat and "
+         "linear in k, while the experiments report ~k and ~k^2. Quick (10 seeds; slopes with bootstrap CIs over "
+         "seeds): CNN in k 0.092 [-0.064, 0.247], LCN in k 1.022 [0.971, 1.074] (band +- 0.413 around 1 and 2); "
+         "mean m*_CNN = 16.3 / 18.9 / 23.0 / 17.3 and m*_LCN = 71.9 / 182.8 / 406 / 587 at k = 4 / 8 / 16 / 30 (d = "
+         "16). Full (30 seeds): -0.001 [-0.098, 0.092] and 1.011 [0.976, 1.048]. The d trends: LCN ~ d holds (quick "
+         "1.034 [0.897, 1.153], full 1.018 [0.957, 1.074]); the CNN grows faster than d, 1.381 [1.172, 1.615] in "
+         "quick and 1.426 [1.329, 1.533] in full (m*_CNN = 2.9 / 8.6 / 23.0 / 45.9 at d = 4 / 8 / 16 / 30, k = 16), "
+         "on the band's edge 1.413: listed in failing because its estimate lies outside the band, inconclusive in "
+         "both modes (more seeds narrow the CI around a value on the edge). Its m* is 2-4.5x the oracle's "
+         "0.34 d and the excess grows with d: at the small m where the CNN succeeds, a noise patch's overlap "
+         "with the sample's own first-step contribution, (2 / (m k)) sigma^2 d, can exceed b1, so the threshold "
+         "passes noise patches, more of them as d grows. The reported 10-20x holds: LCN / CNN 16.41 [14.79, 18.59] "
+         "in quick, 16.48 [15.58, 17.52] in full (geometric mean over the 7 grid points; per point 4.4 ... 36). The "
+         "one-step learner (projected first step only, the claims before the DSD issue) had exponents closer to "
+         "the reported ones (CNN 1.09-1.13 in k at d = 32, LCN 1.61-1.68): the reported networks behave like "
+         "learners without the threshold's patch selection.",
+))
+
+
+# ---------------------------------------------------------------------------------------------
+# the GD study (exploratory): searches on the seed-averaged error through the engine
 def _searches(cfg, arch: str, kd_points, errors, keys) -> dict:
     """{(k, d): Search} at each of ``kd_points`` with ``errors(run_cfg, arch, hi)`` (a search.*_errors),
     cached per configuration (``keys``: the cfg entries the result depends on)."""
@@ -62,222 +363,35 @@ def _searches(cfg, arch: str, kd_points, errors, keys) -> dict:
     return RUNS.get(key, compute)
 
 
-def step_searches(cfg, arch: str) -> dict:
-    """{(k, d): Search} for the closed-form projected step."""
-    return _searches(cfg, arch, points(cfg), search.step_errors,
-                     ("sigma", "mode", "delta", "b", "seeds", "test_size", "hi", "k_sweep", "d_sweep"))
-
-
 def exponent(x, m_star) -> tuple[float, tuple[float, float] | None]:
     """Slope of log m* against log x with its 95% t interval (None with fewer than 3 points)."""
     x, m = np.log(np.asarray(x, dtype=np.float64)), np.log(np.asarray(m_star, dtype=np.float64))
     if not np.all(np.isfinite(m)):
         return math.nan, None
-    fit = stats.linregress(x, m)
+    line = stats.linregress(x, m)
     if len(x) < 3:
-        return float(fit.slope), None
-    half = stats.t.ppf(0.975, len(x) - 2) * fit.stderr
-    return float(fit.slope), (float(fit.slope - half), float(fit.slope + half))
+        return float(line.slope), None
+    half = stats.t.ppf(0.975, len(x) - 2) * line.stderr
+    return float(line.slope), (float(line.slope - half), float(line.slope + half))
 
 
-def sweeps(cfg, table: dict) -> dict:
-    """{"k": (ks, m*), "d": (ds, m*)} from a {(k, d): value} table."""
-    ks, ds = cfg["k_sweep"]["k"], cfg["d_sweep"]["d"]
-    return {"k": (ks, [table[(k, cfg["k_sweep"]["d"])] for k in ks]),
-            "d": (ds, [table[(cfg["d_sweep"]["k"], d)] for d in ds])}
+NO_CI = "one m* per grid point: the bisection runs on the test error averaged over the seeds, so no CI over seeds"
 
 
-NO_CI = ("one m* per grid point: the bisection runs on the test error averaged over the seeds, so no CI over seeds "
-         "(per-seed m* is the DSD issue's)")
-
-
-ONE_STEP = ("our one-step projected learner (a reconstruction of the first step of the paper's two-step "
-            "projected GD, whose second step the sources leave undetermined); the paper's upper bounds are its "
-            "two-step learner's, so a verdict here is the reconstruction's, not the paper's (the DSD issue builds "
-            "the two-step learner)")
-
-
-def bound_values(cfg, kind: str, k, d):
-    """The formal statements' growth, log factors as the paper has them (sigma^2 included):
-    cnn_upper sigma^2 (k + d) ln(kd); lcn_upper sigma^2 k (k + d) ln(kd); lcn_lower sigma^2 k d;
-    gap_lower (LCN's lower over CNN's upper) k d / ((k + d) ln(kd))."""
+def gap_bound(k, d):
+    """FCN's lower bound over LCN's upper bound: sigma^2 k^2 d / (sigma^2 k (k + d) ln kd) = k d / ((k + d) ln kd)."""
     k, d = np.asarray(k, dtype=float), np.asarray(d, dtype=float)
-    s2 = cfg["sigma"] ** 2
-    return {"cnn_upper": s2 * (k + d) * np.log(k * d), "lcn_upper": s2 * k * (k + d) * np.log(k * d),
-            "lcn_lower": s2 * k * d, "gap_lower": k * d / ((k + d) * np.log(k * d))}[kind]
+    return k * d / ((k + d) * np.log(k * d))
 
 
 def held_out(cfg, kd_points, values, kind: str, side: str, label: str) -> Measurement:
-    """The constant rule (theorysim.claims.tolerance): the constant fitted on the declared part of
-    the grid (k d <= cfg["fit_kd"]) and held on the rest."""
+    """The constant rule on one m* per point (no CI: the GD study's searches average the seeds)."""
     k, d = np.array([p[0] for p in kd_points]), np.array([p[1] for p in kd_points])
-    f = bound_values(cfg, kind, k, d)
-    part = k * d <= cfg["fit_kd"]
-    stat = fit.held_out_bound(np.asarray(values, dtype=float), f, part, side)
+    f = gap_bound(k, d)
+    stat = fit.held_out_bound(np.asarray(values, dtype=float), f, k * d <= cfg["fit_kd"], side)
     details = {"points (k, d)": [list(map(int, p)) for p in kd_points], "measured": list(map(float, values)),
                "bound": f.round(4).tolist(), "fitted on k d <=": cfg["fit_kd"], **stat.parts}
     return Measurement.exact(stat.estimate, NO_CI, label=label, details=details)
-
-
-def _sim_both(cfg):
-    return {arch: step_searches(cfg, arch) for arch in ("cnn", "lcn")}
-
-
-def _m_star(res, arch):
-    return {kd: s.m_star for kd, s in res[arch].items()}
-
-
-def _tables(res):
-    return {arch: {f"k={k}, d={d}": s.m_star for (k, d), s in res[arch].items()} for arch in res}
-
-
-# ---------------------------------------------------------------------------------------------
-# lahoti2024/cnn-scaling
-CNN_CHECK = "O(sigma^2 (k + d) ln kd): held-out ratio / fitted C"
-
-
-def _measure_cnn(cfg, res):
-    m = _m_star(res, "cnn")
-    return {CNN_CHECK: held_out(cfg, list(m), list(m.values()), "cnn_upper", "upper",
-                                "max over held-out points of m*_CNN / (sigma^2 (k + d) ln kd), over the constant "
-                                "fitted on k d <= fit_kd")}
-
-
-def _plot(cfg, res, verdict):
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, axis in zip(axes, ("k", "d")):
-        for arch, marker in (("cnn", "o"), ("lcn", "s")):
-            x, m = sweeps(cfg, _m_star(res, arch))[axis]
-            ax.loglog(x, m, marker + "-", label=arch.upper())
-        fixed = f"d = {cfg['k_sweep']['d']}" if axis == "k" else f"k = {cfg['d_sweep']['k']}"
-        ax.set(xlabel=axis, ylabel="m*", title=f"sample complexity against {axis} ({fixed}, sigma = {cfg['sigma']})")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-_BASE = {"sigma": 0.15, "mode": "additive", "delta": 0.05, "b": 0.5, "seeds": [0, 1, 2, 3, 4], "test_size": 4000}
-QUICK = {**_BASE, "k_sweep": {"d": 32, "k": [4, 8, 16, 32]}, "d_sweep": {"k": 32, "d": [4, 8, 16, 32]}, "hi": 8000,
-         "fit_kd": 256}
-FULL = {**QUICK, "seeds": list(range(10)), "test_size": 8000}
-
-register(Claim(
-    id="lahoti2024/cnn-scaling",
-    paper=PAPER,
-    reference="Abstract and sec. 7: CNNs trained by (two-step projected) GD need O~(k + d) samples on DSD; the "
-              "formal bound O(sigma^2 (k + d) ln kd) (as quoted by the OpenReview reviews, a secondary source)",
-    statement="The one-step projected CNN learner (our reconstruction of the first step of the paper's two-step GD) "
-              "meets the paper's upper bound m*_CNN = O(sigma^2 (k + d) ln kd): the constant fitted on the points with "
-              "k d <= 256 holds, within the constant rule's factor 2, at the larger k d.",
-    quick=QUICK,
-    full=FULL,
-    simulate=_sim_both,
-    predict=lambda cfg: {CNN_CHECK: 1.0},
-    measure=_measure_cnn,
-    tolerance={CNN_CHECK: tol.upper_bound_fitted("sigma^2 (k + d) ln kd")},
-    plot=_plot,
-    reconstruction=ONE_STEP,
-    note="Was an expected failure that read the O~ bound as an exponent (slope of log m* within 0.3 of m* = C (k + "
-         "d)'s); an upper bound fixes no slope on a finite grid, so it is now tested as a bound by the constant "
-         "rule. The earlier reading's numbers: Quick (5 seeds): m*_CNN's exponent is 1.13 [0.87, 1.38] in k (d = "
-         "32) and "
-         "1.08 [0.40, 1.76] in d (k = 32); full (10 seeds): 1.09 [0.78, 1.41] and 1.01 [0.35, 1.67]; m* = C (k + d) "
-         "has 0.28 on this grid. m*_CNN is 4 ... 44 samples: with sigma = 0.15 (inside the paper's condition "
-         "sigma = O~(1/sqrt(k))) the bound O~(sigma^2 (k + d)) is itself ~10 samples, so the log factors and the "
-         "search's resolution (5% or one sample) weigh on every point. The estimator is the first projected step only: "
-         "the summed patch gradient carries the signal once and the noise of all k patches, so its alignment with w* "
-         "is (1 + sigma^2 k d / m)^(-1/2) and it needs m proportional to sigma^2 k d (exponents 1 and 1, as "
-         "measured). The paper's O~(k + d) rests on its two-step analysis (a second step with eta2 = 1e3 k per a "
-         "review), which is not reproduced: a squared-loss second step with that eta flips the direction. The "
-         "paper's later experiments as summarised (spec B3 [S]) report CNN m* ~ k at fixed d and ~ d at fixed k, "
-         "in line with these exponents.",
-))
-
-
-# ---------------------------------------------------------------------------------------------
-# lahoti2024/lcn-vs-cnn-gap and lahoti2024/lcn-scaling
-GAP_CHECK = "Omega(k d / ((k + d) ln kd)): held-out ratio / fitted c"
-
-
-def _measure_gap(cfg, res):
-    lcn, cnn = _m_star(res, "lcn"), _m_star(res, "cnn")
-    ratio = [lcn[p] / cnn[p] for p in lcn]
-    m = held_out(cfg, list(lcn), ratio, "gap_lower", "lower",
-                 "min over held-out points of (m*_LCN / m*_CNN) / (k d / ((k + d) ln kd)), over the constant fitted on "
-                 "k d <= fit_kd")
-    return {GAP_CHECK: m}
-
-
-register(Claim(
-    id="lahoti2024/lcn-vs-cnn-gap",
-    paper=PAPER,
-    reference="Abstract and sec. 7: LCNs need Omega(kd) samples, CNNs O~(k + d): weight sharing saves a factor ~k "
-              "(a ratio of a lower and an upper bound: itself a lower bound on m*_LCN / m*_CNN)",
-    statement="For the one-step projected learners (our reconstruction), m*_LCN / m*_CNN is at least a constant times the "
-              "ratio of the paper's bounds, Omega(sigma^2 k d) over O(sigma^2 (k + d) ln kd): the constant fitted on k d "
-              "<= 256 holds, within the constant rule's factor 2, at the larger k d.",
-    quick=QUICK,
-    full=FULL,
-    simulate=_sim_both,
-    predict=lambda cfg: {GAP_CHECK: 1.0},
-    measure=_measure_gap,
-    tolerance={GAP_CHECK: tol.lower_bound_fitted("k d / ((k + d) ln kd)")},
-    plot=_plot,
-    reconstruction=ONE_STEP,
-    note="Was an expected failure that read the ratio of two bounds as a slope in [0.7, 1.3]; on this grid the bound "
-         "ratio k d / ((k + d) ln kd) itself has slope 0.553, so the reading could not hold. Earlier numbers: the "
-         "ratio grows with k, but slower than linearly: quick 0.547 [0.105, 0.989] (m*_LCN / m*_CNN = 9.5 / 11.2 / "
-         "22.2 / 26.8 at k = 4 / 8 / 16 / 32, d = 32), full 0.521 [0.306, 0.736] (11.0 / 13.9 / 22.8 / 31.0). "
-         "The LCN's k-exponent is 1.68 (full 1.61), the CNN's 1.13 (full 1.09): the one-step LCN's per-patch "
-         "sample counts (about m / k each) grow faster than k d but slower than its k^2 d alignment law at these "
-         "sizes, and the CNN's m* (4 ... 44) sits near the search's resolution. The size of the gap, 10-30x, "
-         "matches the 10-20x the paper's later experiments report (spec B3 [S]). A first quick grid at d = 16 "
-         "measured 0.77 [0.34, 1.20]: the point estimate moves with d; the CI spans the band at both.",
-))
-
-
-LCN_CHECKS = ("Omega(sigma^2 k d): held-out ratio / fitted c", "O(sigma^2 k (k + d) ln kd): held-out ratio / fitted C")
-
-
-def _measure_lcn(cfg, res):
-    m = _m_star(res, "lcn")
-    pts, vals = list(m), list(m.values())
-    return {LCN_CHECKS[0]: held_out(cfg, pts, vals, "lcn_lower", "lower",
-                                    "min over held-out points of m*_LCN / (sigma^2 k d), over the constant fitted on "
-                                    "k d <= fit_kd"),
-            LCN_CHECKS[1]: held_out(cfg, pts, vals, "lcn_upper", "upper",
-                                    "max over held-out points of m*_LCN / (sigma^2 k (k + d) ln kd), over the constant "
-                                    "fitted on k d <= fit_kd")}
-
-
-register(Claim(
-    id="lahoti2024/lcn-scaling",
-    paper=PAPER,
-    reference="Abstract and sec. 7: LCNs need Omega(kd) samples (any orthogonally equivariant algorithm) and the "
-              "two-step learner O~(k (k + d)); formal forms as quoted by the OpenReview reviews (secondary source)",
-    statement="The one-step projected LCN learner (our reconstruction) lies between the paper's bounds: "
-              "m*_LCN = Omega(sigma^2 k d) (for any orthogonally equivariant algorithm) and O(sigma^2 k (k + d) ln kd) "
-              "(the paper's two-step learner's), each constant fitted on k d <= 256 and held, within the constant "
-              "rule's factor 2, at the larger k d.",
-    quick=QUICK,
-    full=FULL,
-    simulate=_sim_both,
-    predict=lambda cfg: dict.fromkeys(LCN_CHECKS, 1.0),
-    measure=_measure_lcn,
-    tolerance={LCN_CHECKS[0]: tol.lower_bound_fitted("sigma^2 k d"),
-               LCN_CHECKS[1]: tol.upper_bound_fitted("sigma^2 k (k + d) ln kd")},
-    reconstruction=ONE_STEP,
-    note="Was an expected failure that read Omega(kd) as an exponent of at least 0.8 in each variable; a lower "
-         "bound fixes no exponent on a finite grid, so it is now a bound by the constant rule. Earlier numbers: the"
-         " k check holds (quick 1.68 [1.40, 1.95], full 1.61 [1.13, 2.10] at d = 32); the d check fails: quick "
-         "0.67 [0.46, 0.88], full 0.68 [0.51, 0.84] at k = 32, d = 4 ... 32 (m*_LCN = 294 / 521 / 825 / 1179 in "
-         "quick). The reading tested (an exponent of at least 1 in each variable) is stronger than Omega(kd), an "
-         "asymptotic floor: the LCN's own upper bound O~(sigma^2 k (k + d)) has d-exponent d / (k + d) < 1 while "
-         "d < k (0.28 on this grid). m*_LCN / (k d) is 2.30 / 2.04 / 1.61 / 1.15 along d and 0.30 / 0.39 / 0.74 / "
-         "1.15 along k: it falls along d, so these sizes cannot show a kd floor, nor contradict one with a constant "
-         "below 0.30.",
-))
 
 
 # ---------------------------------------------------------------------------------------------
