@@ -1,19 +1,29 @@
-"""Lahoti, Karp, Winston, Singh, Li (2024), the DSD task: the sample complexity m* (smallest training-set
-size with mean test error <= delta over seeds) of the CNN and the LCN trained by the projected first
-step, against k at fixed d and against d at fixed k, log-log. Dashed: the paper's rates through the
-largest point, k + d (CNN upper bound), k (k + d) (LCN upper bound) and k d (LCN lower bound). The FCN
-is absent: the one-step estimator gives all its units the same weights (spec B4).
+"""Lahoti, Karp, Winston, Singh, Li (2024), the DSD task: the sample complexity m* of the CNN and the LCN
+trained by the paper's two-step projected GD learner (our reconstruction, theorysim.setups.dsd.two_step).
 
-With ``--store``: the three architectures trained by GD from random init, from the sweep store of
-experiments/dsd_scaling.toml (m* vs k at d = 8 and vs d at k = 8), with the paper's rates dashed
-(CNN k + d, LCN k d and k (k + d), FCN k^2 d), written as lahoti2024_sample_complexity_gd.png, with
-the table of m* printed.
+Default: two figures from the claims' own simulation (m* per seed: the smallest m whose exact excess
+squared risk over the floor c^2 is <= 1e-3):
+* ``lahoti2024_sample_complexity``: the bounds' regime sigma = 0.5 / sqrt(k): m* against k (d = 16) and
+  against d (k = 8), mean over seeds with the spread of the seeds (bars: 2.5% / 97.5% of the seeds'
+  m*); filled markers are the points the constants are fitted on (k d <= 64), open ones are held out;
+  dashed: the upper bounds (CNN sigma^2 (k + d) ln kd, LCN sigma^2 k (k + d) ln kd) times their fitted
+  constants; dotted: the LCN's lower bound sigma^2 k d times its fitted constant (lahoti2024/cnn-upper-bound,
+  lahoti2024/lcn-sandwich);
+* ``lahoti2024_trends``: sigma = 0.15 fixed on k, d <= 30, with the experiments' reported trends (~k and ~d
+  for the CNN, ~k^2 and ~d for the LCN) dashed through the first point (lahoti2024/experiments-trends).
 
-    python paper_figures/lahoti2024_sample_complexity.py [--seeds 5] [--fixed 32] [--max 32] [--sigma 0.15]
+With ``--store``: a dsd sweep store. Two-step points (experiments/dsd_scaling.toml) give m* per draw from the
+stored steps (the first grid size within delta), drawn like the default figure with its held-out rule
+(``lahoti2024_sample_complexity_sweep``); GD points (experiments/dsd_gd.toml: the three architectures from a
+random init) give ``lahoti2024_sample_complexity_gd`` as before, with the table of m* printed.
+
+    python paper_figures/lahoti2024_sample_complexity.py [--seeds 10]
     theorysim sweep experiments/dsd_scaling.toml
-    python paper_figures/lahoti2024_sample_complexity.py --store experiments/dsd_scaling.sqlite [--test-size 8000]
+    python paper_figures/lahoti2024_sample_complexity.py --store experiments/dsd_scaling.sqlite
+    python paper_figures/lahoti2024_sample_complexity.py --store experiments/dsd_gd.sqlite [--test-size 8000]
 """
 import argparse
+import math
 
 import numpy as np
 
@@ -23,32 +33,26 @@ from theorysim.setups.dsd import study
 from theorysim.setups.dsd.claims import lahoti2024 as claims
 
 
-def main(seeds, fixed, largest, sigma):
-    sizes = [int(v) for v in 2 ** np.arange(2, int(np.log2(largest)) + 1)]
-    cfg = {**claims.QUICK, "seeds": list(range(seeds)), "sigma": sigma,
-           "k_sweep": {"d": fixed, "k": sizes}, "d_sweep": {"k": fixed, "d": sizes}}
-    res = {arch: claims.step_searches(cfg, arch) for arch in ("cnn", "lcn")}
-    laws = {"cnn": [("k + d", lambda k, d: k + d)],
-            "lcn": [("k (k + d)", lambda k, d: k * (k + d)), ("k d", lambda k, d: k * d)]}
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    for ax, axis in zip(axes, ("k", "d")):
-        for c, arch in enumerate(("cnn", "lcn")):
-            x, m = claims.sweeps(cfg, claims._m_star(res, arch))[axis]
-            x, m = np.array(x, dtype=float), np.array(m, dtype=float)
-            ax.loglog(x, m, "o-", color=f"C{c}", label=f"{arch.upper()} (measured)")
-            slope, ci = claims.exponent(x, m)
-            print(f"{arch.upper()} against {axis}: m* = {m.astype(int).tolist()} at {axis} = {x.astype(int).tolist()}; "
-                  f"exponent {slope:.2f}")
-            for ls, (name, law) in zip(("--", ":"), laws[arch]):
-                kk, dd = (x, np.full_like(x, fixed)) if axis == "k" else (np.full_like(x, fixed), x)
-                curve = law(kk, dd)
-                ax.loglog(x, curve * m[-1] / curve[-1], ls, color=f"C{c}", lw=1, label=f"{arch.upper()}: ~ {name}")
-        other = f"d = {fixed}" if axis == "k" else f"k = {fixed}"
-        ax.set(xlabel=axis, ylabel="m*", title=f"m* against {axis} ({other}, sigma = {sigma})")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    save(fig, "lahoti2024_sample_complexity")
+def main(seeds):
+    for name, base in (("lahoti2024_sample_complexity", claims.BOUNDS_QUICK), ("lahoti2024_trends", claims.TRENDS_QUICK)):
+        cfg = {**base, "seeds": list(range(seeds))}
+        res = claims._simulate(cfg)
+        for arch in ("cnn", "lcn"):
+            ms = {kd: np.mean([s.m_star for s in seeds_]) for kd, seeds_ in res[arch].items()}
+            print(f"{name} {arch.upper()}: " + ", ".join(f"(k={k}, d={d}) {m:.1f}" for (k, d), m in ms.items()))
+        fig = (claims._plot_bounds if base is claims.BOUNDS_QUICK else claims._plot_trends)(cfg, res, None)
+        save(fig, name)
+
+
+def two_step_from_rows(rows):
+    """The sweep's two-step curves as the claims' result shape, {arch: {(k, d): [per-seed objects]}}, and a cfg."""
+    class Seed:
+        def __init__(self, m_star):
+            self.m_star = m_star
+    res = {"cnn": {}, "lcn": {}}
+    for r in rows:
+        res[r["arch"]][(int(r["k"]), int(r["d"]))] = [Seed(v) for v in r["m_star_per_seed"].values()]
+    return res
 
 
 #: the paper's rates per architecture (abstract): CNN O~(k + d); LCN Omega(k d), O~(k (k + d)); FCN Omega(k^2 d)
@@ -58,7 +62,7 @@ GD_LAWS = {"cnn": [("k + d", lambda k, d: k + d)],
 
 
 def from_store(path, test_size, delta=0.05):
-    """m* of every (architecture, k, d) curve in a dsd sweep store, drawn against k and against d."""
+    """Every curve of a dsd sweep store: the two-step learner's and GD's, each drawn against k and d."""
     from theorysim.sweep.store import Store, StoreError, check_store_path, unpack_arrays
 
     try:
@@ -72,6 +76,35 @@ def from_store(path, test_size, delta=0.05):
         store.close()
     if not points:
         raise SystemExit(f"--store={path}: no finished point with stored parameters (record.arrays = true)")
+    two = [p for p in points if study.value(p["config"], "learner") == "two_step"]
+    gd = [p for p in points if study.value(p["config"], "learner") != "two_step"]
+    if two:
+        rows = study.two_step_m_stars(two, claims.BOUNDS_QUICK["delta"])
+        print(f"{'arch':5} {'k':>3} {'d':>3} {'m*':>8} draws (two-step learner)")
+        for r in rows:
+            print(f"{r['arch']:5} {int(r['k']):3d} {int(r['d']):3d} {r['m_star']:8.1f} {len(r['m_star_per_seed'])}")
+        res = two_step_from_rows(rows)
+        kd = sorted(res["lcn"] or res["cnn"])
+        ks, ds = sorted({k for k, _ in kd}), sorted({d for _, d in kd})
+        d_fixed = max(ds, key=lambda d: sum(1 for _, dd in kd if dd == d))
+        k_fixed = max(ks, key=lambda k: sum(1 for kk, _ in kd if kk == k))
+        sigma = {int(r["k"]): float(r["sigma"]) for r in rows}
+        c = {round(s * math.sqrt(k), 9) for k, s in sigma.items()}
+        cfg = {**claims.BOUNDS_QUICK, "c": c.pop() if len(c) == 1 else None,
+               "sigma": None if len(c) == 0 else next(iter(sigma.values())),
+               "k_sweep": {"d": d_fixed, "k": [k for k in ks if (k, d_fixed) in kd]},
+               "d_sweep": {"k": k_fixed, "d": [d for d in ds if (k_fixed, d) in kd]}}
+        if all(res[a] for a in ("cnn", "lcn")) and all(math.isfinite(s.m_star) for a in res for v in res[a].values()
+                                                      for s in v):
+            save(claims._plot_bounds(cfg, res, None), "lahoti2024_sample_complexity_sweep")
+        else:
+            print("not drawn: a curve is missing an architecture or some draw never reached delta on the grid")
+    if gd:
+        gd_figure(gd, test_size, delta)
+
+
+def gd_figure(points, test_size, delta):
+    """m* of every (architecture, k, d) GD curve, drawn against k and against d."""
     rows = study.m_star_table(points, delta, test_size)
     table = {(r["arch"], int(r["k"]), int(r["d"])): r for r in rows}
     print(f"{'arch':5} {'k':>3} {'d':>3} {'m*':>8} draws")
@@ -116,18 +149,17 @@ def from_store(path, test_size, delta=0.05):
     save(fig, "lahoti2024_sample_complexity_gd")
 
 
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--fixed", type=int, default=32, help="d of the k sweep and k of the d sweep")
-    ap.add_argument("--max", type=int, default=32, help="largest k and d of the sweeps (a power of two >= 8)")
-    ap.add_argument("--sigma", type=float, default=0.15)
-    ap.add_argument("--store", help="a sweep store of experiments/dsd_scaling.toml: draw the GD-trained networks")
-    ap.add_argument("--test-size", type=int, default=8000, help="fresh test points per (k, d) with --store")
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--store", help="a dsd sweep store (experiments/dsd_scaling.toml or dsd_gd.toml)")
+    ap.add_argument("--test-size", type=int, default=8000, help="fresh test points per (k, d) for GD points")
     a = ap.parse_args()
+    if a.seeds < 2:
+        raise SystemExit(f"--seeds={a.seeds}: expected at least 2")
     if a.store:
         from_store(a.store, a.test_size)
         raise SystemExit(0)
-    if a.max < 8 or a.max & (a.max - 1):
-        raise SystemExit(f"--max={a.max}: expected a power of two >= 8")
-    main(a.seeds, a.fixed, a.max, a.sigma)
+    main(a.seeds)

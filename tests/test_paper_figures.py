@@ -85,20 +85,22 @@ def test_granziol2020_lr_vs_batch_figure_script():
 
 
 def test_lahoti2024_sample_complexity_figure_script():
-    proc = subprocess.run([sys.executable, "lahoti2024_sample_complexity.py", "--seeds", "2", "--fixed", "8", "--max",
-                           "8"], cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "lahoti2024_sample_complexity.py", "--seeds", "2"],
+                          cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    exps = {line.split(":")[0]: float(line.rsplit("exponent", 1)[1]) for line in proc.stdout.splitlines()
-            if "exponent" in line}
-    assert exps["LCN against k"] > exps["CNN against k"] + 1, proc.stdout  # the LCN needs ~k times more per k
-    assert (ROOT / "paper_figures" / "out" / "lahoti2024_sample_complexity.png").stat().st_size > 10_000
+    lines = {line.split(":")[0]: line for line in proc.stdout.splitlines() if line.startswith("lahoti2024_")}
+    assert set(lines) == {f"lahoti2024_{f} {a}" for f in ("sample_complexity", "trends") for a in ("CNN", "LCN")}
+    assert "(k=8, d=64)" in lines["lahoti2024_sample_complexity LCN"] and "(k=30, d=16)" in lines["lahoti2024_trends CNN"]
+    for name in ("lahoti2024_sample_complexity", "lahoti2024_trends"):
+        assert (ROOT / "paper_figures" / "out" / f"{name}.png").stat().st_size > 10_000
 
 
-def test_lahoti2024_figure_from_a_dsd_sweep_store(tmp_path):
-    """--store: m* of the three GD-trained networks from a (tiny) dsd_scaling sweep; a missing store is one line."""
+def test_lahoti2024_figure_from_dsd_sweep_stores(tmp_path):
+    """--store: m* of the three GD-trained networks from a (tiny) dsd_gd sweep, and of the two-step learner from a
+    (tiny) dsd_scaling sweep; a missing store is one line."""
     from theorysim import sweep
 
-    spec = sweep.load_spec(ROOT / "experiments" / "dsd_scaling.toml")
+    spec = sweep.load_spec(ROOT / "experiments" / "dsd_gd.toml")
     small = sweep.Spec(spec.path, {**spec.experiment, "steps": 20, "record_every": 20, "pool": 40, "lr": 0.3},
                        {"arch": ["cnn", "lcn", "fcn"], "m": [2, 8, 40], "data_seed": [0, 1]}, {}, [0], {},
                        [{"d": 2, "k": [2, 4]}, {"k": 2, "d": [4]}])
@@ -111,6 +113,19 @@ def test_lahoti2024_figure_from_a_dsd_sweep_store(tmp_path):
     assert len(rows) == 9 and all(r[4] == "2" for r in rows), proc.stdout   # 3 archs x 3 (k, d), 2 draws each
     assert sum("against k: exponent" in line for line in proc.stdout.splitlines()) == 3
     assert (ROOT / "paper_figures" / "out" / "lahoti2024_sample_complexity_gd.png").stat().st_size > 10_000
+
+    spec = sweep.load_spec(ROOT / "experiments" / "dsd_scaling.toml")
+    variants = [v for v in spec.variants if (v["k"], v["d"]) in ((4, 16), (8, 16), (8, 4))]
+    small = sweep.Spec(spec.path, {**spec.experiment, "pool": 800}, {"arch": ["cnn", "lcn"], "m": [20, 100, 400, 800],
+                       "data_seed": [0, 1]}, {}, [0], {}, variants)
+    store = tmp_path / "two.sqlite"
+    assert sweep.run_sweep(small, store, executor="serial", progress=False)["done"] == 2 * 4 * 2 * 3
+    proc = subprocess.run([sys.executable, "lahoti2024_sample_complexity.py", "--store", str(store)],
+                          cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines() if line.split()[:1] in (["cnn"], ["lcn"])]
+    assert len(rows) == 6 and all(r[4] == "2" for r in rows), proc.stdout   # 2 archs x 3 (k, d), 2 draws each
+    assert "lahoti2024_sample_complexity_sweep.png" in proc.stdout, proc.stdout
     bad = subprocess.run([sys.executable, "lahoti2024_sample_complexity.py", "--store", str(tmp_path / "none.sqlite")],
                          cwd=ROOT / "paper_figures", capture_output=True, text=True, timeout=600)
     assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "no such file" in bad.stderr

@@ -121,6 +121,11 @@ def held_out_check(cfg, res, arch: str, kind: str, side: str, label: str) -> Mea
     return Measurement.of_grid(stat, label=label, details=details)
 
 
+def _plain_ticks(ax, x):
+    ax.set_xticks(list(x), [f"{v:g}" for v in x])
+    ax.minorticks_off()
+
+
 def _plot_bounds(cfg, res, verdict, archs=("cnn", "lcn")):
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2))
@@ -134,6 +139,8 @@ def _plot_bounds(cfg, res, verdict, archs=("cnn", "lcn")):
             vals = m_stars(res, arch, sweep)
             mean = vals.mean(axis=1)
             held = np.array([p[0] * p[1] > cfg["fit_kd"] for p in sweep])
+            lo, hi = np.percentile(vals, [2.5, 97.5], axis=1)  # the seeds' spread
+            ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor=f"C{c}", elinewidth=0.8, capsize=2)
             ax.loglog(x, mean, "-", color=f"C{c}", lw=1)
             ax.loglog(x[~held], mean[~held], "o", color=f"C{c}", label=f"{arch.upper()} m* (fit part)")
             ax.loglog(x[held], mean[held], "o", mfc="white", color=f"C{c}", label=f"{arch.upper()} m* (held out)")
@@ -149,8 +156,9 @@ def _plot_bounds(cfg, res, verdict, archs=("cnn", "lcn")):
                 ax.loglog(x, c_low * bound_of(cfg, "lcn_lower", [p[0] for p in sweep], [p[1] for p in sweep]), ":",
                           color=f"C{c}", lw=1, label=f"LCN lower bound x c = {c_low:.3g}")
         fixed = f"d = {cfg['k_sweep']['d']}" if axis == "k" else f"k = {cfg['d_sweep']['k']}"
-        ax.set(xlabel=axis, ylabel="m* (mean over seeds)",
+        ax.set(xlabel=axis, ylabel="m* (mean over seeds; bars: 95% of the seeds)",
                title=f"two-step learner: m* against {axis} ({fixed}, sigma = {cfg['c']}/sqrt(k))")
+        _plain_ticks(ax, x)
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -294,6 +302,7 @@ def _plot_trends(cfg, res, verdict):
                       label=f"{arch.upper()} reported: ~{axis}^{reported:g}")
         fixed = f"d = {cfg['k_sweep']['d']}" if axis == "k" else f"k = {cfg['d_sweep']['k']}"
         ax.set(xlabel=axis, ylabel="m* (mean over seeds)", title=f"m* against {axis} ({fixed}, sigma = {cfg['sigma']})")
+        _plain_ticks(ax, x)
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
