@@ -23,14 +23,27 @@ class Search:
         return {"m_star": self.m_star, "errors": {str(m): round(e, 5) for m, e in sorted(self.errors.items())}}
 
 
-def sample_complexity(mean_error, lo: int, hi: int, delta: float, points: int = 12, rel_tol: float = 0.05) -> Search:
+def sample_complexity(mean_error, lo: int, hi: int, delta: float, points: int = 12, rel_tol: float = 0.05,
+                      beyond: int | None = None) -> Search:
     """m* for ``mean_error(sizes) -> errors`` (mean over seeds, assumed to fall with m): the first size
     of a log grid over [lo, hi] with error <= delta, refined by bisection against the size before it
-    until the bracket is within ``rel_tol`` (or 1)."""
+    until the bracket is within ``rel_tol`` (or 1). The grid is evaluated in one call, or with ``beyond``
+    size by size, stopping ``beyond`` sizes after the first that passes (the same m*; the sizes after it
+    only check that the error stays within delta)."""
     if not (1 <= lo <= hi) or not 0 < delta < 1:
         raise ValueError(f"lo={lo!r}, hi={hi!r}, delta={delta!r}: expected 1 <= lo <= hi and 0 < delta < 1")
     grid = np.unique(np.round(np.geomspace(lo, hi, points)).astype(np.int64))
-    errs = np.asarray(mean_error(grid), dtype=np.float64)
+    if beyond is None:
+        errs = np.asarray(mean_error(grid), dtype=np.float64)
+    else:
+        values, stop = [], len(grid)
+        for j, m in enumerate(grid):
+            if j >= stop:
+                break
+            values.append(float(np.asarray(mean_error(np.array([m])))[0]))
+            if values[-1] <= delta and stop == len(grid):
+                stop = min(len(grid), j + 1 + beyond)
+        grid, errs = grid[:len(values)], np.array(values)
     found = Search(math.inf, dict(zip(grid.tolist(), errs.tolist())))
     passing = np.flatnonzero(errs <= delta)
     if not len(passing):
@@ -105,8 +118,8 @@ def sigma_of(cfg, k: int) -> float:
 @dataclass
 class SeedSearch:
     """One seed's m* for the two-step learner, the excess risk at every evaluated size, the 0-1 test
-    error at m* (nan when m* is infinite) and the sizes above m* whose excess is still above delta
-    (bisection assumes none)."""
+    error at m* (nan when m* is infinite) and the sizes above m* (the bisection's and the two grid sizes
+    after the first that passes) whose excess is still above delta (bisection assumes none)."""
 
     m_star: float
     excess: dict
@@ -141,7 +154,7 @@ def two_step_searches(cfg, arch: str, k: int, d: int) -> list[SeedSearch]:
                 errs.append(theory.excess_risk(arch, steps.W2, k, d, sigma, steps.b2, mode))
             return np.array(errs)
 
-        found = sample_complexity(excess, 1, cfg["hi"], delta, points=cfg.get("grid_points", 16))
+        found = sample_complexity(excess, 1, cfg["hi"], delta, points=cfg.get("grid_points", 16), beyond=2)
         zero_one = math.nan
         if math.isfinite(found.m_star):
             zero_one = float(model.test_error(arch, learned[int(found.m_star)], Xt, yt, k, d, scheme.b2)[0])

@@ -479,10 +479,16 @@ register(Claim(
     tolerance={FCN_CHECK: tol.lower_bound_fitted("k d / ((k + d) ln kd)")},
     plot=_plot_gd,
     exploratory="both networks trained by our GD study at sigma = 0.15, outside the paper's regime sigma = "
-                "O~(1 / sqrt(k)) for the larger k; the LCN's upper bound is the paper's two-step learner's",
+                "O~(1 / sqrt(k)) for the larger k; the LCN's upper bound is the paper's two-step learner's, and "
+                "the FCN's lower bound is for every orthogonally equivariant algorithm, which one GD run does not "
+                "test",
     note="Was a log-log slope >= 0.7 (a lower bound read as a rate; its CI [0.50, 2.56] straddled the threshold); "
          "now the ratio of bounds by the constant rule. sigma = 0.15 is outside the paper's regime sigma = O~(1 / "
-         "sqrt(k)) for the larger k (the DSD issue's). Earlier numbers, on a grid that cannot show a clean power "
+         "sqrt(k)) for the larger k. Kept exploratory by the DSD issue: bringing it into the regime (sigma = c / "
+         "sqrt(k) as k grows) with a decisive CI needs k >= 32, where the FCN has k^2 d = 8192 weights per member "
+         "and must break its units' symmetry by GD (the two-step learner cannot: every FCN unit gets the same first "
+         "step), beyond this claim's budget on 2 cores; the ratio has one m* per k (seed-averaged searches), so no "
+         "CI. Earlier numbers, on a grid that cannot show a clean power "
          "law: Quick (5 seeds): slope 1.53 "
          "[0.50, 2.56]; m*_FCN = 6 / 15 / 79 / 1757 and m*_LCN = 15 / 22 / 40 / 183 at k = 2 / 4 / 8 / 16 (ratio "
          "0.40 / 0.68 / 1.98 / 9.60). Full (10 seeds, 8000 test points): 1.48 [0.18, 2.78]; FCN 7 / 15 / 92 / 1819, "
