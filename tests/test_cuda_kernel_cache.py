@@ -1,7 +1,7 @@
 """The GPU kernels' on-disk cache (theorysim.cuda.kernel_cache), without a GPU: a kernel that
 links numba-cuda's reshape helper (as nearly every theorysim kernel does) is saved and loaded
 back with the same PTX, cubin and linked files, whatever the source file's mtime, and not after
-an edit of the package; what cannot be saved or loaded is compiled instead, never an error. The GPU's description (compute capability, runtime version) is faked
+an edit of what the build is compiled from; what cannot be saved or loaded is compiled instead, never an error. The GPU's description (compute capability, runtime version) is faked
 where numba-cuda would ask the driver; the cubin is a stand-in (building one needs a GPU)."""
 import json
 import os
@@ -30,6 +30,7 @@ def reshaping(a, out):
 
 
 sig = (numba.float64[::1], numba.float64[::1])
+kernel_cache.STAMPS["reshaping"] = kernel_cache.stamp_of([reshaping])  # what enable() records
 with engine._target_device((9, 0)):
     kernel = _Kernel(reshaping, sig)
 lib = kernel._codelibrary
@@ -56,11 +57,10 @@ sig2 = (numba.float64[:], numba.float64[::1])
 index[kernel_cache.KernelCache(reshaping)._index_key(sig2, cuda_target.target_context.codegen())] = saved_name
 cache_file._save_index(index)
 out["loaded_for_other_types"] = kernel_cache.KernelCache(reshaping).load_overload(sig2, cuda_target.target_context)
-from theorysim.core import config
-digest = config._DIGEST[0]
-config._DIGEST[0] = "edited sources"
+stamp = kernel_cache.STAMPS["reshaping"]
+kernel_cache.STAMPS["reshaping"] = "the stamp after an edit of what the build is compiled from"
 out["loaded_after_an_edit"] = kernel_cache.KernelCache(reshaping).load_overload(sig, cuda_target.target_context)
-config._DIGEST[0] = digest
+kernel_cache.STAMPS["reshaping"] = stamp
 # another linked file: not saved (numba-cuda's own refusal), recorded, no error
 lib._linking_files.add("/elsewhere/other.cu")
 kernel_cache.KernelCache(reshaping).save_overload((numba.float64[::1],), kernel)
@@ -87,7 +87,7 @@ def test_a_kernel_with_numbas_reshape_helper_is_saved_and_loaded_back(tmp_path, 
     assert out["saved_without_cubin"] is False  # a loaded library could not link a cubin
     assert out["files_kept"]  # saving leaves the live kernel's library as it was
     assert out["loaded"] == ["_Kernel", True, True, True, True]  # the helper back among the linked files
-    assert out["loaded_after_an_edit"] is None  # dated by the package's sources, not by mtimes
+    assert out["loaded_after_an_edit"] is None  # dated by what the build is compiled from, not by mtimes
     assert out["after_garbage"] is None
     assert out["loaded_for_other_types"] is None
     other_types, saved, loaded = out["not_cached"]["reshaping"]

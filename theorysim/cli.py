@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-COMMANDS = ("check", "sweep", "results", "bench", "list")
+COMMANDS = ("check", "sweep", "results", "bench", "list", "new")
 
 
 class UsageError(ValueError):
@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="worker processes, each checking whole setups with threads / N threads (default: one per "
                         "thread, at most one per setup; 1: all in this process)")
     c.set_defaults(mode="quick")
+    c.add_argument("--setups-path", metavar="DIR", action="append", default=[],
+                   help="a folder of setup packages outside theorysim (repeatable; added to THEORYSIM_SETUPS, which "
+                        "worker processes inherit)")
 
     sw = sub.add_parser("sweep", help="run a TOML sweep spec into a resumable SQLite store")
     sw.add_argument("spec", help="experiments/NAME.toml")
@@ -73,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="the engine for points whose model has GPU kernels (default cpu)")
     sw.add_argument("--dry-run", action="store_true",
                     help="validate every point, print the points and the estimated work and memory, run nothing")
+    sw.add_argument("--setups-path", metavar="DIR", action="append", default=[],
+                   help="a folder of setup packages outside theorysim (repeatable; added to THEORYSIM_SETUPS, which "
+                        "worker processes inherit)")
 
     rs = sub.add_parser("results", help="export a sweep store as a tidy table (the store is opened read-only)")
     rs.add_argument("store", help="a store written by `theorysim sweep` (FILE.sqlite)")
@@ -86,6 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     bn.add_argument("--backend", choices=("cpu", "cuda"), default="cpu", help="the engine to time (default cpu)")
     bn.add_argument("--repeats", type=_positive_int, default=3, metavar="N", help="timed runs after the warm-up")
     bn.add_argument("--json", action="store_true", help="print the JSON record only")
+    bn.add_argument("--setups-path", metavar="DIR", action="append", default=[],
+                   help="a folder of setup packages outside theorysim (repeatable; added to THEORYSIM_SETUPS, which "
+                        "worker processes inherit)")
+
+    nw = sub.add_parser("new", help="write a working skeleton of a setup outside theorysim (`new setup NAME`)")
+    nw.add_argument("kind", choices=("setup",), help="what to create: a setup folder")
+    nw.add_argument("name", metavar="NAME", help="the setup's name (a lower-case identifier)")
+    nw.add_argument("--paper", metavar="KEY", help="the paper key its claim is filed under (default NAME)")
+    nw.add_argument("--dir", metavar="DIR", default=".",
+                    help="the folder of setups to add it to (default: the current directory; then "
+                         "THEORYSIM_SETUPS=DIR or --setups-path DIR finds it)")
 
     ls = sub.add_parser("list", help="list papers, claims, optimizers, sweep setups or bench workloads")
     what = ls.add_mutually_exclusive_group()
@@ -96,7 +113,23 @@ def _parser() -> argparse.ArgumentParser:
                        ("workloads", "the `theorysim bench` workloads")):
         what.add_argument(f"--{name}", dest="what", action="store_const", const=name, help=text)
     ls.set_defaults(what="claims")
+    ls.add_argument("--setups-path", metavar="DIR", action="append", default=[],
+                   help="a folder of setup packages outside theorysim (repeatable; added to THEORYSIM_SETUPS, which "
+                        "worker processes inherit)")
     return p
+
+
+def _cmd_new(args) -> int:
+    from theorysim.scaffold import new_setup
+
+    target = new_setup(args.name, args.paper, args.dir)
+    key = args.paper or args.name
+    folder = target.parent.resolve()
+    print(f"wrote {target}/: __init__.py (SETUP: sweep setup {args.name!r}, workload {args.name}-gd), task.py, "
+          f"theory.py, claims/{key}.py (claim {key}/gd-rate), test_{args.name}.py, {args.name}.toml\n"
+          f"  theorysim check --setups-path {folder} --claim {key}/gd-rate\n"
+          f"  THEORYSIM_SETUPS={folder} pytest {target}")
+    return EXIT_OK
 
 
 def _cmd_bench(args) -> int:
@@ -392,6 +425,32 @@ def _cmd_results(args) -> int:
     return EXIT_OK
 
 
+def _use_setups_path(folders: list[str], command: str) -> None:
+    """``--setups-path``: checked, then put in front of THEORYSIM_SETUPS (so that worker processes see it);
+    a plugin that fails to import is said in one line per plugin (the other setups load)."""
+    from theorysim import setups
+
+    for folder in folders:
+        if not os.path.isdir(folder):
+            raise UsageError(f"--setups-path {folder[:200]}: not a folder (expected a folder of setup packages)")
+    if folders:
+        old = os.environ.get(setups.PATH_ENV, "")
+        os.environ[setups.PATH_ENV] = os.pathsep.join([os.path.abspath(f) for f in folders] + ([old] if old else []))
+    if command in ("check", "list") and (folders or setups.setup_folders() or _has_entry_points()):
+        from theorysim.claims import registry
+
+        for line in registry.broken():
+            print(f"theorysim {command}: warning: {line}", file=sys.stderr)
+
+
+def _has_entry_points() -> bool:
+    import importlib.metadata
+
+    from theorysim import setups
+
+    return bool(importlib.metadata.entry_points(group=setups.ENTRY_POINT_GROUP))
+
+
 def main(argv=None) -> int:
     parser = _parser()
     try:
@@ -402,11 +461,12 @@ def main(argv=None) -> int:
         print(f"theorysim: error: a command is required: {', '.join(COMMANDS)} (see theorysim -h)", file=sys.stderr)
         return EXIT_USAGE
     commands = {"list": _cmd_list, "sweep": _cmd_sweep, "results": _cmd_results, "bench": _cmd_bench,
-                "check": _cmd_check}
+                "check": _cmd_check, "new": _cmd_new}
     try:
         from theorysim.core import config
 
         config.check_environment()  # THEORYSIM_CACHE=maybe: one line, before any work
+        _use_setups_path(getattr(args, "setups_path", []), args.command)
         return commands[args.command](args)
     except ValueError as err:  # UsageError, SpecError, StoreError and the API's own ValueErrors: one line
         print(f"theorysim {args.command}: error: {str(err).strip().splitlines()[0]}", file=sys.stderr)

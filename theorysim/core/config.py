@@ -14,7 +14,6 @@ and nowhere else. Environment overrides:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -50,49 +49,10 @@ FASTMATH: bool = _env_flag("THEORYSIM_FASTMATH", False)
 CACHE: bool = _env_flag("THEORYSIM_CACHE", True)
 
 
-_DIGEST: list = []
+if CACHE:  # a cached kernel is stale when a jitted function it depends on changes (kernel_stamp)
+    from theorysim.core import kernel_stamp as _kernel_stamp
 
-
-def sources_digest() -> str:
-    """The sha256 of every ``.py`` file of the package (paths and contents), computed once."""
-    if not _DIGEST:
-        import hashlib
-
-        root = Path(__file__).resolve().parent.parent
-        h = hashlib.sha256()
-        for path in sorted(root.rglob("*.py")):
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-        _DIGEST.append(h.hexdigest())
-    return _DIGEST[0]
-
-
-def _invalidate_stale_caches() -> None:
-    """Drop theorysim's Numba cache files when any of its sources changed.
-
-    Numba keys a cached function on its own file's timestamp only, so an edit to a function it
-    calls in another file (a rule, the RNG) would leave a stale compiled caller. We keep one
-    stamp, the hash of every ``.py`` file of the package, and delete the package's ``.nbi`` /
-    ``.nbc`` files when it changes. Only writable in-tree caches (an editable install) can be
-    stale this way; an installed package's sources do not change.
-    """
-    root = Path(__file__).resolve().parent.parent  # the package: theorysim/core/config.py -> theorysim/
-    digest = sources_digest()
-    stamp = root / "__pycache__" / "theorysim-sources.sha256"
-    try:
-        if stamp.exists() and stamp.read_text() == digest:
-            return
-        for pattern in ("*.nbi", "*.nbc"):
-            for f in root.rglob(pattern):
-                f.unlink(missing_ok=True)
-        stamp.parent.mkdir(exist_ok=True)
-        stamp.write_text(digest)
-    except OSError:  # read-only install: nothing can be stale
-        pass
-
-
-if CACHE:
-    _invalidate_stale_caches()
+    _kernel_stamp.install()
 
 
 #: Numba's error model for every kernel. ``"numpy"``: a float division by zero gives inf or nan
@@ -109,15 +69,26 @@ def jit(fn=None, **options):
     """``numba.njit`` with the project's policy: fastmath per config, :data:`ERROR_MODEL`, on-disk
     cache on.
 
-    Caching is safe across files because :func:`_invalidate_stale_caches` drops every cached
-    kernel of the package when any of its sources changes.
+    A cached kernel is reused until the source of a jitted function it depends on (its own, and
+    those it calls, transitively) or a constant it reads changes
+    (:mod:`theorysim.core.kernel_stamp`): editing a claim, a docstring elsewhere or a plot
+    recompiles nothing; editing a jitted helper recompiles exactly the kernels that call it. A
+    plugin's kernels built through this function follow the same rule.
     """
     options.setdefault("fastmath", FASTMATH)
     options.setdefault("cache", CACHE)
     options.setdefault("error_model", ERROR_MODEL)
+
+    def build(f):
+        if options["cache"]:
+            from theorysim.core import kernel_stamp
+
+            kernel_stamp.stamp(f)
+        return numba.njit(f, **options)
+
     if fn is None:
-        return lambda f: numba.njit(f, **options)
-    return numba.njit(fn, **options)
+        return build
+    return build(fn)
 
 
 def one_blas_thread():

@@ -409,11 +409,20 @@ def kernel_for(model, rules: tuple | None = None):
             try:  # (kernel_cache reaches into numba-cuda's internals, checked against 0.30)
                 from theorysim.cuda import kernel_cache
 
-                kernel = kernel_cache.enable(kernel)
+                kernel = kernel_cache.enable(kernel, _functions_of(key))
             except Exception as err:  # another numba-cuda: compile every time, as without a cache
                 NO_DISK_CACHE[name] = f"{type(err).__name__}: {err}"
         _KERNELS[key] = kernel
     return _KERNELS[key]
+
+
+def _functions_of(part) -> list:
+    """The plain Python functions inside a build key (the model's kernels)."""
+    if isinstance(part, types.FunctionType):
+        return [part]
+    if isinstance(part, (tuple, list)):
+        return [f for p in part for f in _functions_of(p)]
+    return []
 
 
 #: build name -> why its kernel has no disk cache in this process (a numba-cuda whose internals
@@ -446,8 +455,8 @@ def build_name(key, loop: str) -> str | None:
     Why a name of its own: numba's cache keys a kernel on its Python function (file, line,
     bytecode), which is the same loop for every model, and keeps one index file per function;
     two processes saving different models' kernels into one index could pair one model's key
-    with the other's data file. One index per build cannot. Edits to the package's sources drop
-    every cached kernel (:func:`theorysim.core.config._invalidate_stale_caches`), as on the CPU."""
+    with the other's data file. One index per build cannot. The index is dated by what the build is
+    compiled from (:func:`theorysim.cuda.kernel_cache.stamp_of`)."""
     try:
         digest = hashlib.sha256(_stable(key).encode()).hexdigest()[:16]
     except _Unnamed:

@@ -4,8 +4,7 @@ and failures made harmless.
 A compiled kernel is saved with its PTX and its cubin (the machine code for the GPU it was built
 on) and loaded by a later process on the same GPU model and software versions (numba-cuda's index
 key: signature, CUDA runtime version, compute capability, numba-cuda version, bytecode) and the
-same package sources (the index is dated by their digest, not by a file's mtime), so that
-process skips the 58-200 s compile (benchmarks/RESULTS.md, issue 17).
+same code (the index is dated by :func:`stamp_of`, not by a file's mtime), so that process skips the 58-200 s compile (benchmarks/RESULTS.md, issue 17).
 
 The obstacle: numba-cuda refuses to save a kernel whose code library links extra files, and it
 links its own array-reshape helper (``reshape_funcs.cu``) into every kernel that reshapes an
@@ -63,15 +62,38 @@ def library_state(library) -> LibraryState:
     return LibraryState(states, helpers)
 
 
+#: build name -> its stamp (:func:`stamp_of`), set by :func:`enable` before numba-cuda makes the cache
+STAMPS: dict = {}
+
+
+def stamp_of(functions) -> str:
+    """The stamp of a GPU build: what the chunk kernel is compiled from. The model's kernels (each by its
+    dependency stamp, :func:`theorysim.core.kernel_stamp.digest`: their source and the jitted functions
+    they call) and the sources of the machinery every build shares (the engine loop, the rules, the RNG,
+    the retargeting: ``theorysim/core``, ``engine``, ``optim``, ``cuda``, ``models/base.py``). numba dates
+    a cache by its file's mtime, which a copied tree changes for the same code and which an edit of a
+    called helper in another file does not change; this stamp is neither: editing a claim, a plot or a
+    setup's other modules keeps every GPU kernel, editing a model's kernel drops that model's."""
+    import hashlib
+    from pathlib import Path
+
+    from theorysim.core import kernel_stamp
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted([*root.glob("core/*.py"), *root.glob("engine/*.py"), *root.glob("optim/*.py"),
+                        *root.glob("cuda/*.py"), root / "models" / "base.py"]):
+        h.update(str(path.relative_to(root)).encode() + b"\n" + path.read_bytes())
+    for fn in functions:
+        h.update(kernel_stamp.digest(fn).encode())
+    return h.hexdigest()
+
+
 class _Impl(CUDACacheImpl):
     def __init__(self, py_func):
         super().__init__(py_func)
-        # numba dates a cache by its source file's mtime and size; a copied tree (a fresh checkout,
-        # the device tool's copy) gets new mtimes for the same code. Date it by the package's
-        # contents instead: the same sources, the same kernels.
-        from theorysim.core.config import sources_digest
-
-        self._locator.get_source_stamp = sources_digest
+        stamp = STAMPS[py_func.__qualname__]
+        self._locator.get_source_stamp = lambda: stamp
 
     def reduce(self, kernel):
         payload = kernel._reduce_states()
@@ -114,8 +136,9 @@ def _record(cache, why: str) -> None:
     NOT_CACHED.setdefault(cache._py_func.__qualname__, []).append(why)
 
 
-def enable(dispatcher):
+def enable(dispatcher, functions=()):
     """Cache ``dispatcher``'s kernels on disk (what ``cuda.jit(cache=True)`` does, with
-    :class:`KernelCache`)."""
+    :class:`KernelCache`), dated by :func:`stamp_of` ``functions`` (the model's kernels)."""
+    STAMPS[dispatcher.py_func.__qualname__] = stamp_of(functions)
     dispatcher._cache = KernelCache(dispatcher.py_func)
     return dispatcher
