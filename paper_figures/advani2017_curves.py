@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.teacher_student import task, theory
 from theorysim.setups.teacher_student.claims import advani2017 as claims
@@ -55,5 +55,5 @@ if __name__ == "__main__":
     ap.add_argument("--N", type=int, default=400)
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--alphas", type=float, nargs="+", default=[0.5, 1.0, 2.0])
-    a = ap.parse_args()
+    a = parse(ap)
     main(a.N, a.seeds, a.alphas)

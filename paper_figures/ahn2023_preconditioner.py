@@ -7,7 +7,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.icl import simulation
 
@@ -35,4 +35,4 @@ def main(steps: int) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=6000)
-    main(ap.parse_args().steps)
+    main(parse(ap).steps)

@@ -7,7 +7,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.icl import algorithms as alg
 from theorysim.setups.icl.simulation import ill_conditioned_prompts as _ill_conditioned_prompts
@@ -45,4 +45,4 @@ def main(prompts: int) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prompts", type=int, default=100)
-    main(ap.parse_args().prompts)
+    main(parse(ap).prompts)

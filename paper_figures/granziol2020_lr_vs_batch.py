@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.stability.claims import granziol2020 as claims
 
@@ -49,7 +49,7 @@ if __name__ == "__main__":
     ap.add_argument("--n", type=int, default=512)
     ap.add_argument("--p", type=int, default=128)
     ap.add_argument("--max-batch", type=int, default=256)
-    a = ap.parse_args()
+    a = parse(ap)
     if a.max_batch < 4 or a.max_batch >= a.n:
         raise SystemExit(f"--max-batch={a.max_batch}: expected 4 <= max batch < n = {a.n}")
     main(a.draws, a.n, a.p, a.max_batch)

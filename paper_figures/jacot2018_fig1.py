@@ -11,7 +11,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.engine.experiment import Experiment
 from theorysim.plotting import pyplot
 from theorysim.setups.ntk import task, theory
@@ -53,5 +53,5 @@ if __name__ == "__main__":
     ap.add_argument("--inits", type=int, default=4)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--paper", action="store_true")
-    a = ap.parse_args()
+    a = parse(ap)
     main([500, 10000] if a.paper else a.widths, 10 if a.paper else a.inits, a.steps)

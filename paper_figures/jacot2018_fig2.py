@@ -11,7 +11,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from _common import save
+from _common import parse, save
 from theorysim.engine.experiment import Experiment
 from theorysim.plotting import pyplot
 from theorysim.setups.ntk import task, theory
@@ -54,5 +54,5 @@ if __name__ == "__main__":
     ap.add_argument("--widths", type=int, nargs="+", default=[50, 1000])
     ap.add_argument("--inits", type=int, default=10)
     ap.add_argument("--steps", type=int, default=1000)
-    a = ap.parse_args()
+    a = parse(ap)
     main(a.widths, a.inits, a.steps)

@@ -12,7 +12,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.teacher_student import grokking
 from theorysim.setups.teacher_student.claims import kumar2023 as claims
@@ -68,5 +68,5 @@ if __name__ == "__main__":
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=20000)
     ap.add_argument("--c", type=float, default=0.5, help="eta = c H / alpha^2")
-    a = ap.parse_args()
+    a = parse(ap)
     main(a.D, a.H, a.P, a.eps, a.alphas, a.seeds, a.steps, a.c)

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.dsd import study
 from theorysim.setups.dsd.claims import lahoti2024 as claims
@@ -156,7 +156,7 @@ if __name__ == "__main__":
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--store", help="a dsd sweep store (experiments/dsd_scaling.toml or dsd_gd.toml)")
     ap.add_argument("--test-size", type=int, default=8000, help="fresh test points per (k, d) for GD points")
-    a = ap.parse_args()
+    a = parse(ap)
     if a.seeds < 2:
         raise SystemExit(f"--seeds={a.seeds}: expected at least 2")
     if a.store:

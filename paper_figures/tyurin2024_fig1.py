@@ -8,7 +8,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.large_step_lr import data
 from theorysim.setups.large_step_lr import methods as M
@@ -38,5 +38,5 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--classes", type=int, nargs=2, default=[3, 8])
     ap.add_argument("--iters", type=int, default=300)
-    a = ap.parse_args()
+    a = parse(ap)
     main(a.classes, a.iters)

@@ -3,9 +3,10 @@ log-log (Batch Perceptron and large-step LR+GD grow like n; the normalized metho
 
     python paper_figures/tyurin2024_worst_case.py
 """
+import argparse
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.large_step_lr import data
 from theorysim.setups.large_step_lr import methods as M
@@ -31,4 +32,5 @@ def main():
 
 
 if __name__ == "__main__":
+    parse(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     main()

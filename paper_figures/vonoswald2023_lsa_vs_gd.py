@@ -8,7 +8,7 @@ import argparse
 import numpy as np
 
 import theorysim as ts
-from _common import save
+from _common import parse, save
 from theorysim.setups.icl import model as lsa
 from theorysim.plotting import pyplot
 from theorysim.setups.icl import algorithms as alg
@@ -46,5 +46,5 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--seeds", type=int, default=4)
-    args = ap.parse_args()
+    args = parse(ap)
     main(args.steps, args.seeds)

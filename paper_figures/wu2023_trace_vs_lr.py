@@ -9,7 +9,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.stability.claims import wu2023 as claims
 
@@ -47,5 +47,5 @@ if __name__ == "__main__":
     ap.add_argument("--steps", type=int, default=30000)
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--d", type=int, default=200)
-    a = ap.parse_args()
+    a = parse(ap)
     main(a.seeds, a.steps, a.n, a.d)

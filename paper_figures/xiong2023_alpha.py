@@ -7,7 +7,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.matrix_sensing import problem
 from theorysim.setups.matrix_sensing.claims import linear_rates
@@ -41,4 +41,4 @@ def main(seeds: int):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
-    main(ap.parse_args().seeds)
+    main(parse(ap).seeds)

@@ -5,12 +5,13 @@ Run the sweep first, then this script on its store:
     theorysim sweep experiments/matrix_sensing_optimizers.toml
     python paper_figures/xiong2023_optimizers.py matrix_sensing_optimizers.sqlite
 """
+import argparse
 import sys
 from collections import defaultdict
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.sweep.store import Store, unpack_arrays
 
@@ -71,4 +72,6 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "matrix_sensing_optimizers.sqlite")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("store", nargs="?", default="matrix_sensing_optimizers.sqlite")
+    main(parse(ap).store)

@@ -7,7 +7,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.matrix_sensing import problem
 
@@ -46,5 +46,5 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=20000)
-    a = ap.parse_args()
+    a = parse(ap)
     main(a.seeds, a.steps)

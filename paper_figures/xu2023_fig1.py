@@ -8,7 +8,7 @@ import argparse
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.setups.xor_grokking import claims
 
 
@@ -29,5 +29,5 @@ if __name__ == "__main__":
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--alpha", type=float, default=1e-12)
     ap.add_argument("--paper", action="store_true")
-    a = ap.parse_args()
+    a = parse(ap)
     main(a.seeds, a.steps, a.alpha, a.paper)

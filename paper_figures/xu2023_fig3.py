@@ -11,7 +11,7 @@ import argparse
 import numpy as np
 
 import theorysim as ts
-from _common import save
+from _common import parse, save
 from theorysim.plotting import pyplot
 from theorysim.setups.xor_grokking import claims, data
 
@@ -50,5 +50,5 @@ if __name__ == "__main__":
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--later", type=int, default=15)
     ap.add_argument("--paper", action="store_true", help="the paper's configuration (p = 40000, n = 200, m = 1000)")
-    a = ap.parse_args()
+    a = parse(ap)
     main(a.seed, a.later, a.paper)

@@ -4,12 +4,13 @@ optimizer of experiments/xor_optimizers.toml (mean and range over data draws).
     theorysim sweep experiments/xor_optimizers.toml
     python paper_figures/xu2023_optimizers.py xor_optimizers.sqlite
 """
+import argparse
 import sys
 from collections import defaultdict
 
 import numpy as np
 
-from _common import save
+from _common import parse, save
 from theorysim.setups.xor_grokking.model import TwoLayerReLU
 from theorysim.plotting import pyplot
 from theorysim.sweep.store import Store, unpack_arrays
@@ -52,4 +53,6 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "xor_optimizers.sqlite")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("store", nargs="?", default="xor_optimizers.sqlite")
+    main(parse(ap).store)

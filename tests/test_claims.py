@@ -406,3 +406,24 @@ def test_setups_start_longest_first_by_recorded_seconds(tmp_path, monkeypatch):
     assert runner.groups_of(claims, "full")[0] == by_count[0]  # per mode
     (tmp_path / "claim-seconds.json").write_text("not json")
     assert runner.recorded_seconds("quick") == {}
+
+
+def test_report_escapes_every_cell_and_shows_details_and_configuration(tmp_path):
+    """Labels with `|` (a norm, ||w - beta||) stay inside their cells; each check's details and the
+    claim's configuration are in the report."""
+    def measure(cfg, r):
+        return {"||w - beta|| / ||beta||": Measurement(r, (r - 0.01, r + 0.01), ci_method="t", n=8, unit="seeds",
+                                                       label="|err| of ||w||", details={"per seed": [r, r]})}
+
+    claim = Claim(id="toy/pipes", paper=TOY, reference="Eq. |3|", statement="s.", quick={"v": 1.0, "tag": "a|b"},
+                  full={"v": 1.0, "tag": "a|b"}, simulate=lambda cfg: cfg["v"],
+                  predict=lambda cfg: {"||w - beta|| / ||beta||": 1.0}, measure=measure,
+                  tolerance={"||w - beta|| / ||beta||": tol.interval(0.9, 1.1)})
+    text = write_report([claim.check()], tmp_path).read_text()
+    rows = [ln for ln in text.splitlines() if ln.startswith("| ")]
+    header_cells = {ln.replace("\\|", "").count("|") for ln in rows if ln.startswith("| claim") or ln.startswith("| check")}
+    for ln in rows:
+        cells = ln.replace("\\|", "").count("|")
+        assert cells in header_cells, ln  # no unescaped | splits a cell
+    assert "<details><summary>details: ||w - beta|| / ||beta||</summary>" in text and '"per seed"' in text
+    assert "<details><summary>configuration (quick)</summary>" in text and '"tag": "a|b"' in text

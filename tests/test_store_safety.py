@@ -187,3 +187,11 @@ def test_the_bus_error_line_also_covers_a_fault_with_the_interpreter_lock_held(t
     proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "f.bin")], capture_output=True, text=True,
                           timeout=60)
     assert (proc.returncode, proc.stderr, proc.stdout) == (3, "error: the mapping went away\n", "")
+
+
+def test_results_without_pandas_is_one_line_naming_the_extra(finished, capsys, monkeypatch):
+    _, store = finished
+    monkeypatch.setitem(__import__("sys").modules, "pandas", None)  # import pandas -> ImportError
+    assert main(["results", str(store)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "theorysim[frame]" in err[0], err

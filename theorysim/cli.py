@@ -415,6 +415,10 @@ def _cmd_results(args) -> int:
             import pyarrow  # noqa: F401
         except ImportError:
             raise UsageError("--parquet needs pyarrow (pip install pyarrow)") from None
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        raise UsageError("results needs pandas: pip install 'theorysim[frame]' (or pandas)") from None
     frame = sweep.load(args.store)
     if csv is not None:
         frame.to_csv(csv, index=False)

@@ -150,6 +150,19 @@ def _md_escape(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+def _html_escape(s: str) -> str:
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _json_block(data) -> str:
+    """Indented JSON of ``data`` (numpy values as the verdict JSON writes them; other objects by str)."""
+    import json
+
+    from theorysim.claims.claim import _jsonable
+
+    return json.dumps(_jsonable(data), indent=1, default=str).replace("`" * 3, "'" * 3)
+
+
 def write_report(verdicts: Sequence[Verdict], directory, title: str = "theorysim check",
                  not_run: Sequence[str] = ()) -> Path:
     """``report.md`` in ``directory``: the verdict table, then one section per claim; ``not_run``:
@@ -197,6 +210,12 @@ def write_report(verdicts: Sequence[Verdict], directory, title: str = "theorysim
             cells = [ch.name or c.id, ch.tolerance.kind, fmt(ch.predicted), fmt_measured(ch), ci_text,
                      ch.tolerance.describe(), outcome]
             lines.append("| " + " | ".join(_md_escape(x) for x in cells) + " |")
+        for ch in v.checks:  # what each measurement is made of (per-point values, fitted constants, ...)
+            if ch.measured.details:
+                lines += ["", f"<details><summary>details: {_html_escape(ch.name or c.id)}</summary>", "",
+                          "```json", _json_block(ch.measured.details), "```", "", "</details>"]
+        lines += ["", f"<details><summary>configuration ({v.mode})</summary>", "", "```json",
+                  _json_block(c.config(v.mode)), "```", "", "</details>"]
         if c.note:
             lines += ["", f"Note: {c.note}"]
         if v.error:
