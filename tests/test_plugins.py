@@ -33,13 +33,27 @@ def skeleton(tmp_path_factory):
 
 
 def test_the_skeleton_passes_its_claim_as_generated_with_two_workers(skeleton, tmp_path):
-    """Folder named by --setups-path; two setups' claims on two worker processes (the plugin's and a
-    built-in one's), so the path reaches the spawned workers."""
+    """Folder named by --setups-path; a second copy of the setup files a claim under the same paper key, so
+    the paper's claims come from two setups and run on two worker processes: the path reaches them."""
+    import shutil
+
     out = tmp_path / "v.json"
-    proc = run(["check", "--setups-path", str(skeleton), "--paper", "mine2026", "--json", str(out), "--jobs", "2"])
+    proc = run(["check", "--setups-path", str(skeleton), "--paper", "mine2026", "--json", str(out)])
     assert proc.returncode == 0, proc.stderr + proc.stdout
     (verdict,) = json.loads(out.read_text())
     assert verdict["id"] == "mine2026/gd-rate" and verdict["status"] == "PASS"
+    two = tmp_path / "two"
+    shutil.copytree(skeleton, two)
+    second = two / "quadratic_mine_b"
+    shutil.copytree(two / "quadratic_mine", second)
+    for path in (second / "__init__.py", second / "claims" / "mine2026.py"):
+        path.write_text(path.read_text().replace("quadratic_mine", "quadratic_mine_b")
+                        .replace('"mine2026/gd-rate"', '"mine2026/gd-rate-b"'))
+    proc = run(["check", "--setups-path", str(two), "--paper", "mine2026", "--json", str(out), "--jobs", "2"])
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert [(v["id"], v["status"]) for v in json.loads(out.read_text())] == [
+        ("mine2026/gd-rate", "PASS"), ("mine2026/gd-rate-b", "PASS")]
+    assert "2 worker" in proc.stdout or "2 worker" in proc.stderr, proc.stdout[-500:]
     proc = run(["list", "--claims"], {"THEORYSIM_SETUPS": str(skeleton)})
     assert "mine2026/gd-rate" in proc.stdout and proc.returncode == 0
     proc = run(["list", "--setups"], {"THEORYSIM_SETUPS": str(skeleton)})

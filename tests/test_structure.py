@@ -1,4 +1,4 @@
-"""The package's layers (README, "Architecture"): imports run one way, no cycles, setups own their names.
+"""The package's layers (docs/history.md, "Architecture"): imports run one way, no cycles, setups own their names.
 
 The import graph is read from the source (every ``import`` statement, including those inside
 functions, so a late import kept to break a cycle still counts as an edge)."""

@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+__all__ = ["SeedFit", "RateFit", "mean_ci", "exp_rate", "power_law", "LawComparison", "compare_laws",
+           "GridStatistic", "grid_bootstrap", "loglog_slope", "held_out_bound", "smallest_step",
+           "control_variate_mean"]
+
 
 @dataclass(frozen=True)
 class SeedFit:
@@ -151,6 +155,8 @@ class LawComparison:
 
 
 def compare_laws(steps, curves, window=None) -> LawComparison:
+    """Which of ``y_t ~ C rho^t`` (semilog) and ``y_t ~ C t^p`` (log-log) fits the curves better on
+    ``window``: both least-squares fits per row, their residual sums and R^2 (:class:`LawComparison`)."""
     t, y, in_window, _ = _rows(steps, curves, window)
     in_window = in_window & (t > 0)
     rss = {"exponential": 0.0, "power": 0.0}

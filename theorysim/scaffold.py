@@ -5,7 +5,7 @@ The skeleton is a folder of setups' member (``DIR/NAME/``, found through ``THEOR
 form (``theory.py``), one claim with a CI under its own paper key (``claims/KEY.py``), its test
 (``test_NAME.py``), a sweep declaration and a spec (``NAME.toml``) and a bench workload. As written it
 passes ``theorysim check --claim KEY/gd-rate``; the claim is a textbook fact to replace with yours (GD
-on a quadratic contracts its error by max_i |1 - eta lambda_i| per step).
+on a quadratic contracts its error by max_i abs(1 - eta lambda_i) per step).
 
 What a plugin may rely on (versioned by :data:`PLUGIN_API`, raised on any incompatible change): the
 ``Setup`` / ``SweepSetup`` / ``Workload`` declarations, the Claim API (``Claim``, ``Measurement``,

@@ -149,6 +149,10 @@ def _check_group(ids: list[tuple[str, str]], mode: str, figure_dir) -> str:
     for cid, module in ids:
         try:
             if cid not in REGISTERED:
+                if module.startswith("theorysim_setups_"):  # a THEORYSIM_SETUPS folder: make its namespace
+                    from theorysim import setups
+
+                    setups.sources()
                 importlib.import_module(module)
             claim = registry.get_claim(cid)
         except Exception:

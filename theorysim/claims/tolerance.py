@@ -111,7 +111,7 @@ class Judgement:
 class Tolerance:
     """A statement kind with its accepted region (see the module docstring).
 
-    ``rule`` says how the region is formed: ``relative`` (predicted +- value |predicted|),
+    ``rule`` says how the region is formed: ``relative`` (predicted +- value * abs(predicted)),
     ``absolute`` (predicted +- value), ``range`` ([lo, hi], independent of the prediction).
     ``params`` carries the kind's parameters for the JSON (constant, exponent, band, ...).
     """
@@ -344,7 +344,7 @@ def rate_band(grid) -> float:
     """The band of an order statement's exponent on ``grid`` (the x values of the fit; a number is
     read as the span x_max / x_min of a two-point grid): the largest change of the least-squares
     log-log slope when y / x^p varies by a factor :data:`RATE_FACTOR`, i.e.
-    ln(RATE_FACTOR) * 1/2 sum_i |u_i - mean u| / sum_i (u_i - mean u)^2 with u = ln x (the worst
+    ln(RATE_FACTOR) * 1/2 sum_i abs(u_i - mean u) / sum_i (u_i - mean u)^2 with u = ln x (the worst
     case puts the factor on the points above the mean of u, or below). Two points give
     ln(RATE_FACTOR) / ln(span); more points spread over the same span give a wider band."""
     if isinstance(grid, numbers.Real):

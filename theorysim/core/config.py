@@ -4,12 +4,15 @@ Every Numba kernel in theorysim is built through :func:`jit` (parallel ones with
 ``jit(parallel=True)``), so that fastmath, caching, the error model and threading are chosen here
 and nowhere else. Environment overrides:
 
-``THEORYSIM_FASTMATH``  ``1`` turns on LLVM fastmath (default off: results must be reproducible
-                        to the bit and IEEE semantics are part of the contract).
-``THEORYSIM_CACHE``     ``0`` turns off Numba's on-disk cache of compiled kernels (CPU and GPU).
-``THEORYSIM_THREADS``   Numba threads used by the engine (default: Numba's own default, one per
-                        core): in ``check``, ``bench``, the serial sweep executor and each local
-                        sweep worker; validated before work (at most the cores Numba sees).
+``THEORYSIM_FASTMATH``
+    ``1`` turns on LLVM fastmath (default off: results must be reproducible to the bit and IEEE
+    semantics are part of the contract).
+``THEORYSIM_CACHE``
+    ``0`` turns off Numba's on-disk cache of compiled kernels (CPU and GPU).
+``THEORYSIM_THREADS``
+    Numba threads used by the engine (default: Numba's own default, one per core): in ``check``,
+    ``bench``, the serial sweep executor and each local sweep worker; validated before work (at
+    most the cores Numba sees).
 """
 from __future__ import annotations
 

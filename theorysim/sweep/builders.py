@@ -24,6 +24,18 @@ from theorysim.optim.spec import BOUNDS as _OPT_BOUNDS
 
 ENGINE_KEYS = {"setup": None, "optimizer": "sgd", "steps": None, "record_every": 1, "schedule": None,
                "divergence_factor": 1e12, "seed": 0}
+#: what each engine key of [experiment] means (the reference lists them from here)
+ENGINE_KEY_DOCS = {
+    "setup": "the sweep setup a point builds (`theorysim list --setups`)",
+    "optimizer": "the update rule (`theorysim list --optimizers`); its hyperparameters are keys of the point "
+                 "(optim.NAME where the model has a key of the same name)",
+    "steps": "optimizer steps per run (a positive integer)",
+    "record_every": "record the metrics every this many steps (1 ... steps)",
+    "schedule": "the learning-rate factor per step: a schedule name with its options (linear, cosine, "
+                "warmup_cosine; factors finite and >= 0) or an explicit list of steps factors",
+    "divergence_factor": "a run whose loss exceeds this factor times its first is stopped as diverged (0: off)",
+    "seed": "set by the spec's top-level seeds, never a key of its own",
+}
 MODEL_PREFIX, OPTIM_PREFIX = "model.", "optim."
 
 

@@ -1,4 +1,4 @@
-"""Sweep specs: a TOML file -> validated points (README, "A short tour"; the store: README, "Design").
+"""Sweep specs: a TOML file -> validated points (README, "A short tour"; the store: docs/history.md, "Design").
 
     [experiment]            # base config: setup, optimizer, steps, record_every, schedule, ...
     setup = "quadratic"     # `theorysim list --setups` (declared by the setup packages)
@@ -41,6 +41,20 @@ MAX_SEED = 2**63 - 1  # seeds are int64 in the kernels
 MAX_SPEC_BYTES = 16 * 2**20
 MAX_POINTS = 10**7  # a spec's points are built and validated in memory
 RECORD_KEYS = ("arrays",)
+
+#: what each top-level key and ``[record]`` key means (the reference, docs/sweeps.rst, lists them from here)
+KEY_DOCS = {
+    "experiment": "table: the base config of every point: setup, optimizer, steps and the setup's, the model's and "
+                  "the optimizer's keys (a key here may not also be a [grid] or [zip] axis)",
+    "grid": "table of axes: the cartesian product of their values (lists)",
+    "zip": "table of axes zipped together (equal lengths)",
+    "seeds": "a positive count n (seeds 0 ... n - 1) or a list of distinct integers in [0, 2^63 - 1]: one point per "
+             "seed",
+    "record": "table: what each point stores",
+    "variant": "array of tables ([[variant]]): sub-sweeps, each with its own fixed keys (scalars override "
+               "[experiment]) and its own axes (lists)",
+    "record.arrays": "true: store each point's curves and final parameters (npz); false: its metrics only",
+}
 
 
 class SpecError(ValueError):

@@ -1,5 +1,5 @@
 """The sweep store: one SQLite file (WAL while a sweep writes), written only by the coordinating
-process, one transaction per finished point (README, "A short tour"; the store: README, "Design").
+process, one transaction per finished point (README, "A short tour"; the store: docs/history.md, "Design").
 
 A store carries a marker: table ``theorysim_store`` with ``format = 'theorysim-sweep-store'`` and
 ``schema = 1``. :class:`Store` opens an existing file only if it is such a store (or an early
