@@ -461,3 +461,20 @@ def test_a_disk_full_when_the_store_is_created_leaves_nothing(scratch, tmp_path,
     _refused(["sweep", "good.toml", "--executor", "serial", "--store", "new.sqlite"],
              r"store new\.sqlite: disk full while creating the store", capsys, tmp_path)
     assert not (tmp_path / "new.sqlite").exists()
+
+
+def test_work_counts_the_data_when_a_setup_declares_no_work_per_step(monkeypatch):
+    """Issue 39: a size of (parameters, data bytes) reads as every parameter and every number of the data
+    touched once per step, so --dry-run's work grows with the data."""
+    from theorysim import setups
+    from theorysim.models import Quadratic
+    from theorysim.setups import SweepSetup
+    from theorysim.sweep import builders
+
+    decl = SweepSetup("two_tuple", {"n": 100, "d": 2}, lambda k: Quadratic(np.eye(2)), Quadratic,
+                      size=lambda k: (int(k["d"]), 8 * int(k["n"]) * int(k["d"])))
+    real = setups.sweep_setups
+    monkeypatch.setattr(setups, "sweep_setups", lambda: {**real(), "two_tuple": decl})
+    cfg = {"setup": "two_tuple", "steps": 10, "n": 100, "d": 2}
+    assert builders.work(cfg) == 10 * 200
+    assert builders.work({**cfg, "n": 1}) == 10 * 2  # the parameters when the data is smaller

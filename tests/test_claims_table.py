@@ -66,3 +66,41 @@ def test_readme_table_lists_every_registered_claim():
     papers = sorted(c.id for c in builtin if not c.exploratory)
     exploratory = sorted(c.id for c in builtin if c.exploratory)  # listed apart, after the papers' claims
     assert listed == papers + exploratory, "regenerate: python tools/claims_table.py verdicts.json"
+
+
+def test_each_full_mode_cell_was_run_with_the_claims_current_configuration():
+    """A full-mode cell carries the digest of the configuration it was run with; a claim whose full
+    configuration changed since needs a new full run (`tools/claims_table.py --update full.json`)."""
+    from theorysim.claims.claim import _jsonable
+    from theorysim.claims.registry import get_claim
+
+    rows = claims_table.table_rows((ROOT / "README.md").read_text())
+    stale = []
+    for cid, cells in rows.items():
+        m = re.search(r"\(cfg ([0-9a-f]{8})\)", cells[3])
+        if m is None:
+            stale.append((cid, "no digest"))
+            continue
+        now = claims_table.config_digest(_jsonable(dict(get_claim(cid).full)))
+        if m.group(1) != now:
+            stale.append((cid, m.group(1), now))
+    assert not stale, f"full-mode verdicts run with another configuration: {stale}"
+
+
+def test_update_replaces_only_the_given_rows(tmp_path):
+    readme = tmp_path / "R.md"
+    readme.write_text(f"intro\n{claims_table.BEGIN}\nold\n{claims_table.END}\nrest\n")
+    quick, full = tmp_path / "q.json", tmp_path / "f.json"
+    quick.write_text(__import__("json").dumps(TOY))
+    full.write_text(__import__("json").dumps([{**TOY[1], "mode": "full", "config": {"v": 1}, "status": "PASS"}]))
+    assert claims_table.main([str(quick), "--full", str(full), "--readme", str(readme)]) == 0
+    before = claims_table.table_rows(readme.read_text())
+    assert before["toy/a"][3].startswith("PASS (cfg ") and before["toy/b"][3] == "not run"
+    one = tmp_path / "one.json"  # a full run of toy/b alone, with its configuration
+    one.write_text(__import__("json").dumps([{**TOY[0], "mode": "full", "config": {"v": 2}, "status": "XFAIL"}]))
+    assert claims_table.main(["--update", str(one), "--readme", str(readme)]) == 0
+    after = claims_table.table_rows(readme.read_text())
+    assert after["toy/a"] == before["toy/a"]  # untouched, its full verdict kept
+    assert after["toy/b"][3] == f"**XFAIL** (cfg {claims_table.config_digest({'v': 2})})"
+    assert after["toy/b"][:3] == before["toy/b"][:3] and after["toy/b"][4:] == before["toy/b"][4:]
+    assert readme.read_text().startswith("intro\n") and readme.read_text().endswith("rest\n")

@@ -89,3 +89,52 @@ def test_pack_members_refuses_different_shapes():
         pack_members([(np.zeros((2, 3)), np.zeros(2)), (np.zeros((3, 3)), np.zeros(3))])
     f, i = pack_members([(np.ones(2), np.array([1])), (np.zeros(2), np.array([2]))])
     assert f.shape == (2, 2) and np.array_equal(i[1], pack(np.zeros(2), np.array([2]))[1])
+
+
+def _seeded_setup():
+    """A sweep setup whose members draw their own least-squares data from their seeds (rng.STREAM_DATA)."""
+    from theorysim.core import rng
+    from theorysim.core.bounds import COUNT
+    from theorysim.setups import SweepSetup
+
+    def draw(seed, n, d):
+        X = rng.normal(int(seed), (n, d), stream=rng.STREAM_DATA)
+        y = X @ np.ones(d) + 0.1 * rng.normal(int(seed), (n,), stream=rng.STREAM_DATA, sub=1)
+        return X, y
+
+    def build_members(keys, seeds):
+        data = [draw(s, int(keys["n"]), int(keys["d"])) for s in seeds]
+        return ts.models.LeastSquares(np.stack([x for x, _ in data]), np.stack([t for _, t in data]))
+
+    decl = SweepSetup("seeded_ls", {"n": 12, "d": 3}, lambda keys: None, ts.models.LeastSquares,
+                      bounds={"n": COUNT, "d": COUNT}, build_members=build_members,
+                      size=lambda k: (int(k["d"]), 8 * int(k["n"]) * (int(k["d"]) + 1), float(k["n"]) * k["d"]))
+    return decl, draw
+
+
+def test_sweep_members_draw_their_data_from_their_seeds(tmp_path, monkeypatch):
+    """build_members: each member's data from its own seed, so a point trains on the same data whatever group
+    it runs in (here 3 seeds in one ensemble, then seed 5 alone), and a claim's member drawing with the same
+    convention (rng.STREAM_DATA) gets the same run, bit for bit."""
+    from theorysim import setups, sweep
+    from theorysim.sweep.store import Store, unpack_arrays
+
+    decl, draw = _seeded_setup()
+    real = setups.sweep_setups
+    monkeypatch.setattr(setups, "sweep_setups", lambda: {**real(), decl.name: decl})
+    experiment = {"setup": "seeded_ls", "optimizer": "sgd", "lr": 0.05, "steps": 30, "record_every": 30}
+    together = sweep.Spec("mem.toml", experiment, {}, {}, [3, 5, 7], {"arrays": True}, [])
+    alone = sweep.Spec("mem.toml", experiment, {}, {}, [5], {"arrays": True}, [])
+    assert len(sweep.groups_of(together.points())) == 1  # still one ensemble
+    for spec, path in ((together, tmp_path / "t.sqlite"), (alone, tmp_path / "a.sqlite")):
+        assert sweep.run_sweep(spec, path, executor="serial", progress=False)["done"] == len(spec.seeds)
+    theta = {}
+    for path in (tmp_path / "t.sqlite", tmp_path / "a.sqlite"):
+        store = Store(path, read_only=True)
+        for row in store.rows():
+            theta.setdefault(row["config"]["seed"], []).append(unpack_arrays(row["arrays"])["theta"])
+        store.close()
+    assert np.array_equal(theta[5][0], theta[5][1])  # the same data and run in either group
+    X, y = draw(5, 12, 3)  # a claim's member with seed 5
+    claim = ts.Experiment(ts.models.LeastSquares(X, y), "sgd", lr=0.05, steps=30, seeds=[5], record_every=30).run()
+    assert np.array_equal(claim.theta[0], theta[5][0])

@@ -2,6 +2,12 @@
 
     theorysim check --quick --json quick.json
     python tools/claims_table.py quick.json [--full full-a.json full-b.json ...] [--readme README.md]
+    python tools/claims_table.py --update one.json [--readme README.md]   # rows of a run of some claims
+
+``--update`` replaces only the rows (a quick run: the whole row but its full-mode cell) or the full-mode
+cells (a full run) of the claims in the file, keeping every other row as it is. Each full-mode cell
+carries the digest of the configuration it was run with (``cfg 1a2b3c4d``): a claim whose full
+configuration changed since shows a stale cell, which tests/test_claims_table.py refuses.
 
 The table sits between the markers ``<!-- claims-table:begin -->`` and ``<!-- claims-table:end -->``
 and is replaced whole; nothing in it is typed by hand. One row per claim: the kinds of its checks, its
@@ -44,13 +50,23 @@ def _measured(check: dict) -> str:
     return text
 
 
-def _status(v: dict | None) -> str:
+def config_digest(config) -> str:
+    """8 hex digits of the sha256 of a claim configuration's canonical JSON."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def _status(v: dict | None, digest: bool = False) -> str:
     if v is None:
         return "not run"
     s = v["status"]
     if s == "INCONCLUSIVE" and v.get("mode") in (v.get("inconclusive_ok") or {}):
         s += " (declared)"
-    return s if s in ("PASS",) else f"**{s}**"
+    s = s if s in ("PASS",) else f"**{s}**"
+    if digest and v.get("config") is not None:
+        s += f" (cfg {config_digest(v['config'])})"
+    return s
 
 
 def _class(v: dict) -> str:
@@ -84,7 +100,7 @@ def rows(quick: list[dict], full: list[dict] | None = None) -> list[str]:
         h = checks[0] if checks else {"name": "-", "predicted": None, "measured": None, "tolerance": "-"}
         cells = [f"`{v['id']}`", _kinds(v), _status(v)]
         if full is not None:
-            cells.append(_status(full_by.get(v["id"])))
+            cells.append(_status(full_by.get(v["id"]), digest=True))
         cells += [_class(v), h["name"] or "(the claim's one check)",
                   _num(h["predicted"]) if not isinstance(h["predicted"], list) else str(h["predicted"]),
                   _measured(h) if checks else "-", h["tolerance"] or "-",
@@ -108,6 +124,76 @@ def rows(quick: list[dict], full: list[dict] | None = None) -> list[str]:
     return out
 
 
+def split_row(line: str) -> list[str]:
+    """The cells of a table row (``\\|`` inside a cell kept)."""
+    cells, cur, i = [], "", 1
+    body = line.strip()
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body) and body[i + 1] == "|":
+            cur += "\\|"
+            i += 2
+            continue
+        if ch == "|":
+            cells.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+        i += 1
+    return cells
+
+
+def table_rows(readme: str) -> dict[str, list[str]]:
+    """claim id -> its row's cells, from the README's table."""
+    block = readme[readme.index(BEGIN):readme.index(END)]
+    return {cells[0].strip("`"): cells for cells in (split_row(ln) for ln in block.splitlines()
+                                                      if ln.startswith("| `"))}
+
+
+def update(readme: str, verdicts: list[dict], source: str) -> str:
+    """The README with the rows (quick) or full-mode cells (full) of ``verdicts`` replaced."""
+    rows = table_rows(readme)
+    block = readme[readme.index(BEGIN):readme.index(END)]
+    full_dates = next((ln for ln in block.splitlines() if ln.startswith("Full runs")), None)
+    by_id = {v["id"]: v for v in verdicts}
+    out_rows = []
+    for cells in rows.values():
+        cid = cells[0].strip("`")
+        v = by_id.get(cid)
+        if v is None:
+            out_rows.append(cells)
+        elif v.get("mode") == "full":
+            out_rows.append(cells[:3] + [_cell(_status(v, digest=True))] + cells[4:])
+        else:
+            new = rows_for([v])
+            out_rows.append(new[:3] + [cells[3]] + new[4:])
+    for v in verdicts:  # claims new to the table (a quick run)
+        if v["id"] not in rows and v.get("mode") != "full":
+            new = rows_for([v])
+            out_rows.append(new[:3] + ["not run"] + new[4:])
+    head = [ln for ln in block.splitlines() if ln.startswith("| claim") or ln.startswith("|---")]
+    explore = {cid for cid, cells in rows.items() if cells[4] == "exploratory"}
+    explore |= {v["id"] for v in verdicts if v.get("exploratory")}
+    out_rows.sort(key=lambda c: (c[0].strip("`") in explore, c[0].strip("`")))
+    counts: dict[str, int] = {}
+    for c in out_rows:
+        if c[0].strip("`") not in explore:
+            status = c[2].strip("*").split(" ")[0]
+            counts[status] = counts.get(status, 0) + 1
+    lines = head + ["| " + " | ".join(c) + " |" for c in out_rows] + [""]
+    lines.append(f"Quick: {len(out_rows) - len(explore)} claims of the papers: "
+                 + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + f"; {len(explore)} exploratory.")
+    if full_dates:
+        lines.append(full_dates)
+    return rewrite(readme, lines, source)
+
+
+def rows_for(verdicts: list[dict]) -> list[str]:
+    """One verdict's cells as :func:`rows` writes them (with a full-mode column)."""
+    line = rows(verdicts, [])[2]
+    return split_row(line)
+
+
 def rewrite(readme: str, table: list[str], source: str) -> str:
     if BEGIN not in readme or END not in readme:
         raise ValueError(f"README: markers {BEGIN} ... {END} not found")
@@ -119,11 +205,24 @@ def rewrite(readme: str, table: list[str], source: str) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("quick", help="`theorysim check --quick --json` output")
+    ap.add_argument("quick", nargs="?", help="`theorysim check --quick --json` output")
+    ap.add_argument("--update", metavar="JSON", help="replace only the rows of the claims in this run")
     ap.add_argument("--full", nargs="+", help="`theorysim check --full --json` outputs, e.g. one per setup "
                     "(adds a column)")
     ap.add_argument("--readme", default=str(Path(__file__).resolve().parents[1] / "README.md"))
     args = ap.parse_args(argv)
+    if args.update:
+        try:
+            readme = Path(args.readme)
+            verdicts = json.loads(Path(args.update).read_text())
+            readme.write_text(update(readme.read_text(), verdicts, Path(args.update).name))
+        except (OSError, ValueError) as err:
+            print(f"claims_table: error: {err}", file=sys.stderr)
+            return 2
+        print(f"{args.readme}: {len(verdicts)} row(s) updated")
+        return 0
+    if not args.quick:
+        ap.error("give the quick run's JSON, or --update JSON")
     try:
         quick = json.loads(Path(args.quick).read_text())
         full = [v for f in args.full for v in json.loads(Path(f).read_text())] if args.full else None

@@ -64,6 +64,9 @@ STREAM_INIT = 1
 STREAM_BATCH = 2
 STREAM_NOISE = 3
 STREAM_EVAL = 4
+#: a member's own data, drawn from its seed (``SweepSetup.build_members``; a claim that draws its members'
+#: data with ``normal(seed, shape, stream=STREAM_DATA)`` gets the sweep's data bit for bit)
+STREAM_DATA = 5
 STREAM_USER = 16
 
 

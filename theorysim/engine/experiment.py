@@ -275,7 +275,7 @@ class Experiment:
         keys = rng.keys_from_seeds(self.seeds)
         R = T // k + 1
         M = len(model.metric_names)
-        records = np.full((E, R, M), np.nan)
+        records = np.full((E, R, M), NOT_WRITTEN)  # a NaN the metrics kernel never writes (checked after)
         param_records = np.full((E, R if self.record_params else 0, P), np.nan)
         loss0 = np.zeros(E)
         status = np.zeros(E, dtype=np.int64)
@@ -308,6 +308,7 @@ class Experiment:
                                                      param_records, bar)
         if bar is not None:
             bar.close()
+        _check_metrics_written(model, records)
         return Result(
             config=self.config(),
             layout=model.layout,
@@ -328,10 +329,10 @@ class Experiment:
         model = self.model
         t_compile = time.perf_counter()
         kernel = loop.kernel()
-        loss_grad = loop.compiled(model.kernels[0], loop.LOSS_GRAD)
-        metrics = loop.compiled(model.kernels[1], loop.METRICS)
+        loss_grad = loop.compiled(model.kernels[0], loop.LOSS_GRAD, model, "loss_grad")
+        metrics = loop.compiled(model.kernels[1], loop.METRICS, model, "metrics")
         hessian = model.kernels[2] if model.has_hessian else no_hessian
-        hessian = loop.compiled(hessian, loop.HESSIAN)
+        hessian = loop.compiled(hessian, loop.HESSIAN, model, "hessian")
         compile_seconds = time.perf_counter() - t_compile
         t0 = time.perf_counter()
         with _blas_limit(model):
@@ -416,3 +417,24 @@ def _build_schedules(per_member: list, steps: int) -> tuple[np.ndarray, np.ndarr
             arrays.append(arr)
         index[m] = seen[key]
     return np.ascontiguousarray(np.stack(arrays)), index
+
+
+#: the value records start with: a NaN whose payload no arithmetic produces (a kernel's NaN is the
+#: canonical one), so a metric the kernel never writes is told apart from one that is NaN
+NOT_WRITTEN = np.frombuffer(np.uint64(0x7FF8_0DEA_D0BE_EF01).tobytes(), dtype=np.float64)[0]
+
+
+def _check_metrics_written(model, records) -> None:
+    """After a run: every metric of the first record (which every member writes) must have been written
+    by the model's metrics kernel; then the records never reached (members stopped early) read NaN."""
+    bits = records.view(np.uint64)
+    sentinel = np.frombuffer(NOT_WRITTEN.tobytes(), dtype=np.uint64)[0]
+    if records.shape[1]:
+        unwritten = [j for j in range(records.shape[2]) if np.any(bits[:, 0, j] == sentinel)]
+        if unwritten:
+            names = ", ".join(repr(model.metric_names[j]) for j in unwritten)
+            kernel = getattr(model.kernels[1], "__name__", "metrics")
+            raise ValueError(f"model {model.name!r}: its metrics kernel {kernel} never writes metric(s) {names} "
+                             f"(out[{', '.join(str(j) for j in unwritten)}] of its {len(model.metric_names)} "
+                             f"metric_names {tuple(model.metric_names)}): write every one, in that order")
+    records[bits == sentinel] = np.nan

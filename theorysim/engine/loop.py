@@ -145,7 +145,37 @@ def kernel():
     return run_chunk
 
 
-def compiled(fn, signature):
-    """Compile a model kernel for its first-class signature (idempotent; cached on disk)."""
-    fn.compile(signature)
+#: the engine's arguments of each model kernel (what a wrong signature is told)
+KERNEL_ARGUMENTS = {"loss_grad": "theta, fdata, idata, mh, k0, k1, t, grad, work -> loss (float)",
+                    "metrics": "theta, fdata, idata, mh, out, work -> 0.0",
+                    "hessian": "theta, fdata, idata, mh, out -> 0.0"}
+
+
+def compiled(fn, signature, model=None, role: str = "kernel"):
+    """Compile a model kernel for its first-class signature (idempotent; cached on disk). A kernel that
+    is not a jitted function, takes another number of arguments or does not return a float is refused
+    in one line naming the model, the kernel and what the engine passes, before the run starts."""
+    name = f"model {getattr(model, 'name', '?')!r}: {role} kernel"
+    expected = KERNEL_ARGUMENTS.get(role, str(signature))
+    py_func = getattr(fn, "py_func", None)
+    if py_func is None or not hasattr(fn, "compile"):
+        raise ValueError(f"{name} {fn!r}: expected a function built with theorysim.core.config.jit, taking "
+                         f"({expected})")
+    import inspect
+
+    n = len(signature.args)
+    params = inspect.signature(py_func).parameters.values()
+    if not any(p.kind is p.VAR_POSITIONAL for p in params) and len(inspect.signature(py_func).parameters) != n:
+        raise ValueError(f"{name} {py_func.__qualname__} takes {len(inspect.signature(py_func).parameters)} "
+                         f"arguments; the engine passes {n}: ({expected})")
+    from numba.core.errors import NumbaError
+
+    try:
+        fn.compile(signature)
+    except NumbaError as err:
+        first = next((ln.strip() for ln in str(err).splitlines() if ln.strip() and not ln.startswith("\x1b")), "")
+        if "none" in str(err).lower() and "float64" in str(err):
+            first = "it returns None (or nothing) on some path; the engine expects a float"
+        raise ValueError(f"{name} {py_func.__qualname__} does not compile for the engine's signature ({expected}): "
+                         f"{first[:200]}") from None
     return fn

@@ -74,6 +74,11 @@ class SweepSetup:
     #: prompts; the work per step is in parameter-updates: parameters x examples per step). A
     #: two-tuple means one example per step. Used for ``--dry-run``'s estimates and the memory check.
     size: Callable[[dict], tuple[int, int] | tuple[int, int, float]] | None = None
+    #: ``build_members(keys, seeds) -> Model`` with per-member data (``data_members = len(seeds)``), member
+    #: i's drawn from ``seeds[i]`` (convention: :data:`theorysim.core.rng.STREAM_DATA`), so that a sweep point
+    #: and a claim's member with the same seed train on the same data while a group stays one ensemble;
+    #: when set, the sweep builds each group's model with it instead of ``build``
+    build_members: Callable[[dict, list], Model] | None = None
 
     @property
     def metric_count(self) -> int:

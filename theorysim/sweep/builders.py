@@ -218,13 +218,16 @@ def memory_bytes(cfg: dict) -> int | None:
 
 def work(cfg: dict) -> float | None:
     """Parameter-updates of one point: steps x the setup's work per step (parameters x examples
-    per step; :attr:`theorysim.setups.SweepSetup.size`), the unit ``--dry-run`` reports."""
+    per step; :attr:`theorysim.setups.SweepSetup.size`), the unit ``--dry-run`` reports. A setup that
+    declares no work per step (a two-tuple) is counted as touching every parameter and every number of
+    its data once per step: max(parameters, data bytes / 8)."""
     b = builder(cfg)
     if b.size is None:
         return None
     engine, setup, _, _ = split(cfg)
     size = b.size(setup)
-    return float(engine["steps"]) * float(size[2] if len(size) > 2 else size[0])
+    per_step = float(size[2]) if len(size) > 2 else max(float(size[0]), float(size[1]) / 8.0)
+    return float(engine["steps"]) * per_step
 
 
 def describe() -> list[tuple[str, Any]]:

@@ -43,7 +43,14 @@ def _ensemble(configs: list[dict]) -> list[dict]:
     from theorysim.engine.experiment import Experiment
 
     engine, setup, _, _ = builders.split(configs[0])
-    model = builders.builder(configs[0]).build(setup)
+    decl = builders.builder(configs[0])
+    if decl.build_members is not None:  # per-member data from each member's seed (one ensemble still)
+        model = decl.build_members(setup, [cfg["seed"] for cfg in configs])
+        if getattr(model, "data_members", 0) != len(configs):
+            raise ValueError(f"setup {decl.name!r}: build_members gave a model with data_members="
+                             f"{getattr(model, 'data_members', 0)}; expected one data set per member ({len(configs)})")
+    else:
+        model = decl.build(setup)
     parts = [builders.split(cfg) for cfg in configs]
     model_hyper = _per_member([p[2] for p in parts])
     opt_hyper = _per_member([p[3] for p in parts])
