@@ -65,6 +65,9 @@ def test_the_skeleton_sweep_bench_and_test_run(skeleton, tmp_path):
     proc = run(["sweep", str(spec), "--setups-path", str(skeleton), "--store", str(tmp_path / "s.sqlite"),
                 "--executor", "local", "--workers", "2"])
     assert proc.returncode == 0 and "12 done" in proc.stdout, proc.stderr + proc.stdout
+    proc = run(["sweep", str(spec), "--store", str(tmp_path / "d.sqlite"), "--executor", "dask", "--workers", "1"],
+               {"THEORYSIM_SETUPS": str(skeleton)})  # a local Dask cluster's worker processes inherit the path
+    assert proc.returncode == 0 and "12 done" in proc.stdout, proc.stderr[-2000:] + proc.stdout
     proc = run(["bench", "quadratic_mine-gd", "--setups-path", str(skeleton), "--repeats", "1", "--json"])
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["workload"] == "quadratic_mine-gd"
