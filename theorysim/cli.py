@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-COMMANDS = ("check", "sweep", "results", "bench", "list", "new")
+COMMANDS = ("check", "sweep", "results", "bench", "list", "new", "report")
 
 
 class UsageError(ValueError):
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick", help="small configurations (default)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full", help="paper-sized configurations")
     c.add_argument("--json", metavar="FILE", help="write the verdicts as a JSON list (schema: theorysim/claims/verdict.schema.json)")
-    c.add_argument("--report", metavar="DIR", help="write DIR/report.md with one PNG figure per claim")
+    c.add_argument("--report", metavar="DIR", help="write DIR/index.html (one self-contained page to open in a browser) and DIR/report.md, with one PNG figure per claim")
     c.add_argument("--backend", choices=("cpu", "cuda"), default="cpu",
                    help="the engine for every simulation whose model has GPU kernels (default cpu)")
     c.add_argument("--threads", type=_positive_int, metavar="N",
@@ -104,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
                     help="the folder of setups to add it to (default: the current directory; then "
                          "THEORYSIM_SETUPS=DIR or --setups-path DIR finds it)")
 
+    rp = sub.add_parser("report", help="the HTML report of saved verdicts (`check --json`), or two runs compared")
+    rp.add_argument("runs", nargs="+", metavar="JSON",
+                    help="a run's verdicts; with two (OLD NEW), the page of NEW with what changed since OLD")
+    rp.add_argument("--out", metavar="DIR", required=True, help="the folder to write index.html into")
+    rp.add_argument("--figures", metavar="DIR",
+                    help="the folder of the run's figures (default: the newer JSON's folder, as check --report writes them)")
+
     ls = sub.add_parser("list", help="list papers, claims, optimizers, sweep setups or bench workloads")
     what = ls.add_mutually_exclusive_group()
     for name, text in (("papers", "the papers and their citations"),
@@ -129,6 +136,35 @@ def _cmd_new(args) -> int:
           f"theory.py, claims/{key}.py (claim {key}/gd-rate), test_{args.name}.py, {args.name}.toml\n"
           f"  theorysim check --setups-path {folder} --claim {key}/gd-rate\n"
           f"  THEORYSIM_SETUPS={folder} pytest {target}")
+    return EXIT_OK
+
+
+def _read_verdicts(path: str) -> list[dict]:
+    """A `check --json` file's rows; one line naming the file otherwise."""
+    try:
+        rows = json.loads(Path(path).read_text())
+    except OSError as err:
+        raise UsageError(f"{path[:200]}: cannot be read ({err.strerror or err})") from None
+    except ValueError as err:
+        raise UsageError(f"{path[:200]}: not JSON ({str(err).splitlines()[0][:120]})") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows):
+        raise UsageError(f"{path[:200]}: expected the JSON list `theorysim check --json` writes (objects with an id)")
+    return rows
+
+
+def _cmd_report(args) -> int:
+    from theorysim.claims.html_report import write_html
+
+    if len(args.runs) > 2:
+        raise UsageError(f"report: {len(args.runs)} JSON files given; expected one run, or two (OLD NEW) to compare")
+    runs = [_read_verdicts(p) for p in args.runs]
+    out = _output_dir(args.out, "--out")
+    figures = Path(args.figures) if args.figures else Path(args.runs[-1]).resolve().parent
+    previous = runs[0] if len(runs) == 2 else None
+    path = write_html(runs[-1], out, figures=figures, previous=previous,
+                      previous_name=Path(args.runs[0]).name if previous is not None else "",
+                      title=f"theorysim report: {Path(args.runs[-1]).name}")
+    print(f"report: {path}")
     return EXIT_OK
 
 
@@ -261,6 +297,9 @@ def _cmd_check(args) -> int:
         raise UsageError(f"--report {args.report}: is the --json file's path or holds it as report.md; the report "
                          "is a directory of its own")
     figure_dir = _output_dir(args.report, "--report") if args.report else None
+    if figure_dir is not None and (figure_dir / "index.html").is_dir():
+        raise UsageError(f"--report {args.report}: {figure_dir / 'index.html'} is a directory; the report writes a "
+                         "file there")
     if figure_dir is not None and (figure_dir / "report.md").is_dir():
         raise UsageError(f"--report {args.report}: {figure_dir / 'report.md'} is a directory; the report writes a "
                          "file there")
@@ -293,11 +332,11 @@ def _cmd_check(args) -> int:
     if interrupted:
         print(f"interrupted: {len(verdicts)} of {len(claims)} claims finished; not run: {', '.join(not_run)}")
     late = None  # a destination that failed after the work
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    rows = [{**v.to_json(), "run_date": day} for v in verdicts]
+    if interrupted:
+        rows = [{**r, "interrupted": True} for r in rows]
     if json_path is not None:
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        rows = [{**v.to_json(), "run_date": day} for v in verdicts]
-        if interrupted:
-            rows = [{**r, "interrupted": True} for r in rows]
         try:
             json_path.write_text(json.dumps(rows, indent=2) + "\n")
         except OSError as err:  # the verdicts above stay; a late write failure is said in one line
@@ -306,7 +345,10 @@ def _cmd_check(args) -> int:
         title = f"theorysim check --{args.mode}" + (" (interrupted)" if interrupted else "")
         try:
             path = write_report(verdicts, figure_dir, title=title, not_run=not_run if interrupted else ())
-            print(f"report: {path}")
+            from theorysim.claims.html_report import write_html
+
+            page = write_html(rows, figure_dir, figures=figure_dir, title=title)
+            print(f"report: {path} and {page}")
         except OSError as err:
             late = late or (f"--report {args.report}: cannot be written ({err.strerror or err}); the verdicts are "
                             "in the table above")
@@ -465,7 +507,7 @@ def main(argv=None) -> int:
         print(f"theorysim: error: a command is required: {', '.join(COMMANDS)} (see theorysim -h)", file=sys.stderr)
         return EXIT_USAGE
     commands = {"list": _cmd_list, "sweep": _cmd_sweep, "results": _cmd_results, "bench": _cmd_bench,
-                "check": _cmd_check, "new": _cmd_new}
+                "check": _cmd_check, "new": _cmd_new, "report": _cmd_report}
     try:
         from theorysim.core import config
 
