@@ -37,6 +37,8 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
+from theorysim.claims.report import fmt
+
 STATUS_COLOURS = {"PASS": "#2e7d32", "FAIL": "#c62828", "XFAIL": "#6a1b9a", "XPASS": "#ef6c00",
                   "INCONCLUSIVE": "#f9a825", "ERROR": "#424242"}
 CLIP = 5.0
@@ -44,22 +46,6 @@ CLIP = 5.0
 
 def anchor(claim_id: str) -> str:
     return "claim-" + "".join(ch if ch.isalnum() else "-" for ch in claim_id)
-
-
-def _num(x) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, (list, tuple)):
-        return "[" + ", ".join(_num(v) for v in x) + "]"
-    if not isinstance(x, (int, float)):
-        return str(x)
-    if x == 0:
-        return "0"
-    if not math.isfinite(x):
-        return str(x)
-    return f"{x:.4g}" if 1e-3 <= abs(x) < 1e5 else f"{x:.3g}"
 
 
 def margin(check: dict) -> tuple[float, tuple[float, float] | None] | None:
@@ -193,11 +179,11 @@ def _check_rows(row: dict) -> str:
     out = []
     for ch in row.get("checks") or []:
         ci = ch.get("ci")
-        ci_text = (f"{_num(ci)} ({ch.get('ci_method') or ''}, n = {ch.get('n')} {ch.get('unit') or ''})" if ci
+        ci_text = (f"{fmt(ci)} ({ch.get('ci_method') or ''}, n = {ch.get('n')} {ch.get('unit') or ''})" if ci
                    else f"none: {ch.get('no_ci') or ''}")
         out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
-            ch.get("name") or "(the claim's check)", ch.get("kind"), _num(ch.get("predicted")),
-            _num(ch.get("measured")) + (f" ({ch['label']})" if ch.get("label") else ""), ci_text,
+            ch.get("name") or "(the claim's check)", ch.get("kind"), fmt(ch.get("predicted")),
+            fmt(ch.get("measured")) + (f" ({ch['label']})" if ch.get("label") else ""), ci_text,
             ch.get("tolerance"), ch.get("outcome", "pass" if ch.get("passed") else "fail"))) + "</tr>")
         if ch.get("details"):
             out.append(f'<tr><td colspan=7><details><summary>details of {html.escape(ch.get("name") or "the check")}'
@@ -246,7 +232,7 @@ def _comparison(diff: dict, old_name: str) -> str:
     return f"""
 <section id="comparison" aria-labelledby="comparison-h"><h2 id="comparison-h">Changes since {html.escape(old_name)}</h2>
 <h3>Status changed</h3><ul class=changed>{items(diff['status_changed'], lambda r: f'<a href="#{anchor(r[0])}">{html.escape(r[0])}</a>: {html.escape(str(r[1]))} &rarr; {html.escape(str(r[2]))}')}</ul>
-<h3>Headline moved by more than its CI half-width</h3><ul class=moved>{items(diff['moved'], lambda r: f'<a href="#{anchor(r[0])}">{html.escape(r[0])}</a>: {_num(r[1])} &rarr; {_num(r[2])} (half-width {_num(r[3])})')}</ul>
+<h3>Headline moved by more than its CI half-width</h3><ul class=moved>{items(diff['moved'], lambda r: f'<a href="#{anchor(r[0])}">{html.escape(r[0])}</a>: {fmt(r[1])} &rarr; {fmt(r[2])} (half-width {fmt(r[3])})')}</ul>
 <h3>New</h3><ul class=new>{items(diff['new'], lambda r: html.escape(r))}</ul>
 <h3>Gone</h3><ul class=gone>{items(diff['gone'], lambda r: html.escape(r))}</ul>
 </section>"""
@@ -329,7 +315,7 @@ def write_html(rows: Sequence[dict], directory, figures=None, previous: Sequence
     for r in head:
         paper = r["id"].split("/")[0]
         ci = r.get("ci")
-        measured = _num(r.get("measured")) + (f" {_num(ci)}" if ci else "")
+        measured = fmt(r.get("measured")) + (f" {fmt(ci)}" if ci else "")
         data = {"status": r.get("status", "?"), "paper": paper, "setup": r.get("setup") or paper,
                 "kind": r.get("kind") or "-", "claim": r["id"], "seconds": str(r.get("seconds", 0))}
         attrs = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in data.items())
@@ -339,7 +325,7 @@ def write_html(rows: Sequence[dict], directory, figures=None, previous: Sequence
             f'{" (exploratory)" if r.get("exploratory") else ""}</td><td>{html.escape(data["setup"])}</td>'
             f'<td>{html.escape(data["kind"])}</td><td><span class="badge" style="background:'
             f'{STATUS_COLOURS.get(status, "#000")}">{html.escape(status)}</span></td>'
-            f'<td>{html.escape(_num(r.get("predicted")))}</td><td>{html.escape(measured)}</td>'
+            f'<td>{html.escape(fmt(r.get("predicted")))}</td><td>{html.escape(measured)}</td>'
             f'<td>{html.escape(str(r.get("seconds", "")))}</td></tr>')
     columns = [("paper", "paper"), ("claim", "claim"), ("setup", "setup"), ("kind", "kind"), ("status", "status"),
                ("predicted", "claim"), ("measured [95% CI]", "claim"), ("seconds", "seconds")]
