@@ -320,7 +320,7 @@ def test_each_gpu_kernel_build_has_its_own_disk_cache():
     # a numba-cuda whose internals the cache does not know: no disk cache, no error
     broken = _python("from theorysim.cuda import engine, kernel_cache\n"
                      "from tests import cuda_parity\n"
-                     "def enable(d): raise AttributeError('no _linking_files here')\n"
+                     "def enable(d, functions=()): raise AttributeError('no _linking_files here')\n"
                      "kernel_cache.enable = enable\n"
                      "k = engine.kernel_for(cuda_parity.models()['quadratic'])\n"
                      "print(type(k._cache).__name__, list(engine.NO_DISK_CACHE.values()))\n", **env)

@@ -95,6 +95,21 @@ def _referenced(fn) -> tuple[list, list[tuple[str, bytes]]]:
     return funcs, consts
 
 
+_OWN: dict = {}
+
+
+def _own_hash(fn) -> bytes:
+    """sha256 of what ``fn`` alone contributes: its name, source and the constants it reads (memoised)."""
+    key = id(fn)
+    if key not in _OWN or _OWN[key][0] is not fn:
+        h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}\n".encode())
+        h.update(_source(fn))
+        for name, data in _referenced(fn)[1]:
+            h.update(name.encode() + b"=" + data + b"\n")
+        _OWN[key] = (fn, h.digest())
+    return _OWN[key][1]
+
+
 def _source(fn) -> bytes:
     try:
         return inspect.getsource(fn).encode()
@@ -121,10 +136,7 @@ def digest(fn) -> str:
     """The stamp of ``fn``'s cache entries (module docstring)."""
     h = hashlib.sha256()
     for f in dependencies(fn):
-        h.update(f"{f.__module__}.{f.__qualname__}\n".encode())
-        h.update(_source(f))
-        for name, data in _referenced(f)[1]:
-            h.update(name.encode() + b"=" + data + b"\n")
+        h.update(_own_hash(f))
     return h.hexdigest()
 
 
