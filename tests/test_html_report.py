@@ -89,7 +89,7 @@ def _run_report(tmp_path, rows):
 
 
 def _dom(page: Path, fragment: str = "") -> str:
-    proc = subprocess.run([CHROMIUM, *FLAGS, "--dump-dom", page.as_uri() + fragment], capture_output=True,
+    proc = subprocess.run([CHROMIUM, *FLAGS, "--dump-dom", page.resolve().as_uri() + fragment], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
@@ -113,7 +113,7 @@ def test_sorting_and_filtering_in_chromium(tmp_path):
 def _screenshot_is_a_page(page: Path, shot: Path, width=1280, height=1600) -> None:
     from PIL import Image
 
-    proc = subprocess.run([CHROMIUM, *FLAGS, f"--window-size={width},{height}", f"--screenshot={shot}", page.as_uri()],
+    proc = subprocess.run([CHROMIUM, *FLAGS, f"--window-size={width},{height}", f"--screenshot={shot}", page.resolve().as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and shot.stat().st_size > 10_000, proc.stderr[-2000:]
     gray = Image.open(shot).convert("L")

@@ -333,7 +333,7 @@ def _cmd_check(args) -> int:
         print(f"interrupted: {len(verdicts)} of {len(claims)} claims finished; not run: {', '.join(not_run)}")
     late = None  # a destination that failed after the work
     day = time.strftime("%Y-%m-%d", time.gmtime())
-    rows = [{**v.to_json(), "run_date": day} for v in verdicts]
+    rows = [{**v.to_json(), "setup": registry.setup_of(v.claim), "run_date": day} for v in verdicts]
     if interrupted:
         rows = [{**r, "interrupted": True} for r in rows]
     if json_path is not None:
@@ -490,11 +490,9 @@ def _use_setups_path(folders: list[str], command: str) -> None:
 
 
 def _has_entry_points() -> bool:
-    import importlib.metadata
-
     from theorysim import setups
 
-    return bool(importlib.metadata.entry_points(group=setups.ENTRY_POINT_GROUP))
+    return bool(setups.entry_points())
 
 
 def main(argv=None) -> int:

@@ -369,7 +369,6 @@ class Verdict:
             "checks": [ch.to_json() for ch in self.checks],
             "note": c.note,
             "error": self.error,
-            "setup": _setup_name(c),
             **({"figure": self.figure} if self.figure else {}),
             **({"figure_error": self.figure_error} if self.figure_error else {}),
         }
@@ -501,16 +500,6 @@ def register(claim: Claim) -> Claim:
     REGISTERED[claim.id] = claim
     REGISTERED_BY[claim.id] = sys._getframe(1).f_globals.get("__name__", "")
     return claim
-
-
-def _setup_name(claim) -> str | None:
-    """The setup that registered ``claim`` (None when the registry does not know it)."""
-    try:
-        from theorysim.claims.registry import setup_of
-
-        return setup_of(claim) or None
-    except Exception:  # noqa: BLE001 - a name for the report, never a reason to fail the JSON
-        return None
 
 
 def _jsonable(x):

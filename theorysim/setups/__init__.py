@@ -168,7 +168,7 @@ def _folder_namespace(folder: str) -> str:
 def _external_sources() -> list[Source]:
     """Entry points, then each ``THEORYSIM_SETUPS`` folder's setup subfolders (sorted)."""
     out = []
-    for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in entry_points():
         out.append(Source(ep.name, ep.module, f"entry point {ep.name!r} = {ep.value!r}"))
     for folder in setup_folders():
         if not os.path.isdir(folder):
@@ -187,9 +187,24 @@ _DECLARED: dict[str, Setup] = {}
 _STATE: list = []  # (the setup folders, the entry points) the cached discovery was made with
 
 
+_ENTRY_POINTS: list = []  # read once per process: scanning every installed distribution costs ~0.1 s
+
+
+def entry_points() -> tuple:
+    """The ``theorysim.setups`` entry points, read once per process (:func:`refresh` reads them again)."""
+    if not _ENTRY_POINTS:
+        _ENTRY_POINTS.append(tuple(sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP),
+                                          key=lambda e: e.name)))
+    return _ENTRY_POINTS[0]
+
+
+def refresh() -> None:
+    """Forget the entry points read so far (after installing a plugin into a running process)."""
+    _ENTRY_POINTS.clear()
+
+
 def _environment_key():
-    return (tuple(setup_folders()), tuple(sorted((e.name, e.value) for e in
-                                                 importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))))
+    return (tuple(setup_folders()), tuple((e.name, e.value) for e in entry_points()))
 
 
 def _scan() -> None:
